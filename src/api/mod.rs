@@ -1,0 +1,71 @@
+//! The HTTP API: one poem-openapi API per resource, with thin handlers:
+//! parse → policy → domain rule → one transaction (data + access log + outbox) → render.
+
+pub mod body;
+pub mod etag;
+pub mod health;
+pub mod me;
+pub mod organisations;
+pub mod paging;
+pub mod problem;
+
+use poem_openapi::{ContactObject, ExtraHeader, LicenseObject, OpenApiService, Tags};
+
+use crate::http::API_VERSION;
+
+#[derive(Tags)]
+pub enum ApiTags {
+    /// Liveness and readiness, for orchestrators and load balancers.
+    Health,
+    /// The caller as the server sees them.
+    Identity,
+    /// The directory of organisations: schools, wijkteams, Veilig Thuis regions and kernteam
+    /// partners.
+    Organisations,
+}
+
+pub type Apis = (
+    health::HealthApi,
+    me::MeApi,
+    organisations::OrganisationsApi,
+);
+
+const DESCRIPTION: &str = "\
+schakel links schools, wijkteams and Veilig Thuis when a child may be growing up unsafely: \
+signals of unsafety, the meldcode path a school walks, explicit handoffs between organisations, \
+consent of parents and child for Veilig Thuis to tell the school more, and that feedback \
+(terugkoppeling) itself — with an access log of every look at a child's data.
+
+Every request needs `Authorization: Bearer <JWT>` (claims `iss`, `aud`, `exp`, `sub`, `name`, \
+`org`, `roles`, optionally `act`), except health checks. Errors are RFC 9457 \
+`application/problem+json` with a stable `type` URI. Every response carries `API-Version` and \
+`X-Request-Id`.";
+
+/// The OpenAPI service with every API of this version.
+pub fn service() -> OpenApiService<Apis, ()> {
+    OpenApiService::new(
+        (
+            health::HealthApi,
+            me::MeApi,
+            organisations::OrganisationsApi,
+        ),
+        "schakel",
+        API_VERSION,
+    )
+    .description(DESCRIPTION)
+    .contact(
+        ContactObject::new()
+            .name("schakel maintainers")
+            .email("api@schakel.nl")
+            .url("https://schakel.nl"),
+    )
+    .license(LicenseObject::new("EUPL-1.2").url("https://eupl.eu/1.2/en/"))
+    .server("/v1")
+    .extra_response_header::<String, _>(
+        ExtraHeader::new("API-Version").description("The full semantic version of the API."),
+    )
+    .extra_response_header::<String, _>(
+        ExtraHeader::new("X-Request-Id")
+            .description("The request's id: the client's `X-Request-Id` if plain, else generated."),
+    )
+}

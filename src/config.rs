@@ -1,0 +1,405 @@
+//! Configuration from the environment.
+//!
+//! Each command reads only the parts it needs (`schakel openapi` reads nothing, `schakel token`
+//! only the JWT settings), so a missing `DATABASE_URL` never stops a command that has no use for
+//! it. Every error names the variable. Secrets are never printed: `Debug` redacts them.
+
+use std::{fmt, net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
+
+/// Minimum length of the development HS256 secret: shorter secrets are brute-forceable.
+pub const MIN_HS256_SECRET_BYTES: usize = 32;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("{var} is not set: {hint}")]
+    Missing {
+        var: &'static str,
+        hint: &'static str,
+    },
+    #[error("{var} is invalid: {reason}")]
+    Invalid { var: &'static str, reason: String },
+}
+
+/// Reads variables through a lookup function, so tests need not touch the process environment.
+pub struct Env<F: Fn(&str) -> Option<String>>(pub F);
+
+/// The process environment.
+pub fn process_env() -> Env<impl Fn(&str) -> Option<String>> {
+    Env(|name: &str| std::env::var(name).ok())
+}
+
+impl<F: Fn(&str) -> Option<String>> Env<F> {
+    fn get(&self, var: &str) -> Option<String> {
+        (self.0)(var).filter(|value| !value.trim().is_empty())
+    }
+
+    fn parse<T: FromStr>(&self, var: &'static str, default: T) -> Result<T, ConfigError>
+    where
+        T::Err: fmt::Display,
+    {
+        match self.get(var) {
+            None => Ok(default),
+            Some(raw) => raw
+                .trim()
+                .parse()
+                .map_err(|err: T::Err| ConfigError::Invalid {
+                    var,
+                    reason: format!("{raw:?}: {err}"),
+                }),
+        }
+    }
+
+    fn flag(&self, var: &'static str) -> Result<bool, ConfigError> {
+        match self.get(var).map(|v| v.trim().to_ascii_lowercase()) {
+            None => Ok(false),
+            Some(v) if matches!(v.as_str(), "1" | "true" | "yes" | "on") => Ok(true),
+            Some(v) if matches!(v.as_str(), "0" | "false" | "no" | "off") => Ok(false),
+            Some(v) => Err(ConfigError::Invalid {
+                var,
+                reason: format!("{v:?}: expected true or false"),
+            }),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct DatabaseConfig {
+    pub url: String,
+    pub pool_size: usize,
+    pub statement_timeout: Duration,
+}
+
+impl fmt::Debug for DatabaseConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The URL may carry a password.
+        f.debug_struct("DatabaseConfig")
+            .field("url", &"<redacted>")
+            .field("pool_size", &self.pool_size)
+            .field("statement_timeout", &self.statement_timeout)
+            .finish()
+    }
+}
+
+impl DatabaseConfig {
+    pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
+        let url = env.get("DATABASE_URL").ok_or(ConfigError::Missing {
+            var: "DATABASE_URL",
+            hint: "set it to a PostgreSQL URL, e.g. postgres://postgres@127.0.0.1:5432/schakel",
+        })?;
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(ConfigError::Invalid {
+                var: "DATABASE_URL",
+                reason: "expected a postgres:// or postgresql:// URL".into(),
+            });
+        }
+        let pool_size: usize = env.parse("DATABASE_POOL_SIZE", 16)?;
+        if !(1..=512).contains(&pool_size) {
+            return Err(ConfigError::Invalid {
+                var: "DATABASE_POOL_SIZE",
+                reason: format!("{pool_size}: expected 1 to 512"),
+            });
+        }
+        let timeout_ms: u64 = env.parse("DATABASE_STATEMENT_TIMEOUT_MS", 10_000)?;
+        if timeout_ms == 0 {
+            return Err(ConfigError::Invalid {
+                var: "DATABASE_STATEMENT_TIMEOUT_MS",
+                reason: "0: expected a positive number of milliseconds".into(),
+            });
+        }
+        Ok(Self {
+            url,
+            pool_size,
+            statement_timeout: Duration::from_millis(timeout_ms),
+        })
+    }
+}
+
+/// A secret that never shows up in logs or debug output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    /// Shared secret for HS256 tokens: local development and tests only.
+    pub hs256_secret: Option<Secret>,
+    /// A PEM file, a JWKS JSON file, or a directory of them (EdDSA, ES256, RS256 public keys).
+    pub public_keys: Option<PathBuf>,
+    pub issuer: String,
+    pub audience: String,
+}
+
+pub const DEFAULT_ISSUER: &str = "schakel-dev";
+pub const DEFAULT_AUDIENCE: &str = "schakel";
+
+impl AuthConfig {
+    pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
+        let hs256_secret = env.get("JWT_HS256_SECRET").map(Secret::new);
+        if let Some(secret) = &hs256_secret
+            && secret.expose().len() < MIN_HS256_SECRET_BYTES
+        {
+            return Err(ConfigError::Invalid {
+                var: "JWT_HS256_SECRET",
+                reason: format!(
+                    "too short ({} bytes): use at least {MIN_HS256_SECRET_BYTES}, e.g. `openssl rand -hex 32`",
+                    secret.expose().len()
+                ),
+            });
+        }
+        let public_keys = env.get("JWT_PUBLIC_KEYS").map(PathBuf::from);
+        Ok(Self {
+            hs256_secret,
+            public_keys,
+            issuer: env
+                .get("JWT_ISSUER")
+                .unwrap_or_else(|| DEFAULT_ISSUER.into()),
+            audience: env
+                .get("JWT_AUDIENCE")
+                .unwrap_or_else(|| DEFAULT_AUDIENCE.into()),
+        })
+    }
+
+    /// The server needs at least one way to verify tokens.
+    pub fn require_verification_keys(&self) -> Result<(), ConfigError> {
+        if self.hs256_secret.is_none() && self.public_keys.is_none() {
+            return Err(ConfigError::Missing {
+                var: "JWT_PUBLIC_KEYS",
+                hint: "set JWT_PUBLIC_KEYS to your identity provider's public keys (PEM or JWKS), \
+                       or JWT_HS256_SECRET for local development",
+            });
+        }
+        Ok(())
+    }
+
+    /// `schakel token` and `schakel demo` sign with the development secret only.
+    pub fn require_dev_secret(&self) -> Result<&Secret, ConfigError> {
+        self.hs256_secret.as_ref().ok_or(ConfigError::Missing {
+            var: "JWT_HS256_SECRET",
+            hint: "development tokens are signed with it; set it (at least 32 bytes, \
+                   e.g. `export JWT_HS256_SECRET=$(openssl rand -hex 32)`) for both the server \
+                   and this command. In production, tokens come from your identity provider",
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+impl FromStr for LogFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "json" => Ok(Self::Json),
+            "pretty" => Ok(Self::Pretty),
+            _ => Err("expected json or pretty".into()),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    pub bind_addr: SocketAddr,
+    pub max_body_bytes: usize,
+}
+
+pub const DEFAULT_MAX_BODY_BYTES: usize = 256 * 1024;
+
+impl HttpConfig {
+    pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
+        let bind_addr = env.parse("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8080)))?;
+        let max_body_bytes: usize = env.parse("MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)?;
+        if max_body_bytes < 1024 {
+            return Err(ConfigError::Invalid {
+                var: "MAX_BODY_BYTES",
+                reason: format!("{max_body_bytes}: expected at least 1024"),
+            });
+        }
+        Ok(Self {
+            bind_addr,
+            max_body_bytes,
+        })
+    }
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            bind_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+}
+
+pub fn log_format<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<LogFormat, ConfigError> {
+    env.parse("LOG_FORMAT", LogFormat::Pretty)
+}
+
+pub fn migrate_on_start<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<bool, ConfigError> {
+    env.flag("MIGRATE_ON_START")
+}
+
+/// Everything `schakel serve` needs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database: DatabaseConfig,
+    pub auth: AuthConfig,
+    pub http: HttpConfig,
+    pub log_format: LogFormat,
+    pub migrate_on_start: bool,
+}
+
+impl Config {
+    pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
+        let auth = AuthConfig::from_env(env)?;
+        auth.require_verification_keys()?;
+        Ok(Self {
+            database: DatabaseConfig::from_env(env)?,
+            auth,
+            http: HttpConfig::from_env(env)?,
+            log_format: log_format(env)?,
+            migrate_on_start: migrate_on_start(env)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> Env<impl Fn(&str) -> Option<String>> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Env(move |name: &str| map.get(name).cloned())
+    }
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn serve_config_defaults() {
+        let config = Config::from_env(&env(&[
+            ("DATABASE_URL", "postgres://postgres@localhost/schakel"),
+            ("JWT_HS256_SECRET", SECRET),
+        ]))
+        .unwrap();
+        assert_eq!(config.http.bind_addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.http.max_body_bytes, 256 * 1024);
+        assert_eq!(config.database.pool_size, 16);
+        assert_eq!(config.log_format, LogFormat::Pretty);
+        assert!(!config.migrate_on_start);
+        assert_eq!(config.auth.issuer, DEFAULT_ISSUER);
+        assert_eq!(config.auth.audience, DEFAULT_AUDIENCE);
+    }
+
+    #[test]
+    fn every_error_names_its_variable() {
+        let base = [
+            ("DATABASE_URL", "postgres://postgres@localhost/schakel"),
+            ("JWT_HS256_SECRET", SECRET),
+        ];
+        let cases: &[(&str, &str, &str)] = &[
+            ("DATABASE_URL", "mysql://x", "DATABASE_URL"),
+            ("DATABASE_POOL_SIZE", "lots", "DATABASE_POOL_SIZE"),
+            ("DATABASE_POOL_SIZE", "0", "DATABASE_POOL_SIZE"),
+            (
+                "DATABASE_STATEMENT_TIMEOUT_MS",
+                "0",
+                "DATABASE_STATEMENT_TIMEOUT_MS",
+            ),
+            ("BIND_ADDR", "localhost", "BIND_ADDR"),
+            ("MAX_BODY_BYTES", "-1", "MAX_BODY_BYTES"),
+            ("MAX_BODY_BYTES", "10", "MAX_BODY_BYTES"),
+            ("LOG_FORMAT", "xml", "LOG_FORMAT"),
+            ("MIGRATE_ON_START", "sometimes", "MIGRATE_ON_START"),
+            ("JWT_HS256_SECRET", "short", "JWT_HS256_SECRET"),
+        ];
+        for (var, value, named) in cases {
+            let mut pairs: Vec<(&str, &str)> =
+                base.iter().copied().filter(|(k, _)| k != var).collect();
+            pairs.push((var, value));
+            let err = Config::from_env(&env(&pairs)).unwrap_err();
+            assert!(
+                err.to_string().starts_with(named),
+                "{var}={value}: error {err} does not name {named}"
+            );
+        }
+    }
+
+    #[test]
+    fn missing_database_url_and_keys_are_named() {
+        let err = Config::from_env(&env(&[("JWT_HS256_SECRET", SECRET)])).unwrap_err();
+        assert!(matches!(
+            err,
+            ConfigError::Missing {
+                var: "DATABASE_URL",
+                ..
+            }
+        ));
+        let err = Config::from_env(&env(&[(
+            "DATABASE_URL",
+            "postgres://postgres@localhost/schakel",
+        )]))
+        .unwrap_err();
+        assert!(matches!(
+            err,
+            ConfigError::Missing {
+                var: "JWT_PUBLIC_KEYS",
+                ..
+            }
+        ));
+        assert!(err.to_string().contains("JWT_HS256_SECRET"));
+    }
+
+    #[test]
+    fn flags_and_overrides_parse() {
+        let config = Config::from_env(&env(&[
+            ("DATABASE_URL", "postgresql://u:p@db:5432/schakel"),
+            ("JWT_PUBLIC_KEYS", "/keys/jwks.json"),
+            ("BIND_ADDR", "0.0.0.0:9000"),
+            ("LOG_FORMAT", "json"),
+            ("MIGRATE_ON_START", "TRUE"),
+            ("DATABASE_POOL_SIZE", "4"),
+            ("JWT_ISSUER", "https://login.example.nl"),
+            ("JWT_AUDIENCE", "schakel-api"),
+        ]))
+        .unwrap();
+        assert_eq!(config.http.bind_addr.port(), 9000);
+        assert_eq!(config.log_format, LogFormat::Json);
+        assert!(config.migrate_on_start);
+        assert_eq!(config.database.pool_size, 4);
+        assert_eq!(config.auth.issuer, "https://login.example.nl");
+        assert!(config.auth.hs256_secret.is_none());
+        assert!(config.auth.require_dev_secret().is_err());
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug_output() {
+        let config = Config::from_env(&env(&[
+            ("DATABASE_URL", "postgres://user:hunter2@localhost/schakel"),
+            ("JWT_HS256_SECRET", SECRET),
+        ]))
+        .unwrap();
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("hunter2"), "{debug}");
+        assert!(!debug.contains(SECRET), "{debug}");
+    }
+}

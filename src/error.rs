@@ -1,0 +1,344 @@
+//! The one error type: every refusal and failure becomes an RFC 9457 problem+json response.
+//!
+//! Problem `type`s are stable URIs (`https://schakel.nl/problems/<kind>`) that clients branch
+//! on. A 404 never says whether a record of another organisation exists: its body is the same as
+//! for an id that never existed, apart from `instance`.
+
+use std::fmt;
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use poem::{
+    Response,
+    error::ResponseError,
+    http::{HeaderValue, StatusCode, header},
+};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+pub const PROBLEM_TYPE_BASE: &str = "https://schakel.nl/problems/";
+pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
+
+/// One invalid input: a JSON property path, query parameter or header, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InvalidParam {
+    pub name: String,
+    pub reason: String,
+}
+
+impl InvalidParam {
+    pub fn new(name: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+pub struct AppError {
+    pub status: StatusCode,
+    /// The last segment of the problem type URI, e.g. `report-required`.
+    pub kind: &'static str,
+    pub title: &'static str,
+    pub detail: String,
+    pub invalid_params: Vec<InvalidParam>,
+    /// Extension members, e.g. `existingId` on a duplicate.
+    pub extensions: Map<String, Value>,
+    pub retry_after_secs: Option<u32>,
+    /// What went wrong inside, for the log only: never rendered.
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    pub fn new(
+        status: StatusCode,
+        kind: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            kind,
+            title,
+            detail: detail.into(),
+            invalid_params: Vec::new(),
+            extensions: Map::new(),
+            retry_after_secs: None,
+            source: None,
+        }
+    }
+
+    pub fn bad_request(kind: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, kind, "Bad Request", detail)
+    }
+
+    /// Input that does not satisfy the contract; each problem in `invalidParams`.
+    pub fn invalid(params: Vec<InvalidParam>) -> Self {
+        let detail = match params.as_slice() {
+            [one] => format!("`{}` {}", one.name, one.reason),
+            _ => format!("{} inputs are invalid; see invalidParams", params.len()),
+        };
+        Self::bad_request("invalid-input", detail).with_invalid_params(params)
+    }
+
+    pub fn invalid_param(name: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::invalid(vec![InvalidParam::new(name, reason)])
+    }
+
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Unauthorized",
+            detail,
+        )
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", detail)
+    }
+
+    /// Not found — or of another organisation, which must look the same.
+    pub fn not_found() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "Not Found",
+            "No resource exists at this address, or you may not see it.",
+        )
+    }
+
+    pub fn conflict(kind: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, kind, "Conflict", detail)
+    }
+
+    pub fn precondition_failed() -> Self {
+        Self::new(
+            StatusCode::PRECONDITION_FAILED,
+            "precondition-failed",
+            "Precondition Failed",
+            "The resource changed since you read it (If-Match does not match its ETag). \
+             Read it again and retry.",
+        )
+    }
+
+    /// A domain rule refuses the request: the body was well-formed but not allowed.
+    pub fn unprocessable(
+        kind: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, kind, title, detail)
+    }
+
+    pub fn payload_too_large(limit: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload-too-large",
+            "Payload Too Large",
+            format!("The request body exceeds the limit of {limit} bytes."),
+        )
+    }
+
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        let mut err = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service-unavailable",
+            "Service Unavailable",
+            detail,
+        );
+        err.retry_after_secs = Some(2);
+        err
+    }
+
+    /// An unexpected failure: logged with its cause, rendered with a generic detail.
+    pub fn internal(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal-error",
+            "Internal Server Error",
+            "Something went wrong on our side. It has been logged; \
+             quote the X-Request-Id header when you report it.",
+        )
+        .with_source(source)
+    }
+
+    pub fn with_invalid_params(mut self, params: Vec<InvalidParam>) -> Self {
+        self.invalid_params = params;
+        self
+    }
+
+    pub fn with_extension(mut self, name: &str, value: impl Into<Value>) -> Self {
+        self.extensions.insert(name.to_owned(), value.into());
+        self
+    }
+
+    pub fn with_source(
+        mut self,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+
+    pub fn type_uri(&self) -> String {
+        format!("{PROBLEM_TYPE_BASE}{}", self.kind)
+    }
+
+    /// The cause to log, if any.
+    pub fn source_message(&self) -> Option<String> {
+        self.source.as_ref().map(|s| s.to_string())
+    }
+
+    pub fn body(&self, instance: Option<&str>) -> Value {
+        let mut body = json!({
+            "type": self.type_uri(),
+            "title": self.title,
+            "status": self.status.as_u16(),
+            "detail": self.detail,
+        });
+        let map = body.as_object_mut().expect("a JSON object literal");
+        if let Some(instance) = instance {
+            map.insert("instance".into(), Value::String(instance.to_owned()));
+        }
+        if !self.invalid_params.is_empty() {
+            map.insert("invalidParams".into(), json!(self.invalid_params));
+        }
+        for (key, value) in &self.extensions {
+            map.insert(key.clone(), value.clone());
+        }
+        body
+    }
+
+    pub fn to_response(&self, instance: Option<&str>) -> Response {
+        let body = serde_json::to_vec(&self.body(instance)).unwrap_or_default();
+        let mut resp = Response::builder()
+            .status(self.status)
+            .content_type(PROBLEM_CONTENT_TYPE)
+            .body(body);
+        if let Some(secs) = self.retry_after_secs {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        if self.status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"schakel\""),
+            );
+        }
+        resp
+    }
+}
+
+impl fmt::Debug for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AppError")
+            .field("status", &self.status.as_u16())
+            .field("kind", &self.kind)
+            .field("detail", &self.detail)
+            .field("source", &self.source_message())
+            .finish()
+    }
+}
+
+impl fmt::Display for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.kind, self.detail)
+    }
+}
+
+impl std::error::Error for AppError {}
+
+impl ResponseError for AppError {
+    fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    fn as_response(&self) -> Response {
+        self.to_response(None)
+    }
+}
+
+impl From<DieselError> for AppError {
+    fn from(err: DieselError) -> Self {
+        match &err {
+            DieselError::NotFound => Self::not_found(),
+            DieselError::DatabaseError(kind, info) => match kind {
+                DatabaseErrorKind::UniqueViolation => {
+                    Self::conflict("conflict", "A record with these values already exists.")
+                }
+                DatabaseErrorKind::SerializationFailure | DatabaseErrorKind::ClosedConnection => {
+                    Self::unavailable("The database is busy; retry shortly.").with_source(err)
+                }
+                _ if info.message().contains("statement timeout") => {
+                    Self::unavailable("The database took too long; retry shortly.").with_source(err)
+                }
+                _ => Self::internal(err),
+            },
+            DieselError::BrokenTransactionManager => {
+                Self::unavailable("The database connection broke; retry shortly.").with_source(err)
+            }
+            _ => Self::internal(err),
+        }
+    }
+}
+
+impl From<crate::db::PoolError> for AppError {
+    fn from(err: crate::db::PoolError) -> Self {
+        Self::unavailable("The database is not reachable right now; retry shortly.")
+            .with_source(err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problem_body_has_the_rfc_9457_members() {
+        let err = AppError::invalid_param("name", "must not be blank");
+        let body = err.body(Some("/v1/organisations"));
+        assert_eq!(body["type"], "https://schakel.nl/problems/invalid-input");
+        assert_eq!(body["title"], "Bad Request");
+        assert_eq!(body["status"], 400);
+        assert_eq!(body["detail"], "`name` must not be blank");
+        assert_eq!(body["instance"], "/v1/organisations");
+        assert_eq!(body["invalidParams"][0]["name"], "name");
+    }
+
+    #[test]
+    fn internal_errors_hide_their_cause() {
+        let err = AppError::internal("relation \"x\" does not exist");
+        let body = err.body(None).to_string();
+        assert!(!body.contains("relation"), "{body}");
+        assert_eq!(
+            err.source_message().as_deref(),
+            Some("relation \"x\" does not exist")
+        );
+    }
+
+    #[test]
+    fn diesel_errors_map_to_statuses() {
+        assert_eq!(
+            AppError::from(DieselError::NotFound).status,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            AppError::from(DieselError::BrokenTransactionManager).status,
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(
+            AppError::from(DieselError::RollbackTransaction).status,
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+    }
+
+    #[test]
+    fn unavailable_says_when_to_retry() {
+        let resp = AppError::unavailable("busy").to_response(None);
+        assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(resp.headers()[header::RETRY_AFTER], "2");
+        assert_eq!(resp.headers()[header::CONTENT_TYPE], PROBLEM_CONTENT_TYPE);
+    }
+}

@@ -1,0 +1,57 @@
+//! The outbox: thin events (type and resource id, never personal data) written in the same
+//! transaction as the change they announce, so there is no change without its event and no event
+//! without its change.
+
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::db::schema::events;
+
+/// What happened, as `<resource>.<verb>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventType {
+    OrganisationCreated,
+    OrganisationUpdated,
+}
+
+impl EventType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OrganisationCreated => "organisation.created",
+            Self::OrganisationUpdated => "organisation.updated",
+        }
+    }
+}
+
+/// An event for one audience organisation about one resource.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub event_type: EventType,
+    pub audience: Uuid,
+    pub resource_type: &'static str,
+    pub resource_id: Uuid,
+}
+
+/// Adds events to the outbox; call it inside the transaction of the change.
+pub async fn emit(conn: &mut AsyncPgConnection, batch: &[Event]) -> QueryResult<()> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<_> = batch
+        .iter()
+        .map(|event| {
+            (
+                events::event_type.eq(event.event_type.as_str()),
+                events::organisation_id.eq(event.audience),
+                events::resource_type.eq(event.resource_type),
+                events::resource_id.eq(event.resource_id),
+            )
+        })
+        .collect();
+    diesel::insert_into(events::table)
+        .values(&rows)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,310 @@
+//! The HTTP envelope around every request: request id, `API-Version`, problem+json for every
+//! error (the framework's own included), the body size limit, and one structured log line per
+//! request — with ids, method, route, status and latency, never a path's free text or a body.
+
+use std::time::Instant;
+
+use poem::{
+    Endpoint, IntoResponse, Middleware, PathPattern, Request, Response,
+    error::{MethodNotAllowedError, NotFoundError, ReadBodyError},
+    http::{HeaderName, HeaderValue, StatusCode, header},
+};
+use poem_openapi::{
+    OperationId,
+    error::{
+        AuthorizationError, ContentTypeError, ParseParamError, ParsePathError,
+        ParseRequestPayloadError,
+    },
+};
+use tracing::Instrument;
+use uuid::Uuid;
+
+use crate::{
+    audit::RequestMeta,
+    error::{AppError, PROBLEM_CONTENT_TYPE},
+};
+
+/// The full semantic version of the API, sent as `API-Version` on every response.
+pub const API_VERSION: &str = env!("CARGO_PKG_VERSION");
+pub static API_VERSION_HEADER: HeaderName = HeaderName::from_static("api-version");
+pub static REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
+
+/// A client-supplied request id is echoed when it is short and plain; otherwise one is made.
+fn acceptable_request_id(value: &str) -> bool {
+    (1..=128).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
+pub struct Envelope;
+
+impl<E: Endpoint> Middleware<E> for Envelope {
+    type Output = EnvelopeEndpoint<E>;
+
+    fn transform(&self, inner: E) -> Self::Output {
+        EnvelopeEndpoint { inner }
+    }
+}
+
+pub struct EnvelopeEndpoint<E> {
+    inner: E,
+}
+
+impl<E: Endpoint> Endpoint for EnvelopeEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, mut req: Request) -> poem::Result<Response> {
+        let request_id = req
+            .headers()
+            .get(&REQUEST_ID_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| acceptable_request_id(v))
+            .map(str::to_owned)
+            .unwrap_or_else(|| Uuid::new_v4().to_string());
+        let client_address = req
+            .remote_addr()
+            .as_socket_addr()
+            .map(|a| a.ip().to_string());
+        req.extensions_mut().insert(RequestMeta {
+            request_id: request_id.clone(),
+            client_address,
+        });
+        let method = req.method().clone();
+        let instance = req.uri().path().to_owned();
+        let started = Instant::now();
+        let span = tracing::info_span!("request", request_id = %request_id, %method);
+
+        let result = self.inner.call(req).instrument(span.clone()).await;
+        let (route, operation, mut resp) = match result {
+            Ok(output) => {
+                let resp = output.into_response();
+                let route = resp.data::<PathPattern>().map(|p| p.0.to_string());
+                let operation = resp.data::<OperationId>().map(|o| o.0);
+                (route, operation, ensure_problem(resp, &instance))
+            }
+            Err(err) => {
+                let route = err.data::<PathPattern>().map(|p| p.0.to_string());
+                let operation = err.data::<OperationId>().map(|o| o.0);
+                let framework_problem;
+                let problem = match err.downcast_ref::<AppError>() {
+                    Some(app) => app,
+                    None => {
+                        framework_problem = problem_from(&err);
+                        &framework_problem
+                    }
+                };
+                if problem.status.is_server_error() {
+                    let _entered = span.enter();
+                    tracing::error!(
+                        kind = problem.kind,
+                        cause = problem.source_message().unwrap_or_else(|| err.to_string()),
+                        "request failed"
+                    );
+                }
+                (route, operation, problem.to_response(Some(&instance)))
+            }
+        };
+
+        let headers = resp.headers_mut();
+        headers.insert(
+            API_VERSION_HEADER.clone(),
+            HeaderValue::from_static(API_VERSION),
+        );
+        if let Ok(value) = HeaderValue::from_str(&request_id) {
+            headers.insert(REQUEST_ID_HEADER.clone(), value);
+        }
+
+        let status = resp.status().as_u16();
+        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let route = route.as_deref().unwrap_or("(unmatched)");
+        let operation = operation.unwrap_or("-");
+        let _entered = span.enter();
+        if status >= 500 {
+            tracing::error!(route, operation, status, latency_ms, "request completed");
+        } else {
+            tracing::info!(route, operation, status, latency_ms, "request completed");
+        }
+        Ok(resp)
+    }
+}
+
+/// Maps an error of the framework to a problem.
+fn problem_from(err: &poem::Error) -> AppError {
+    if err.is::<NotFoundError>() {
+        return AppError::not_found();
+    }
+    if err.is::<MethodNotAllowedError>() {
+        return AppError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method-not-allowed",
+            "Method Not Allowed",
+            "This resource does not support this HTTP method; see /v1/openapi.json.",
+        );
+    }
+    if err.is::<AuthorizationError>() {
+        return AppError::unauthorized(
+            "A bearer token is required: send `Authorization: Bearer <JWT>`.",
+        );
+    }
+    if let Some(err) = err.downcast_ref::<ContentTypeError>() {
+        let detail = match err {
+            ContentTypeError::ExpectContentType => {
+                "The request has a body but no Content-Type; send application/json.".to_owned()
+            }
+            ContentTypeError::NotSupported { content_type } => {
+                format!("Content-Type {content_type:?} is not supported; send application/json.")
+            }
+        };
+        return AppError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Unsupported Media Type",
+            detail,
+        );
+    }
+    if let Some(err) = err.downcast_ref::<ParseParamError>() {
+        return AppError::invalid_param(err.name, err.reason.clone());
+    }
+    if let Some(err) = err.downcast_ref::<ParsePathError>() {
+        return AppError::invalid_param(path_param_name(err.name), err.reason.clone());
+    }
+    if let Some(err) = err.downcast_ref::<ParseRequestPayloadError>() {
+        return AppError::bad_request("invalid-input", err.reason.clone());
+    }
+    if let Some(ReadBodyError::PayloadTooLarge) = err.downcast_ref::<ReadBodyError>() {
+        return AppError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload-too-large",
+            "Payload Too Large",
+            "The request body is too large.",
+        );
+    }
+    let status = err.status();
+    if status.is_server_error() {
+        return AppError::internal(err.to_string());
+    }
+    generic_problem(status)
+}
+
+/// poem-openapi names path parameters `param0`, `param1`… internally; every path of this API
+/// has at most one id parameter before the last, so name it for the client.
+fn path_param_name(internal: &str) -> String {
+    if internal.starts_with("param") {
+        "id (path)".to_owned()
+    } else {
+        internal.to_owned()
+    }
+}
+
+/// A problem for a bare status code.
+fn generic_problem(status: StatusCode) -> AppError {
+    let (kind, title) = match status.as_u16() {
+        400 => ("bad-request", "Bad Request"),
+        401 => ("unauthorized", "Unauthorized"),
+        403 => ("forbidden", "Forbidden"),
+        404 => return AppError::not_found(),
+        405 => ("method-not-allowed", "Method Not Allowed"),
+        406 => ("not-acceptable", "Not Acceptable"),
+        409 => ("conflict", "Conflict"),
+        411 => ("length-required", "Length Required"),
+        412 => ("precondition-failed", "Precondition Failed"),
+        413 => ("payload-too-large", "Payload Too Large"),
+        415 => ("unsupported-media-type", "Unsupported Media Type"),
+        422 => ("unprocessable-content", "Unprocessable Content"),
+        429 => ("too-many-requests", "Too Many Requests"),
+        503 => return AppError::unavailable("The service is unavailable; retry shortly."),
+        s if s >= 500 => return AppError::internal(format!("status {s}")),
+        _ => ("bad-request", "Bad Request"),
+    };
+    AppError::new(
+        status,
+        kind,
+        title,
+        status.canonical_reason().unwrap_or(title).to_owned(),
+    )
+}
+
+/// An error status without a problem body (a panic caught, a bare status) gets one.
+fn ensure_problem(resp: Response, instance: &str) -> Response {
+    let status = resp.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let is_problem = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with(PROBLEM_CONTENT_TYPE));
+    if is_problem {
+        return resp;
+    }
+    if status.is_server_error() {
+        tracing::error!(
+            status = status.as_u16(),
+            "error response without a problem body"
+        );
+    }
+    generic_problem(status).to_response(Some(instance))
+}
+
+/// Refuses bodies over the limit with 413, whether announced by Content-Length or streamed.
+pub struct BodyLimit {
+    pub max_bytes: usize,
+}
+
+impl<E: Endpoint> Middleware<E> for BodyLimit {
+    type Output = BodyLimitEndpoint<E>;
+
+    fn transform(&self, inner: E) -> Self::Output {
+        BodyLimitEndpoint {
+            inner,
+            max_bytes: self.max_bytes,
+        }
+    }
+}
+
+pub struct BodyLimitEndpoint<E> {
+    inner: E,
+    max_bytes: usize,
+}
+
+impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
+    type Output = E::Output;
+
+    async fn call(&self, mut req: Request) -> poem::Result<Self::Output> {
+        let announced = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if announced.is_some_and(|len| len > self.max_bytes as u64) {
+            return Err(AppError::payload_too_large(self.max_bytes).into());
+        }
+        let body = req.take_body();
+        if !body.is_empty() {
+            let bytes = body
+                .into_bytes_limit(self.max_bytes)
+                .await
+                .map_err(|err| match err {
+                    ReadBodyError::PayloadTooLarge => AppError::payload_too_large(self.max_bytes),
+                    other => AppError::bad_request("unreadable-body", other.to_string()),
+                })?;
+            req.set_body(bytes);
+        }
+        self.inner.call(req).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_echoed_only_when_plain() {
+        assert!(acceptable_request_id("3f2b-11ee:abc_1.2"));
+        assert!(!acceptable_request_id(""));
+        assert!(!acceptable_request_id("Jan Jansen"));
+        assert!(!acceptable_request_id(&"a".repeat(129)));
+    }
+}

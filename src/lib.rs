@@ -1,0 +1,97 @@
+//! schakel: the REST API that links schools, wijkteams and Veilig Thuis when a child may be
+//! growing up unsafely.
+//!
+//! [`app`] builds the whole HTTP application from its state; `schakel serve` and the tests use
+//! the same function.
+
+pub mod api;
+pub mod audit;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod events;
+pub mod http;
+pub mod openapi;
+
+use std::sync::Arc;
+
+use poem::{
+    Endpoint, EndpointExt, IntoResponse, Response, Route, get, handler,
+    http::{StatusCode, header},
+    middleware::CatchPanic,
+};
+
+use crate::{
+    auth::{Authenticator, jwt::TokenVerifier},
+    config::{AuthConfig, ConfigError, HttpConfig},
+    db::Pool,
+    http::{BodyLimit, Envelope},
+};
+
+/// What every request may need: the pool, the authenticator (with its organisation cache) and
+/// the HTTP limits.
+pub struct AppState {
+    pub pool: Pool,
+    pub authenticator: Authenticator,
+    pub http: HttpConfig,
+}
+
+impl AppState {
+    pub fn new(pool: Pool, auth: &AuthConfig, http: HttpConfig) -> Result<Arc<Self>, ConfigError> {
+        let verifier = TokenVerifier::from_config(auth)?;
+        Ok(Arc::new(Self {
+            authenticator: Authenticator::new(verifier, pool.clone()),
+            pool,
+            http,
+        }))
+    }
+}
+
+#[handler]
+fn openapi_json() -> Response {
+    Response::builder()
+        .content_type("application/json")
+        .body(openapi::json())
+}
+
+#[handler]
+fn openapi_yaml() -> Response {
+    Response::builder()
+        .content_type("application/yaml")
+        .body(openapi::yaml())
+}
+
+#[handler]
+fn docs() -> Response {
+    static HTML: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    poem::web::Html(HTML.get_or_init(openapi::swagger_ui_html).clone()).into_response()
+}
+
+#[handler]
+fn root() -> Response {
+    Response::builder()
+        .status(StatusCode::FOUND)
+        .header(header::LOCATION, "/docs")
+        .finish()
+}
+
+/// The application: routes, state, body limit, panic safety net and the envelope (request ids,
+/// problem+json, logging).
+pub fn app(state: Arc<AppState>) -> impl Endpoint<Output = Response> {
+    let max_body_bytes = state.http.max_body_bytes;
+    Route::new()
+        .nest("/v1", api::service())
+        .at("/v1/openapi.json", get(openapi_json))
+        .at("/v1/openapi.yaml", get(openapi_yaml))
+        .at("/docs", get(docs))
+        .at("/", get(root))
+        .with(BodyLimit {
+            max_bytes: max_body_bytes,
+        })
+        .data(state)
+        .with(CatchPanic::new())
+        .with(Envelope)
+}

@@ -1,0 +1,288 @@
+//! The `schakel` command line: serve | migrate | openapi | bootstrap | token | demo.
+
+use std::{error::Error, process::ExitCode, time::Duration};
+
+use clap::{Parser, Subcommand};
+use poem::{
+    Server,
+    listener::{Acceptor, Listener, TcpListener},
+};
+use schakel::{
+    AppState, app, audit,
+    config::{self, AuthConfig, Config, DatabaseConfig, HttpConfig, LogFormat},
+    db,
+    domain::organisation::Role,
+    openapi,
+};
+use tokio::sync::watch;
+use uuid::Uuid;
+
+type AnyError = Box<dyn Error + Send + Sync>;
+
+#[derive(Parser)]
+#[command(
+    name = "schakel",
+    version,
+    about = "The API that links schools, wijkteams and Veilig Thuis when a child may be growing up unsafely."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the API (and the access-log sealer) until SIGTERM or Ctrl-C.
+    Serve,
+    /// Apply pending database migrations.
+    Migrate,
+    /// Print the OpenAPI document (JSON, or YAML with --yaml). Needs no database.
+    Openapi {
+        #[arg(long)]
+        yaml: bool,
+    },
+    /// Create the platform organisation unless one exists, and print its id.
+    Bootstrap {
+        /// Name of the platform organisation.
+        #[arg(long)]
+        name: String,
+    },
+    /// Mint a development token, signed with JWT_HS256_SECRET. Prints only the token.
+    Token {
+        /// The professional's organisation id.
+        #[arg(long)]
+        org: Uuid,
+        /// A role; repeat for several.
+        #[arg(long = "role", required = true)]
+        roles: Vec<Role>,
+        /// The professional's id (`sub`).
+        #[arg(long)]
+        sub: String,
+        /// Display name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Lifetime in minutes (1 to 1440).
+        #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=1440))]
+        ttl: u32,
+    },
+    /// Create a small demo world (idempotent) and print a token per role.
+    Demo {
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Openapi { yaml } => {
+            print!(
+                "{}",
+                if yaml {
+                    openapi::yaml()
+                } else {
+                    openapi::json()
+                }
+            );
+            Ok(())
+        }
+        Command::Token {
+            org,
+            roles,
+            sub,
+            name,
+            ttl,
+        } => token(org, roles, &sub, name.as_deref(), ttl),
+        command => match tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(runtime) => runtime.block_on(run(command)),
+            Err(err) => Err(err.into()),
+        },
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> Result<(), AnyError> {
+    let env = config::process_env();
+    match command {
+        Command::Serve => serve(Config::from_env(&env)?).await,
+        Command::Migrate => {
+            init_logging(config::log_format(&env)?);
+            let database = DatabaseConfig::from_env(&env)?;
+            let applied = db::run_migrations(&database.url).await?;
+            if applied.is_empty() {
+                println!("no pending migrations");
+            }
+            for version in applied {
+                println!("applied {version}");
+            }
+            Ok(())
+        }
+        Command::Bootstrap { name } => {
+            let database = DatabaseConfig::from_env(&env)?;
+            let mut conn = connect_migrated(&database).await?;
+            let platform =
+                schakel::api::organisations::bootstrap_platform(&mut conn, &name).await?;
+            println!("{}", platform.id);
+            Ok(())
+        }
+        Command::Demo { json } => {
+            let database = DatabaseConfig::from_env(&env)?;
+            let auth = AuthConfig::from_env(&env)?;
+            auth.require_dev_secret()?;
+            let http = HttpConfig::from_env(&env)?;
+            let mut conn = connect_migrated(&database).await?;
+            let world = schakel::demo::create(&mut conn, &auth).await?;
+            if json {
+                println!("{}", world.to_json());
+            } else {
+                let port = http.bind_addr.port();
+                print!("{}", world.to_text(&format!("http://localhost:{port}")));
+            }
+            Ok(())
+        }
+        Command::Openapi { .. } | Command::Token { .. } => {
+            unreachable!("handled without a runtime")
+        }
+    }
+}
+
+fn token(
+    org: Uuid,
+    roles: Vec<Role>,
+    sub: &str,
+    name: Option<&str>,
+    ttl: u32,
+) -> Result<(), AnyError> {
+    let auth = AuthConfig::from_env(&config::process_env())?;
+    let token = schakel::auth::jwt::mint_dev_token(
+        &auth,
+        schakel::auth::jwt::DevToken {
+            organisation: org,
+            roles: roles.iter().map(|r| r.as_str().to_owned()).collect(),
+            sub,
+            name,
+            ttl_minutes: ttl,
+        },
+    )?;
+    println!("{token}");
+    Ok(())
+}
+
+/// A single connection to a database whose schema is current.
+async fn connect_migrated(database: &DatabaseConfig) -> Result<db::Conn, AnyError> {
+    let pending = db::pending_migrations(&database.url).await?;
+    if !pending.is_empty() {
+        return Err(format!(
+            "the database lacks {} migration(s) ({}): run `schakel migrate` first",
+            pending.len(),
+            pending.join(", ")
+        )
+        .into());
+    }
+    let pool = db::pool(&DatabaseConfig {
+        pool_size: 1,
+        ..database.clone()
+    })?;
+    Ok(pool.get().await?)
+}
+
+fn init_logging(format: LogFormat) {
+    use tracing_subscriber::{EnvFilter, fmt};
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
+        LogFormat::Pretty => builder.compact().try_init(),
+    };
+}
+
+async fn serve(config: Config) -> Result<(), AnyError> {
+    init_logging(config.log_format);
+    if config.migrate_on_start {
+        let applied = db::run_migrations(&config.database.url).await?;
+        tracing::info!(count = applied.len(), "migrations applied on start");
+    } else {
+        let pending = db::pending_migrations(&config.database.url).await?;
+        if !pending.is_empty() {
+            return Err(format!(
+                "the database lacks {} migration(s): run `schakel migrate`, or set MIGRATE_ON_START=true",
+                pending.len()
+            )
+            .into());
+        }
+    }
+    let pool = db::pool(&config.database)?;
+    let state = AppState::new(pool.clone(), &config.auth, config.http.clone())?;
+
+    let (stop_background, background_stopped) = watch::channel(false);
+    let sealer = tokio::spawn(audit::run_sealer(
+        pool.clone(),
+        Duration::from_secs(2),
+        background_stopped,
+    ));
+
+    let acceptor = TcpListener::bind(config.http.bind_addr)
+        .into_acceptor()
+        .await
+        .map_err(|err| {
+            format!(
+                "cannot listen on BIND_ADDR={}: {err}",
+                config.http.bind_addr
+            )
+        })?;
+    for local in acceptor.local_addr() {
+        if let Some(addr) = local.as_socket_addr() {
+            tracing::info!(address = %addr, "listening");
+        }
+    }
+    Server::new_with_acceptor(acceptor)
+        .run_with_graceful_shutdown(app(state), shutdown_signal(), Some(Duration::from_secs(30)))
+        .await?;
+
+    let _ = stop_background.send(true);
+    let _ = sealer.await;
+    if let Ok(mut conn) = pool.get().await {
+        // Seal what the last requests logged, so a clean stop leaves nothing queued.
+        let _ = audit::seal_all(&mut conn).await;
+    }
+    pool.close();
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: no new connections, finishing requests in flight");
+}

@@ -1,0 +1,198 @@
+//! The published OpenAPI document: poem-openapi's output, finished for the NL GOV API Design
+//! Rules and for generated clients.
+//!
+//! poem-openapi upper-cases header names (`API-VERSION`) and has no response-level examples; the
+//! finishing pass restores the canonical header names and adds a problem example to every error
+//! response. The result is deterministic, committed in `openapi/`, and checked for drift.
+
+use std::sync::OnceLock;
+
+use serde_json::{Map, Value, json};
+
+use crate::error::PROBLEM_CONTENT_TYPE;
+
+/// The finished document.
+pub fn document() -> &'static Value {
+    static DOCUMENT: OnceLock<Value> = OnceLock::new();
+    DOCUMENT.get_or_init(|| finish(&crate::api::service().spec()))
+}
+
+pub fn json() -> String {
+    let mut text = serde_json::to_string_pretty(document()).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+pub fn yaml() -> String {
+    serde_yaml::to_string(document()).unwrap_or_default()
+}
+
+/// Swagger UI with the finished document embedded.
+pub fn swagger_ui_html() -> String {
+    let service = crate::api::service();
+    service.swagger_ui_html().replace(
+        &service.spec(),
+        &serde_json::to_string(document()).unwrap_or_default(),
+    )
+}
+
+fn finish(raw: &str) -> Value {
+    let mut doc: Value = serde_json::from_str(raw).unwrap_or_else(|_| json!({}));
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        for (path, item) in paths.iter_mut() {
+            let Some(operations) = item.as_object_mut() else {
+                continue;
+            };
+            for operation in operations.values_mut() {
+                if let Some(params) = operation
+                    .get_mut("parameters")
+                    .and_then(Value::as_array_mut)
+                {
+                    for param in params {
+                        if param.get("in") == Some(&json!("header"))
+                            && let Some(Value::String(name)) = param.get_mut("name")
+                        {
+                            *name = canonical_header(name);
+                        }
+                    }
+                }
+                let Some(responses) = operation
+                    .get_mut("responses")
+                    .and_then(Value::as_object_mut)
+                else {
+                    continue;
+                };
+                for (status, response) in responses.iter_mut() {
+                    finish_response(path, status, response);
+                }
+            }
+        }
+    }
+    doc
+}
+
+fn finish_response(path: &str, status: &str, response: &mut Value) {
+    if let Some(headers) = response.get_mut("headers").and_then(Value::as_object_mut) {
+        let renamed: Map<String, Value> = std::mem::take(headers)
+            .into_iter()
+            .map(|(name, header)| (canonical_header(&name), header))
+            .collect();
+        *headers = renamed;
+    }
+    let Some(media) = response
+        .get_mut("content")
+        .and_then(|c| c.get_mut(PROBLEM_CONTENT_TYPE))
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    let code: u16 = status.parse().unwrap_or(500);
+    media.insert("example".into(), problem_example(path, code));
+}
+
+/// `API-VERSION` → `API-Version`, `ETAG` → `ETag`, `IF-NONE-MATCH` → `If-None-Match`.
+fn canonical_header(name: &str) -> String {
+    match name.to_ascii_lowercase().as_str() {
+        "api-version" => "API-Version".into(),
+        "etag" => "ETag".into(),
+        "x-request-id" => "X-Request-Id".into(),
+        "www-authenticate" => "WWW-Authenticate".into(),
+        lower => lower
+            .split('-')
+            .map(|word| {
+                let mut chars = word.chars();
+                match chars.next() {
+                    Some(first) => first.to_ascii_uppercase().to_string() + chars.as_str(),
+                    None => String::new(),
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("-"),
+    }
+}
+
+fn problem_example(path: &str, status: u16) -> Value {
+    let (kind, title, detail) = match status {
+        400 => (
+            "invalid-input",
+            "Bad Request",
+            "`name` must satisfy maxLength(200)",
+        ),
+        401 => ("unauthorized", "Unauthorized", "the token has expired"),
+        403 => (
+            "forbidden",
+            "Forbidden",
+            "managing organisations requires the role platform_admin",
+        ),
+        404 => (
+            "not-found",
+            "Not Found",
+            "No resource exists at this address, or you may not see it.",
+        ),
+        409 => (
+            "conflict",
+            "Conflict",
+            "A record with these values already exists.",
+        ),
+        412 => (
+            "precondition-failed",
+            "Precondition Failed",
+            "The resource changed since you read it (If-Match does not match its ETag). Read it again and retry.",
+        ),
+        413 => (
+            "payload-too-large",
+            "Payload Too Large",
+            "The request body exceeds the limit of 262144 bytes.",
+        ),
+        415 => (
+            "unsupported-media-type",
+            "Unsupported Media Type",
+            "Content-Type \"text/plain\" is not supported; send application/json.",
+        ),
+        422 => (
+            "unprocessable-content",
+            "Unprocessable Content",
+            "A rule of the domain refuses this request; `type` names the rule.",
+        ),
+        503 => (
+            "service-unavailable",
+            "Service Unavailable",
+            "The database is not reachable right now; retry shortly.",
+        ),
+        _ => (
+            "internal-error",
+            "Internal Server Error",
+            "Something went wrong on our side. It has been logged; quote the X-Request-Id header when you report it.",
+        ),
+    };
+    let instance = format!(
+        "/v1{}",
+        path.replace("{id}", "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b")
+    );
+    let mut example = json!({
+        "type": format!("{}{kind}", crate::error::PROBLEM_TYPE_BASE),
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+    });
+    if status == 400 {
+        example["invalidParams"] =
+            json!([{"name": "name", "reason": "must satisfy maxLength(200)"}]);
+    }
+    example
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_names_are_canonical() {
+        assert_eq!(canonical_header("API-VERSION"), "API-Version");
+        assert_eq!(canonical_header("ETAG"), "ETag");
+        assert_eq!(canonical_header("IF-NONE-MATCH"), "If-None-Match");
+        assert_eq!(canonical_header("RETRY-AFTER"), "Retry-After");
+        assert_eq!(canonical_header("X-REQUEST-ID"), "X-Request-Id");
+    }
+}
