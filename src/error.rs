@@ -34,7 +34,10 @@ impl InvalidParam {
     }
 }
 
-pub struct AppError {
+/// The one error type. Boxed, so results stay small on the happy path.
+pub struct AppError(Box<ErrorDetails>);
+
+pub struct ErrorDetails {
     pub status: StatusCode,
     /// The last segment of the problem type URI, e.g. `report-required`.
     pub kind: &'static str,
@@ -48,7 +51,18 @@ pub struct AppError {
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
-pub type AppResult<T> = Result<T, AppError>;
+impl std::ops::Deref for AppError {
+    type Target = ErrorDetails;
+    fn deref(&self) -> &ErrorDetails {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for AppError {
+    fn deref_mut(&mut self) -> &mut ErrorDetails {
+        &mut self.0
+    }
+}
 
 impl AppError {
     pub fn new(
@@ -57,7 +71,7 @@ impl AppError {
         title: &'static str,
         detail: impl Into<String>,
     ) -> Self {
-        Self {
+        Self(Box::new(ErrorDetails {
             status,
             kind,
             title,
@@ -66,7 +80,7 @@ impl AppError {
             extensions: Map::new(),
             retry_after_secs: None,
             source: None,
-        }
+        }))
     }
 
     pub fn bad_request(kind: &'static str, detail: impl Into<String>) -> Self {

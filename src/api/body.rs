@@ -69,8 +69,44 @@ pub fn parse_json<T: ParseFromJSON + DeserializeOwned>(bytes: &[u8]) -> Result<T
     if let Err(err) = serde_path_to_error::deserialize::<_, T>(&value) {
         return Err(AppError::invalid(vec![describe_serde_error(&err)]));
     }
-    T::parse_from_json(Some(value))
-        .map_err(|err| AppError::invalid(vec![describe_validation_error(err.message())]))
+    let located = value.clone();
+    T::parse_from_json(Some(value)).map_err(|err| {
+        let mut param = describe_validation_error(err.message());
+        // poem-openapi names only the innermost property; find its full path in the body.
+        if let Some(path) = locate(&located, &param.name) {
+            param.name = path;
+        }
+        AppError::invalid(vec![param])
+    })
+}
+
+/// The path of the first property called `name`, breadth-first.
+fn locate(value: &Value, name: &str) -> Option<String> {
+    let mut queue = std::collections::VecDeque::from([(String::new(), value)]);
+    while let Some((path, value)) = queue.pop_front() {
+        match value {
+            Value::Object(map) => {
+                for (key, child) in map {
+                    let child_path = if path.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{path}.{key}")
+                    };
+                    if key == name {
+                        return Some(child_path);
+                    }
+                    queue.push_back((child_path, child));
+                }
+            }
+            Value::Array(items) => {
+                for (i, child) in items.iter().enumerate() {
+                    queue.push_back((format!("{path}[{i}]"), child));
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 fn describe_serde_error(err: &serde_path_to_error::Error<serde_json::Error>) -> InvalidParam {
@@ -88,7 +124,9 @@ fn describe_serde_error(err: &serde_path_to_error::Error<serde_json::Error>) -> 
         return InvalidParam::new(join(&field), "is required");
     }
     if let Some(field) = backticked_after(&message, "unknown field ") {
-        return InvalidParam::new(join(&field), "is not a property of this request");
+        // Here serde's path already ends in the unknown property.
+        let name = if path == "." { field } else { path };
+        return InvalidParam::new(name, "is not a property of this request");
     }
     InvalidParam::new(
         if path == "." {
@@ -142,6 +180,7 @@ mod tests {
     #[oai(rename_all = "camelCase", deny_unknown_fields)]
     #[serde(rename_all = "camelCase", deny_unknown_fields)]
     struct Nested {
+        #[oai(validator(maximum(value = "10")))]
         count: i32,
     }
 
@@ -177,6 +216,9 @@ mod tests {
         let (name, reason) = invalid(r#"{"givenName": "Adelheid"}"#);
         assert_eq!(name, "givenName");
         assert_eq!(reason, "must satisfy maxLength(5)");
+        let (name, reason) = invalid(r#"{"givenName": "A", "nested": {"count": 11}}"#);
+        assert_eq!(name, "nested.count");
+        assert_eq!(reason, "must satisfy maximum(10, exclusive: false)");
     }
 
     #[test]

@@ -1,1 +1,12 @@
-fn main() {}
+//! The one integration-test binary: every test drives the real application in-process on a
+//! database of its own (see `harness`), except `cli`, which starts the real binary.
+
+mod access_log;
+mod auth;
+mod cli;
+mod errors;
+mod harness;
+mod identity;
+mod migrations;
+mod openapi;
+mod organisations;

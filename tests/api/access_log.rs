@@ -1,0 +1,249 @@
+//! The access log: append-only, sealed in hash-chained batches, and every kind of tampering is
+//! detected by `audit::verify`.
+
+use diesel_async::{AsyncPgConnection, SimpleAsyncConnection};
+use schakel::{
+    audit::{self, Access, AccessAction, Actor, RequestMeta},
+    auth::{OrganisationRef, Principal},
+    domain::organisation::{OrganisationKind, Role},
+};
+use uuid::Uuid;
+
+use crate::harness::TestApp;
+
+fn principal(organisation: Uuid) -> Principal {
+    Principal {
+        sub: "ib-fatima".into(),
+        name: "Fatima El Amrani".into(),
+        organisation: OrganisationRef {
+            id: organisation,
+            kind: OrganisationKind::School,
+            name: "De Regenboog".into(),
+            active: true,
+        },
+        roles: vec![Role::CareCoordinator],
+        acting_client: Some("parnassys".into()),
+    }
+}
+
+async fn log(conn: &mut AsyncPgConnection, organisation: Uuid, count: usize) {
+    let principal = principal(organisation);
+    let request = RequestMeta {
+        request_id: "req-1".into(),
+        client_address: Some("192.0.2.10".into()),
+    };
+    let accesses: Vec<Access> = (0..count)
+        .map(|_| {
+            Access::allowed(AccessAction::Read, "signal", Uuid::now_v7())
+                .about_child(Uuid::now_v7())
+        })
+        .collect();
+    audit::record(
+        conn,
+        Actor {
+            principal: &principal,
+            request: &request,
+        },
+        &accesses,
+    )
+    .await
+    .unwrap();
+}
+
+async fn setup() -> (TestApp, AsyncPgConnection, Uuid) {
+    let app = TestApp::new().await;
+    let org = app
+        .organisation(OrganisationKind::School, "De Regenboog")
+        .await;
+    let conn = app.db.connect().await;
+    (app, conn, org)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sealed_entries_verify() {
+    let (_app, mut conn, org) = setup().await;
+    let empty = audit::verify(&mut conn).await.unwrap();
+    assert!(empty.is_intact(), "{empty:?}");
+
+    log(&mut conn, org, 3).await;
+    let before = audit::verify(&mut conn).await.unwrap();
+    assert!(
+        before.is_intact(),
+        "queued entries are not a problem: {before:?}"
+    );
+    assert_eq!(before.queued_entries, 3);
+
+    assert_eq!(audit::seal_all(&mut conn).await.unwrap(), 3);
+    log(&mut conn, org, 2).await;
+    assert_eq!(audit::seal_all(&mut conn).await.unwrap(), 2);
+    assert_eq!(audit::seal_all(&mut conn).await.unwrap(), 0);
+
+    let report = audit::verify(&mut conn).await.unwrap();
+    assert!(report.is_intact(), "{report:?}");
+    assert_eq!(report.seals, 2);
+    assert_eq!(report.sealed_entries, 5);
+    assert_eq!(report.queued_entries, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_log_refuses_update_delete_and_truncate() {
+    let (_app, mut conn, org) = setup().await;
+    log(&mut conn, org, 1).await;
+    audit::seal_all(&mut conn).await.unwrap();
+    for statement in [
+        "UPDATE access_log SET actor_sub = 'someone-else'",
+        "DELETE FROM access_log",
+        "TRUNCATE access_log CASCADE",
+        "UPDATE access_log_seals SET seal_hash = 'x'",
+        "DELETE FROM access_log_seals",
+        "TRUNCATE access_log_seals",
+    ] {
+        let err = conn.batch_execute(statement).await.unwrap_err();
+        assert!(
+            err.to_string().contains("append-only"),
+            "{statement}: {err}"
+        );
+    }
+    assert!(audit::verify(&mut conn).await.unwrap().is_intact());
+}
+
+/// Tampering as a superuser who switches the guard triggers off.
+async fn tamper(conn: &mut AsyncPgConnection, sql: &str) {
+    conn.batch_execute(&format!(
+        "SET session_replication_role = replica; {sql}; SET session_replication_role = origin;"
+    ))
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_altered_entry_is_detected() {
+    let (_app, mut conn, org) = setup().await;
+    log(&mut conn, org, 3).await;
+    audit::seal_all(&mut conn).await.unwrap();
+    tamper(
+        &mut conn,
+        "UPDATE access_log SET actor_sub = 'covering-tracks' WHERE id = (SELECT min(id) FROM access_log)",
+    )
+    .await;
+    let report = audit::verify(&mut conn).await.unwrap();
+    assert!(!report.is_intact());
+    assert!(
+        report.problems.iter().any(|p| p.contains("altered")),
+        "{report:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deleted_entry_is_detected() {
+    let (_app, mut conn, org) = setup().await;
+    log(&mut conn, org, 3).await;
+    audit::seal_all(&mut conn).await.unwrap();
+    tamper(
+        &mut conn,
+        "DELETE FROM access_log WHERE id = (SELECT max(id) FROM access_log)",
+    )
+    .await;
+    let report = audit::verify(&mut conn).await.unwrap();
+    assert!(
+        report.problems.iter().any(|p| p.contains("missing")),
+        "{report:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_entry_slipped_in_unsealed_is_detected() {
+    let (_app, mut conn, org) = setup().await;
+    log(&mut conn, org, 1).await;
+    audit::seal_all(&mut conn).await.unwrap();
+    // Inserted with triggers off: never queued, so never sealed.
+    tamper(
+        &mut conn,
+        &format!(
+            "INSERT INTO access_log (actor_sub, actor_name, organisation_id, roles, action, \
+             resource_type, outcome, request_id) VALUES ('x', 'X', '{org}', '{{teacher}}', 'read', \
+             'signal', 'allowed', 'forged')"
+        ),
+    )
+    .await;
+    let report = audit::verify(&mut conn).await.unwrap();
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.contains("neither sealed nor queued")),
+        "{report:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_broken_seal_chain_is_detected() {
+    let (_app, mut conn, org) = setup().await;
+    for _ in 0..3 {
+        log(&mut conn, org, 1).await;
+        audit::seal_all(&mut conn).await.unwrap();
+    }
+    // Re-sealing the first batch on its own (e.g. after rewriting it) breaks the link.
+    tamper(
+        &mut conn,
+        "UPDATE access_log_seals SET prev_hash = repeat('1', 64) WHERE id = (SELECT max(id) FROM access_log_seals)",
+    )
+    .await;
+    let report = audit::verify(&mut conn).await.unwrap();
+    assert!(
+        report.problems.iter().any(|p| p.contains("does not chain")),
+        "{report:?}"
+    );
+
+    // Dropping a whole seal is also seen: its entries are then neither sealed nor queued.
+    tamper(
+        &mut conn,
+        "DELETE FROM access_log_seals WHERE id = (SELECT min(id) FROM access_log_seals)",
+    )
+    .await;
+    let report = audit::verify(&mut conn).await.unwrap();
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.contains("neither sealed nor queued")),
+        "{report:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn entries_committed_out_of_order_are_sealed_later_not_lost() {
+    let (app, mut conn, org) = setup().await;
+    let mut slow = app.db.connect().await;
+    // A transaction takes an id first but commits last.
+    slow.batch_execute("BEGIN").await.unwrap();
+    log(&mut slow, org, 1).await;
+    log(&mut conn, org, 1).await;
+    // The sealer neither waits for nor skips the slow transaction's entry.
+    assert_eq!(audit::seal_all(&mut conn).await.unwrap(), 1);
+    slow.batch_execute("COMMIT").await.unwrap();
+    assert_eq!(audit::seal_all(&mut conn).await.unwrap(), 1);
+    let report = audit::verify(&mut conn).await.unwrap();
+    assert!(report.is_intact(), "{report:?}");
+    assert_eq!((report.seals, report.sealed_entries), (2, 2));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn writers_do_not_wait_for_each_other() {
+    let (app, mut conn, org) = setup().await;
+    // Two open transactions write entries at the same time; neither blocks the other.
+    let mut a = app.db.connect().await;
+    let mut b = app.db.connect().await;
+    a.batch_execute("BEGIN; SET LOCAL lock_timeout = '1s'")
+        .await
+        .unwrap();
+    b.batch_execute("BEGIN; SET LOCAL lock_timeout = '1s'")
+        .await
+        .unwrap();
+    log(&mut a, org, 2).await;
+    log(&mut b, org, 2).await;
+    a.batch_execute("COMMIT").await.unwrap();
+    b.batch_execute("COMMIT").await.unwrap();
+    assert_eq!(audit::seal_all(&mut conn).await.unwrap(), 4);
+    assert!(audit::verify(&mut conn).await.unwrap().is_intact());
+}

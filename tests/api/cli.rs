@@ -1,0 +1,291 @@
+//! End to end: the real `schakel` binary — migrate, bootstrap, token, demo, serve over HTTP,
+//! and a graceful stop on SIGTERM.
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Child, Command, Output, Stdio},
+    sync::mpsc,
+    time::{Duration, Instant},
+};
+
+use serde_json::Value;
+
+use crate::harness::{AUDIENCE, ISSUER, SECRET, TestDb};
+
+fn schakel(env: &[(&str, &str)]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_schakel"));
+    command.env_clear();
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command
+}
+
+fn run(env: &[(&str, &str)], args: &[&str]) -> Output {
+    schakel(env).args(args).output().expect("run schakel")
+}
+
+fn stdout(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "schakel failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+struct Server {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    base_url: String,
+}
+
+impl Server {
+    fn start(env: &[(&str, &str)]) -> Self {
+        let mut child = schakel(env)
+            .arg("serve")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start schakel serve");
+        let stderr = child.stderr.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        // Drain stderr for the server's whole life, so logging never blocks it.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut seen = Vec::new();
+        while Instant::now() < deadline {
+            let Ok(line) = lines.recv_timeout(Duration::from_millis(200)) else {
+                if let Ok(Some(status)) = child.try_wait() {
+                    panic!("schakel serve exited with {status}: {seen:#?}");
+                }
+                continue;
+            };
+            if let Ok(log) = serde_json::from_str::<Value>(&line)
+                && log["message"] == "listening"
+            {
+                let address = log["address"].as_str().unwrap().to_owned();
+                return Self {
+                    child,
+                    lines,
+                    base_url: format!("http://{address}"),
+                };
+            }
+            seen.push(line);
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("schakel serve did not start listening: {seen:#?}");
+    }
+
+    /// SIGTERM, then wait for a clean exit; returns the log lines written meanwhile.
+    fn stop(mut self) -> Vec<String> {
+        let pid = self.child.id().to_string();
+        let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(killed.success());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "exit status after SIGTERM: {status}");
+                break;
+            }
+            assert!(Instant::now() < deadline, "no exit within 30 s of SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self.lines.try_iter().collect()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_binary_migrates_bootstraps_mints_and_serves() {
+    let database = TestDb::empty().await;
+    let env = [
+        ("DATABASE_URL", database.url.as_str()),
+        ("JWT_HS256_SECRET", SECRET),
+        ("JWT_ISSUER", ISSUER),
+        ("JWT_AUDIENCE", AUDIENCE),
+        ("BIND_ADDR", "127.0.0.1:0"),
+        ("LOG_FORMAT", "json"),
+    ];
+
+    // Not migrated yet: the commands that need the schema say so.
+    let refused = run(&env, &["bootstrap", "--name", "schakel"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("schakel migrate"));
+
+    let migrated = stdout(&run(&env, &["migrate"]));
+    assert!(migrated.contains("applied"), "{migrated}");
+    assert_eq!(
+        stdout(&run(&env, &["migrate"])).trim(),
+        "no pending migrations"
+    );
+
+    let platform = stdout(&run(&env, &["bootstrap", "--name", "schakel platform"]));
+    let platform = platform.trim();
+    assert!(uuid::Uuid::parse_str(platform).is_ok(), "{platform}");
+    let again = stdout(&run(&env, &["bootstrap", "--name", "another name"]));
+    assert_eq!(again.trim(), platform, "bootstrap is idempotent");
+
+    let token = stdout(&run(
+        &env,
+        &[
+            "token",
+            "--org",
+            platform,
+            "--role",
+            "platform_admin",
+            "--sub",
+            "admin-1",
+            "--name",
+            "Beheer",
+        ],
+    ));
+    let token = token.trim();
+    assert_eq!(
+        token.split('.').count(),
+        3,
+        "only the token is printed: {token}"
+    );
+
+    let server = Server::start(&env);
+    let http = reqwest::Client::new();
+    let me = http
+        .get(format!("{}/v1/me", server.base_url))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    assert!(me.headers().contains_key("x-request-id"));
+    let me: Value = me.json().await.unwrap();
+    assert_eq!(me["organisation"]["id"], platform);
+    assert_eq!(me["roles"][0], "platform_admin");
+
+    let anonymous = http
+        .get(format!("{}/v1/me", server.base_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+    assert_eq!(
+        anonymous.headers()["content-type"],
+        "application/problem+json"
+    );
+
+    let ready = http
+        .get(format!("{}/v1/health/ready", server.base_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+
+    // The demo world, with a token per role that works against the running server.
+    let demo: Value = serde_json::from_str(&stdout(&run(&env, &["demo", "--json"]))).unwrap();
+    assert_eq!(demo["organisations"]["platform"], platform);
+    for role in [
+        "platform_admin",
+        "teacher",
+        "care_coordinator",
+        "youth_worker",
+        "vt_worker",
+        "privacy_officer",
+        "org_admin",
+    ] {
+        let token = demo["tokens"][role].as_str().unwrap();
+        let me: Value = http
+            .get(format!("{}/v1/me", server.base_url))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(me["roles"][0], role, "{me}");
+    }
+    let teacher = demo["tokens"]["teacher"].as_str().unwrap();
+    let me: Value = http
+        .get(format!("{}/v1/me", server.base_url))
+        .bearer_auth(teacher)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["organisation"]["id"], demo["organisations"]["school"]);
+    let again: Value = serde_json::from_str(&stdout(&run(&env, &["demo", "--json"]))).unwrap();
+    assert_eq!(
+        again["organisations"], demo["organisations"],
+        "demo is idempotent"
+    );
+    let text = stdout(&run(&env, &["demo"]));
+    assert!(
+        text.contains("care_coordinator") && text.contains("curl"),
+        "{text}"
+    );
+
+    let lines = server.stop();
+    assert!(
+        lines.iter().any(|l| l.contains("\"message\":\"stopped\"")),
+        "{lines:#?}"
+    );
+    // Request logs carry ids and routes, never a token.
+    assert!(lines.iter().all(|l| !l.contains(token)));
+}
+
+#[test]
+fn openapi_needs_no_database_or_configuration() {
+    let output = run(&[], &["openapi"]);
+    let spec: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(&spec, schakel::openapi::document());
+    let yaml = stdout(&run(&[], &["openapi", "--yaml"]));
+    assert_eq!(yaml, schakel::openapi::yaml());
+}
+
+#[test]
+fn commands_name_what_is_missing() {
+    let token = run(
+        &[],
+        &[
+            "token",
+            "--org",
+            &uuid::Uuid::nil().to_string(),
+            "--role",
+            "teacher",
+            "--sub",
+            "x",
+        ],
+    );
+    assert!(!token.status.success());
+    assert!(token.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&token.stderr).contains("JWT_HS256_SECRET"));
+
+    let serve = run(&[("JWT_HS256_SECRET", SECRET)], &["serve"]);
+    assert!(!serve.status.success());
+    assert!(String::from_utf8_lossy(&serve.stderr).contains("DATABASE_URL"));
+
+    let serve = run(&[("DATABASE_URL", "postgres://localhost/x")], &["serve"]);
+    assert!(String::from_utf8_lossy(&serve.stderr).contains("JWT_PUBLIC_KEYS"));
+
+    let role = run(
+        &[("JWT_HS256_SECRET", SECRET)],
+        &[
+            "token",
+            "--org",
+            &uuid::Uuid::nil().to_string(),
+            "--role",
+            "superuser",
+            "--sub",
+            "x",
+        ],
+    );
+    assert!(!role.status.success());
+    assert!(String::from_utf8_lossy(&role.stderr).contains("unknown role"));
+}
