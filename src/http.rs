@@ -76,7 +76,7 @@ impl<E: Endpoint> Endpoint for EnvelopeEndpoint<E> {
         let span = tracing::info_span!("request", request_id = %request_id, %method);
 
         let result = self.inner.call(req).instrument(span.clone()).await;
-        let (route, operation, mut resp) = match result {
+        let (route, operation_id, mut resp) = match result {
             Ok(output) => {
                 let resp = output.into_response();
                 let route = resp.data::<PathPattern>().map(|p| p.0.to_string());
@@ -85,12 +85,12 @@ impl<E: Endpoint> Endpoint for EnvelopeEndpoint<E> {
             }
             Err(err) => {
                 let route = err.data::<PathPattern>().map(|p| p.0.to_string());
-                let operation = err.data::<OperationId>().map(|o| o.0);
+                let operation: Option<&'static str> = err.data::<OperationId>().map(|o| o.0);
                 let framework_problem;
                 let problem = match err.downcast_ref::<AppError>() {
                     Some(app) => app,
                     None => {
-                        framework_problem = problem_from(&err);
+                        framework_problem = problem_from(&err, operation);
                         &framework_problem
                     }
                 };
@@ -118,7 +118,7 @@ impl<E: Endpoint> Endpoint for EnvelopeEndpoint<E> {
         let status = resp.status().as_u16();
         let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
         let route = route.as_deref().unwrap_or("(unmatched)");
-        let operation = operation.unwrap_or("-");
+        let operation = operation_id.unwrap_or("-");
         let _entered = span.enter();
         if status >= 500 {
             tracing::error!(route, operation, status, latency_ms, "request completed");
@@ -130,7 +130,7 @@ impl<E: Endpoint> Endpoint for EnvelopeEndpoint<E> {
 }
 
 /// Maps an error of the framework to a problem.
-fn problem_from(err: &poem::Error) -> AppError {
+fn problem_from(err: &poem::Error, operation: Option<&str>) -> AppError {
     if err.is::<NotFoundError>() {
         return AppError::not_found();
     }
@@ -167,7 +167,12 @@ fn problem_from(err: &poem::Error) -> AppError {
         return AppError::invalid_param(err.name, err.reason.clone());
     }
     if let Some(err) = err.downcast_ref::<ParsePathError>() {
-        return AppError::invalid_param(path_param_name(err.name), err.reason.clone());
+        let reason = if err.reason.contains("uuid") {
+            "must be a UUID".to_owned()
+        } else {
+            err.reason.clone()
+        };
+        return AppError::invalid_param(path_param_name(err.name, operation), reason);
     }
     if let Some(err) = err.downcast_ref::<ParseRequestPayloadError>() {
         return AppError::bad_request("invalid-input", err.reason.clone());
@@ -187,14 +192,18 @@ fn problem_from(err: &poem::Error) -> AppError {
     generic_problem(status)
 }
 
-/// poem-openapi names path parameters `param0`, `param1`… internally; every path of this API
-/// has at most one id parameter before the last, so name it for the client.
-fn path_param_name(internal: &str) -> String {
-    if internal.starts_with("param") {
-        "id (path)".to_owned()
-    } else {
-        internal.to_owned()
-    }
+/// poem-openapi names path parameters `param0`, `param1`… in path order; the client knows
+/// them by the names in the published path template of the operation.
+fn path_param_name(internal: &str, operation: Option<&str>) -> String {
+    let index = internal
+        .strip_prefix("param")
+        .and_then(|n| n.parse::<usize>().ok());
+    let (Some(index), Some(operation)) = (index, operation) else {
+        return internal.to_owned();
+    };
+    crate::openapi::path_parameters(operation)
+        .and_then(|names| names.get(index).cloned())
+        .unwrap_or_else(|| internal.to_owned())
 }
 
 /// A problem for a bare status code.

@@ -17,6 +17,29 @@ pub fn document() -> &'static Value {
     DOCUMENT.get_or_init(|| finish(&crate::api::service().spec()))
 }
 
+/// The path parameter names of an operation, in path order (`/a/{id}/b/{bId}` → id, bId).
+pub fn path_parameters(operation_id: &str) -> Option<Vec<String>> {
+    static INDEX: OnceLock<std::collections::HashMap<String, Vec<String>>> = OnceLock::new();
+    let index = INDEX.get_or_init(|| {
+        let mut index = std::collections::HashMap::new();
+        let paths = document()["paths"].as_object().cloned().unwrap_or_default();
+        for (path, item) in paths {
+            let names: Vec<String> = path
+                .split('/')
+                .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+                .map(str::to_owned)
+                .collect();
+            for operation in item.as_object().into_iter().flat_map(|o| o.values()) {
+                if let Some(id) = operation["operationId"].as_str() {
+                    index.insert(id.to_owned(), names.clone());
+                }
+            }
+        }
+        index
+    });
+    index.get(operation_id).cloned()
+}
+
 pub fn json() -> String {
     let mut text = serde_json::to_string_pretty(document()).unwrap_or_default();
     text.push('\n');
@@ -78,6 +101,24 @@ fn finish_response(path: &str, status: &str, response: &mut Value) {
             .map(|(name, header)| (canonical_header(&name), header))
             .collect();
         *headers = renamed;
+    }
+    // Headers the envelope adds to some errors.
+    let extra = match status {
+        "401" => Some((
+            "WWW-Authenticate",
+            json!({"description": "`Bearer realm=\"schakel\"`: how to authenticate.", "schema": {"type": "string"}}),
+        )),
+        "503" => Some((
+            "Retry-After",
+            json!({"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}),
+        )),
+        _ => None,
+    };
+    if let (Some((name, header)), Some(headers)) = (
+        extra,
+        response.get_mut("headers").and_then(Value::as_object_mut),
+    ) {
+        headers.insert(name.to_owned(), header);
     }
     let Some(media) = response
         .get_mut("content")

@@ -161,6 +161,8 @@ async fn bad_parameters_are_400_problems() {
         .send()
         .await;
     reply.expect_problem(400, "invalid-input");
+    assert_eq!(reply.invalid_params(), ["id"]);
+    assert_eq!(reply.body["invalidParams"][0]["reason"], "must be a UUID");
     for query in [
         "limit=0",
         "limit=201",

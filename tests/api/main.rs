@@ -4,6 +4,7 @@
 mod access_log;
 mod auth;
 mod cli;
+mod deployment;
 mod errors;
 mod harness;
 mod identity;
