@@ -96,6 +96,16 @@ impl AppError {
         Self::bad_request("invalid-input", detail).with_invalid_params(params)
     }
 
+    /// Rule violations found by the domain, one `invalidParams` entry each.
+    pub fn fields(errors: Vec<crate::domain::FieldError>) -> Self {
+        Self::invalid(
+            errors
+                .into_iter()
+                .map(|e| InvalidParam::new(e.field, e.reason))
+                .collect(),
+        )
+    }
+
     pub fn invalid_param(name: impl Into<String>, reason: impl Into<String>) -> Self {
         Self::invalid(vec![InvalidParam::new(name, reason)])
     }

@@ -11,6 +11,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod domain;
+pub mod effects;
 pub mod error;
 pub mod events;
 pub mod http;

@@ -2,12 +2,17 @@
 //! parse → policy → domain rule → one transaction (data + access log + outbox) → render.
 
 pub mod body;
+pub mod children;
 pub mod etag;
 pub mod health;
 pub mod me;
 pub mod organisations;
 pub mod paging;
 pub mod problem;
+pub mod reference;
+pub mod shared;
+pub mod signals;
+pub mod types;
 
 use poem_openapi::{ContactObject, ExtraHeader, LicenseObject, OpenApiService, Tags};
 
@@ -22,12 +27,23 @@ pub enum ApiTags {
     /// The directory of organisations: schools, wijkteams, Veilig Thuis regions and kernteam
     /// partners.
     Organisations,
+    /// Children (pupils, clients) of the caller's organisation, their guardians and their
+    /// chronology.
+    Children,
+    /// Signals of unsafety (meldcode step 1): facts apart from interpretation, never changed in
+    /// place.
+    Signals,
+    /// Enumerations with Dutch and English labels.
+    Reference,
 }
 
 pub type Apis = (
     health::HealthApi,
     me::MeApi,
     organisations::OrganisationsApi,
+    children::ChildrenApi,
+    signals::SignalsApi,
+    reference::ReferenceApi,
 );
 
 const DESCRIPTION: &str = "\
@@ -37,7 +53,7 @@ consent of parents and child for Veilig Thuis to tell the school more, and that 
 (terugkoppeling) itself — with an access log of every look at a child's data.
 
 Every request needs `Authorization: Bearer <JWT>` (claims `iss`, `aud`, `exp`, `sub`, `name`, \
-`org`, `roles`, optionally `act`), except health checks. Errors are RFC 9457 \
+`org`, `roles`, optionally `act`), except health checks and reference data. Errors are RFC 9457 \
 `application/problem+json` with a stable `type` URI. Every response carries `API-Version` and \
 `X-Request-Id`.";
 
@@ -48,6 +64,9 @@ pub fn service() -> OpenApiService<Apis, ()> {
             health::HealthApi,
             me::MeApi,
             organisations::OrganisationsApi,
+            children::ChildrenApi,
+            signals::SignalsApi,
+            reference::ReferenceApi,
         ),
         "schakel",
         API_VERSION,

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::DateTime;
 use diesel_async::AsyncConnection;
 use poem::web::Data;
 use poem_openapi::{
@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use crate::{
     AppState,
+    api::types::Timestamp,
     api::{
         ApiTags,
         body::JsonBody,
@@ -29,8 +30,11 @@ use crate::{
         policy::{self, Action},
     },
     db::{self, organisations as queries},
-    domain::organisation::{self as rules, Codes, FieldError, OrganisationKind},
-    error::{AppError, InvalidParam},
+    domain::{
+        FieldError,
+        organisation::{self as rules, Codes, OrganisationKind},
+    },
+    error::AppError,
     events::{self, Event, EventType},
 };
 
@@ -47,8 +51,8 @@ pub struct Organisation {
     pub codes: OrganisationCodes,
     /// Inactive organisations cannot sign in, send or receive anything.
     pub active: bool,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 impl Example for Organisation {
@@ -63,8 +67,12 @@ impl Example for Organisation {
                 region: Some("Amsterdam".into()),
             },
             active: true,
-            created_at: DateTime::from_timestamp(1_763_805_600, 0).unwrap_or_default(),
-            updated_at: DateTime::from_timestamp(1_763_805_600, 0).unwrap_or_default(),
+            created_at: DateTime::from_timestamp(1_763_805_600, 0)
+                .unwrap_or_default()
+                .into(),
+            updated_at: DateTime::from_timestamp(1_763_805_600, 0)
+                .unwrap_or_default()
+                .into(),
         }
     }
 }
@@ -81,8 +89,8 @@ impl From<&queries::Organisation> for Organisation {
                 region: row.region.clone(),
             },
             active: row.active,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
+            created_at: row.created_at.into(),
+            updated_at: row.updated_at.into(),
         }
     }
 }
@@ -229,15 +237,6 @@ pub enum UpdateOrganisationResponse {
     Ok(Json<Organisation>, #[oai(header = "ETag")] String),
 }
 
-fn invalid(errors: Vec<FieldError>) -> AppError {
-    AppError::invalid(
-        errors
-            .into_iter()
-            .map(|e| InvalidParam::new(e.field, e.reason))
-            .collect(),
-    )
-}
-
 fn duplicate_location(existing: Option<Uuid>) -> AppError {
     let err = AppError::conflict(
         "duplicate-organisation",
@@ -281,7 +280,7 @@ impl OrganisationsApi {
         let mut errors: Vec<FieldError> = rules::check_name(&input.name).into_iter().collect();
         errors.extend(rules::check_codes(input.kind, &codes));
         if !errors.is_empty() {
-            return Err(invalid(errors).into());
+            return Err(AppError::fields(errors).into());
         }
 
         let actor = Actor {
@@ -321,12 +320,12 @@ impl OrganisationsApi {
                 .await?;
                 events::emit(
                     conn,
-                    &[Event {
-                        event_type: EventType::OrganisationCreated,
-                        audience: row.id,
-                        resource_type: RESOURCE,
-                        resource_id: row.id,
-                    }],
+                    &[Event::new(
+                        EventType::OrganisationCreated,
+                        row.id,
+                        RESOURCE,
+                        row.id,
+                    )],
                 )
                 .await?;
                 Ok(row)
@@ -437,7 +436,7 @@ impl OrganisationsApi {
         if let Some(name) = &input.name
             && let Some(err) = rules::check_name(name)
         {
-            return Err(invalid(vec![err]).into());
+            return Err(AppError::fields(vec![err]).into());
         }
         let actor = Actor {
             principal: &principal,
@@ -476,7 +475,7 @@ impl OrganisationsApi {
                 if let Some(codes) = new_codes {
                     let errors = rules::check_codes(kind, &codes);
                     if !errors.is_empty() {
-                        return Err(invalid(errors));
+                        return Err(AppError::fields(errors));
                     }
                     changes.brin = Some(codes.brin);
                     changes.branch = Some(codes.branch);
@@ -499,12 +498,12 @@ impl OrganisationsApi {
                 .await?;
                 events::emit(
                     conn,
-                    &[Event {
-                        event_type: EventType::OrganisationUpdated,
-                        audience: row.id,
-                        resource_type: RESOURCE,
-                        resource_id: row.id,
-                    }],
+                    &[Event::new(
+                        EventType::OrganisationUpdated,
+                        row.id,
+                        RESOURCE,
+                        row.id,
+                    )],
                 )
                 .await?;
                 Ok(row)
@@ -523,7 +522,7 @@ pub async fn bootstrap_platform(
     name: &str,
 ) -> Result<queries::Organisation, AppError> {
     if let Some(err) = rules::check_name(name) {
-        return Err(invalid(vec![err]));
+        return Err(AppError::fields(vec![err]));
     }
     if let Some(existing) = queries::find_platform(conn).await? {
         return Ok(existing);

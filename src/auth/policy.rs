@@ -4,7 +4,33 @@
 //! are 403 and say which role it needs. Refusals of one record of another organisation are 404
 //! (see `error::AppError::not_found`), decided by the record-level functions below.
 
-use crate::{auth::Principal, domain::organisation::Role, error::AppError};
+use uuid::Uuid;
+
+use crate::{
+    auth::Principal,
+    db::timeline::Visibility,
+    domain::{organisation::Role, reference::Labelled},
+    error::AppError,
+};
+
+/// Roles that work with all child records of their own organisation: the school's care
+/// coordinator, the wijkteam's youth worker, Veilig Thuis staff, attendance officers.
+pub const CASEWORK_ROLES: &[Role] = &[
+    Role::CareCoordinator,
+    Role::YouthWorker,
+    Role::VtWorker,
+    Role::AttendanceOfficer,
+];
+
+/// Teachers record signals and see their own; casework roles see everything of their
+/// organisation.
+const SIGNAL_ROLES: &[Role] = &[
+    Role::CareCoordinator,
+    Role::YouthWorker,
+    Role::VtWorker,
+    Role::AttendanceOfficer,
+    Role::Teacher,
+];
 
 /// An action on a kind of resource, decided by role alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,16 +39,35 @@ pub enum Action {
     ManageOrganisations,
     /// Read the organisation directory (everyone: a school must find its Veilig Thuis).
     ReadOrganisations,
+    /// Register a child (a pupil or client) of the own organisation.
+    RegisterChildren,
+    /// Read the own organisation's children and their guardians.
+    ReadChildren,
+    /// Correct a child's identifying data and guardians.
+    CorrectChildren,
+    /// Record signals about the own organisation's children, and read them.
+    RecordSignals,
 }
 
 impl Action {
-    pub const ALL: [Action; 2] = [Action::ManageOrganisations, Action::ReadOrganisations];
+    pub const ALL: [Action; 6] = [
+        Action::ManageOrganisations,
+        Action::ReadOrganisations,
+        Action::RegisterChildren,
+        Action::ReadChildren,
+        Action::CorrectChildren,
+        Action::RecordSignals,
+    ];
 
     /// The roles that may perform the action; `None` means every authenticated principal.
     fn roles(self) -> Option<&'static [Role]> {
         match self {
             Action::ManageOrganisations => Some(&[Role::PlatformAdmin]),
             Action::ReadOrganisations => None,
+            Action::RegisterChildren | Action::ReadChildren | Action::RecordSignals => {
+                Some(SIGNAL_ROLES)
+            }
+            Action::CorrectChildren => Some(CASEWORK_ROLES),
         }
     }
 
@@ -30,9 +75,84 @@ impl Action {
         match self {
             Action::ManageOrganisations => "managing organisations",
             Action::ReadOrganisations => "reading the organisation directory",
+            Action::RegisterChildren => "registering children",
+            Action::ReadChildren => "reading children",
+            Action::CorrectChildren => "correcting a child's data",
+            Action::RecordSignals => "recording and reading signals",
         }
     }
 }
+
+/// The role an action is taken in, for the record: a casework role before `teacher`.
+pub fn acting_role(principal: &Principal, action: Action) -> Option<Role> {
+    let granted = action.roles().unwrap_or(Role::ALL);
+    CASEWORK_ROLES
+        .iter()
+        .chain(granted)
+        .copied()
+        .find(|role| granted.contains(role) && principal.has(*role))
+}
+
+/// Whether the principal does casework (sees all child records of the organisation).
+pub fn does_casework(principal: &Principal) -> bool {
+    principal.has_any(CASEWORK_ROLES)
+}
+
+/// The BSN is shown to casework roles only; a teacher has no statutory use for it.
+pub fn may_see_bsn(principal: &Principal) -> bool {
+    does_casework(principal)
+}
+
+/// Which signals of the organisation a principal sees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignalScope {
+    Organisation,
+    RecordedBy { sub: String },
+}
+
+pub fn signal_scope(principal: &Principal) -> SignalScope {
+    if does_casework(principal) {
+        SignalScope::Organisation
+    } else {
+        SignalScope::RecordedBy {
+            sub: principal.sub.clone(),
+        }
+    }
+}
+
+/// May the principal see (and correct) this signal? Another organisation's signal is never
+/// visible; the caller answers 404 either way.
+pub fn may_access_signal(principal: &Principal, organisation_id: Uuid, recorded_by: &str) -> bool {
+    organisation_id == principal.org_id()
+        && match signal_scope(principal) {
+            SignalScope::Organisation => true,
+            SignalScope::RecordedBy { sub } => sub == recorded_by,
+        }
+}
+
+/// Which timeline entries of the organisation's children a principal sees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TimelineScope {
+    All,
+    /// Entries visible to the whole organisation, and the principal's own.
+    OwnEntries {
+        sub: String,
+    },
+}
+
+pub fn timeline_scope(principal: &Principal) -> TimelineScope {
+    if does_casework(principal) {
+        TimelineScope::All
+    } else {
+        TimelineScope::OwnEntries {
+            sub: principal.sub.clone(),
+        }
+    }
+}
+
+/// Signals appear on the timeline as the signals themselves do: to casework roles and their
+/// recorder.
+pub const SIGNAL_TIMELINE_VISIBILITY: Visibility = Visibility::Recorder;
 
 pub fn allows(principal: &Principal, action: Action) -> bool {
     match action.roles() {
@@ -67,7 +187,8 @@ mod tests {
 
     fn principal(role: Role) -> Principal {
         let kind = OrganisationKind::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|k| role.fits(*k))
             .expect("every role fits some kind");
         Principal {
@@ -88,13 +209,48 @@ mod tests {
     #[test]
     fn role_action_matrix() {
         use Action::*;
+        use Role::*;
         let allowed: &[(Action, &[Role])] = &[
-            (ManageOrganisations, &[Role::PlatformAdmin]),
-            (ReadOrganisations, &Role::ALL),
+            (ManageOrganisations, &[PlatformAdmin]),
+            (ReadOrganisations, Role::ALL),
+            (
+                RegisterChildren,
+                &[
+                    Teacher,
+                    CareCoordinator,
+                    YouthWorker,
+                    VtWorker,
+                    AttendanceOfficer,
+                ],
+            ),
+            (
+                ReadChildren,
+                &[
+                    Teacher,
+                    CareCoordinator,
+                    YouthWorker,
+                    VtWorker,
+                    AttendanceOfficer,
+                ],
+            ),
+            (
+                CorrectChildren,
+                &[CareCoordinator, YouthWorker, VtWorker, AttendanceOfficer],
+            ),
+            (
+                RecordSignals,
+                &[
+                    Teacher,
+                    CareCoordinator,
+                    YouthWorker,
+                    VtWorker,
+                    AttendanceOfficer,
+                ],
+            ),
         ];
         assert_eq!(allowed.len(), Action::ALL.len());
         for (action, roles) in allowed {
-            for role in Role::ALL {
+            for &role in Role::ALL {
                 assert_eq!(
                     allows(&principal(role), *action),
                     roles.contains(&role),
@@ -102,6 +258,45 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn signals_are_visible_to_casework_and_their_recorder() {
+        let org = Uuid::nil();
+        let other_org = Uuid::from_u128(1);
+        for &role in Role::ALL {
+            let p = principal(role);
+            let casework = CASEWORK_ROLES.contains(&role);
+            assert_eq!(
+                may_access_signal(&p, org, "someone-else"),
+                casework,
+                "{role}"
+            );
+            assert!(may_access_signal(&p, org, &p.sub), "{role}: own signal");
+            assert!(
+                !may_access_signal(&p, other_org, &p.sub),
+                "{role}: other organisation"
+            );
+            assert_eq!(may_see_bsn(&p), casework, "{role}: bsn");
+            assert_eq!(
+                timeline_scope(&p) == TimelineScope::All,
+                casework,
+                "{role}: timeline"
+            );
+        }
+    }
+
+    #[test]
+    fn the_acting_role_prefers_casework() {
+        let mut p = principal(Role::Teacher);
+        assert_eq!(acting_role(&p, Action::RecordSignals), Some(Role::Teacher));
+        p.roles = vec![Role::Teacher, Role::CareCoordinator];
+        assert_eq!(
+            acting_role(&p, Action::RecordSignals),
+            Some(Role::CareCoordinator)
+        );
+        p.roles = vec![Role::PrivacyOfficer];
+        assert_eq!(acting_role(&p, Action::RecordSignals), None);
     }
 
     #[test]

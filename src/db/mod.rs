@@ -2,8 +2,11 @@
 //!
 //! Queries never decide policy; they fetch and store what the handler asks for.
 
+pub mod children;
 pub mod organisations;
 pub mod schema;
+pub mod signals;
+pub mod timeline;
 
 use std::time::Duration;
 

@@ -38,6 +38,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    children (id) {
+        id -> Uuid,
+        organisation_id -> Uuid,
+        external_ref -> Text,
+        given_name -> Text,
+        family_name -> Text,
+        date_of_birth -> Date,
+        bsn -> Nullable<Text>,
+        school_group -> Nullable<Text>,
+        created_by_sub -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     events (id) {
         id -> Int8,
         tx_id -> Int8,
@@ -46,6 +62,21 @@ diesel::table! {
         resource_type -> Text,
         resource_id -> Uuid,
         occurred_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    guardians (id) {
+        id -> Uuid,
+        child_id -> Uuid,
+        name -> Text,
+        relationship -> Text,
+        parental_authority -> Text,
+        authority_source -> Text,
+        phone -> Nullable<Text>,
+        email -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
     }
 }
 
@@ -63,14 +94,73 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    signal_revisions (id) {
+        id -> Uuid,
+        signal_id -> Uuid,
+        revision -> Int4,
+        observed_at -> Timestamptz,
+        category -> Text,
+        source -> Text,
+        source_description -> Nullable<Text>,
+        facts -> Text,
+        interpretation -> Nullable<Text>,
+        direction -> Text,
+        reason -> Nullable<Text>,
+        recorded_by_sub -> Text,
+        recorded_by_name -> Text,
+        recorded_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    signals (id) {
+        id -> Uuid,
+        organisation_id -> Uuid,
+        child_id -> Uuid,
+        recorded_by_sub -> Text,
+        recorded_by_name -> Text,
+        recorded_by_role -> Text,
+        recorded_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    timeline_entries (id) {
+        id -> Uuid,
+        organisation_id -> Uuid,
+        child_id -> Uuid,
+        occurred_at -> Timestamptz,
+        entry_type -> Text,
+        resource_type -> Text,
+        resource_id -> Uuid,
+        actor_sub -> Text,
+        actor_name -> Text,
+        summary -> Text,
+        visibility -> Text,
+    }
+}
+
 diesel::joinable!(access_log -> organisations (organisation_id));
 diesel::joinable!(access_log_unsealed -> access_log (entry_id));
+diesel::joinable!(children -> organisations (organisation_id));
 diesel::joinable!(events -> organisations (organisation_id));
+diesel::joinable!(guardians -> children (child_id));
+diesel::joinable!(signal_revisions -> signals (signal_id));
+diesel::joinable!(signals -> children (child_id));
+diesel::joinable!(signals -> organisations (organisation_id));
+diesel::joinable!(timeline_entries -> children (child_id));
+diesel::joinable!(timeline_entries -> organisations (organisation_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     access_log,
     access_log_seals,
     access_log_unsealed,
+    children,
     events,
+    guardians,
     organisations,
+    signal_revisions,
+    signals,
+    timeline_entries,
 );

@@ -2,6 +2,8 @@
 
 use std::{fmt, str::FromStr};
 
+use crate::domain::{FieldError, check_text, reference::Labelled};
+
 use poem_openapi::Enum;
 use serde::{Deserialize, Serialize};
 
@@ -27,27 +29,24 @@ pub enum OrganisationKind {
     Platform,
 }
 
-impl OrganisationKind {
-    pub const ALL: [OrganisationKind; 7] = [
-        Self::School,
-        Self::Wijkteam,
-        Self::VeiligThuis,
-        Self::Ggd,
-        Self::Leerplicht,
-        Self::Samenwerkingsverband,
-        Self::Platform,
-    ];
+crate::labelled!(OrganisationKind {
+    School => ("school", "School", "School", "A primary or secondary school."),
+    Wijkteam => ("wijkteam", "Wijkteam", "Neighbourhood team",
+        "A neighbourhood youth team: wijkteam, buurtteam, CJG, ouder-kindadviseurs."),
+    VeiligThuis => ("veilig_thuis", "Veilig Thuis", "Veilig Thuis",
+        "The regional advice and reporting centre for domestic violence and child abuse."),
+    Ggd => ("ggd", "GGD", "Public health service", "Youth doctors and nurses of the GGD."),
+    Leerplicht => ("leerplicht", "Leerplicht", "School attendance office",
+        "The municipal attendance officers (leerplichtambtenaren)."),
+    Samenwerkingsverband => ("samenwerkingsverband", "Samenwerkingsverband",
+        "Inclusive education partnership", "A samenwerkingsverband passend onderwijs."),
+    Platform => ("platform", "Platform", "Platform",
+        "The operator of schakel; manages organisations, never sees child data."),
+});
 
+impl OrganisationKind {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::School => "school",
-            Self::Wijkteam => "wijkteam",
-            Self::VeiligThuis => "veilig_thuis",
-            Self::Ggd => "ggd",
-            Self::Leerplicht => "leerplicht",
-            Self::Samenwerkingsverband => "samenwerkingsverband",
-            Self::Platform => "platform",
-        }
+        self.code()
     }
 }
 
@@ -60,10 +59,7 @@ impl fmt::Display for OrganisationKind {
 impl FromStr for OrganisationKind {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|kind| kind.as_str() == s)
-            .ok_or_else(|| format!("unknown organisation kind `{s}`"))
+        Self::parse(s).ok_or_else(|| format!("unknown organisation kind `{s}`"))
     }
 }
 
@@ -92,29 +88,27 @@ pub enum Role {
     PlatformAdmin,
 }
 
-impl Role {
-    pub const ALL: [Role; 8] = [
-        Self::Teacher,
-        Self::CareCoordinator,
-        Self::YouthWorker,
-        Self::VtWorker,
-        Self::AttendanceOfficer,
-        Self::PrivacyOfficer,
-        Self::OrgAdmin,
-        Self::PlatformAdmin,
-    ];
+crate::labelled!(Role {
+    Teacher => ("teacher", "Leerkracht", "Teacher", "A teacher or mentor."),
+    CareCoordinator => ("care_coordinator", "Intern begeleider / zorgcoördinator", "Care coordinator",
+        "Leads the meldcode at school: intern begeleider, zorgcoördinator or aandachtsfunctionaris."),
+    YouthWorker => ("youth_worker", "Jeugdprofessional", "Youth worker",
+        "Wijkteam or buurtteam worker, CJG coach, ouder-kindadviseur, GGD youth doctor or nurse."),
+    VtWorker => ("vt_worker", "Medewerker Veilig Thuis", "Veilig Thuis worker",
+        "Veilig Thuis triage or investigation staff."),
+    AttendanceOfficer => ("attendance_officer", "Leerplichtambtenaar", "Attendance officer",
+        "Enforces school attendance."),
+    PrivacyOfficer => ("privacy_officer", "Privacyfunctionaris", "Privacy officer",
+        "Reads the organisation's access log and handles data-subject requests."),
+    OrgAdmin => ("org_admin", "Beheerder", "Organisation administrator",
+        "Manages the organisation's integrations, such as webhooks."),
+    PlatformAdmin => ("platform_admin", "Platformbeheerder", "Platform administrator",
+        "Manages organisations on the platform; never sees child data."),
+});
 
+impl Role {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Teacher => "teacher",
-            Self::CareCoordinator => "care_coordinator",
-            Self::YouthWorker => "youth_worker",
-            Self::VtWorker => "vt_worker",
-            Self::AttendanceOfficer => "attendance_officer",
-            Self::PrivacyOfficer => "privacy_officer",
-            Self::OrgAdmin => "org_admin",
-            Self::PlatformAdmin => "platform_admin",
-        }
+        self.code()
     }
 
     /// Whether a professional of an organisation of `kind` may hold this role (DESIGN.md §3).
@@ -145,13 +139,10 @@ impl fmt::Display for Role {
 impl FromStr for Role {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|role| role.as_str() == s)
-            .ok_or_else(|| {
-                let known: Vec<&str> = Self::ALL.iter().map(|r| r.as_str()).collect();
-                format!("unknown role `{s}` (known: {})", known.join(", "))
-            })
+        Self::parse(s).ok_or_else(|| {
+            let known: Vec<&str> = Self::ALL.iter().map(|r| r.as_str()).collect();
+            format!("unknown role `{s}` (known: {})", known.join(", "))
+        })
     }
 }
 
@@ -164,22 +155,6 @@ pub struct Codes {
     pub branch: Option<String>,
     /// Region, e.g. the Veilig Thuis region `Amsterdam-Amstelland`.
     pub region: Option<String>,
-}
-
-/// A rule violation on one field, in words an integrator understands.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldError {
-    pub field: &'static str,
-    pub reason: String,
-}
-
-impl FieldError {
-    pub fn new(field: &'static str, reason: impl Into<String>) -> Self {
-        Self {
-            field,
-            reason: reason.into(),
-        }
-    }
 }
 
 /// Which codes fit which kind: BRIN and branch belong to schools; the platform has none.
@@ -226,16 +201,7 @@ fn is_brin(value: &str) -> bool {
 
 /// Names are shown to professionals of other organisations: no blank or padded names.
 pub fn check_name(name: &str) -> Option<FieldError> {
-    if name.trim().is_empty() {
-        Some(FieldError::new("name", "must not be blank"))
-    } else if name.trim() != name {
-        Some(FieldError::new(
-            "name",
-            "must not start or end with whitespace",
-        ))
-    } else {
-        None
-    }
+    check_text("name", name)
 }
 
 #[cfg(test)]
@@ -258,13 +224,13 @@ mod tests {
                 Role::AttendanceOfficer,
                 &[K::Ggd, K::Leerplicht, K::Samenwerkingsverband],
             ),
-            (Role::PrivacyOfficer, &OrganisationKind::ALL),
-            (Role::OrgAdmin, &OrganisationKind::ALL),
+            (Role::PrivacyOfficer, OrganisationKind::ALL),
+            (Role::OrgAdmin, OrganisationKind::ALL),
             (Role::PlatformAdmin, &[K::Platform]),
         ];
         assert_eq!(expected.len(), Role::ALL.len());
         for (role, kinds) in expected {
-            for kind in OrganisationKind::ALL {
+            for &kind in OrganisationKind::ALL {
                 assert_eq!(
                     role.fits(kind),
                     kinds.contains(&kind),
@@ -276,10 +242,10 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for role in Role::ALL {
+        for &role in Role::ALL {
             assert_eq!(role.as_str().parse::<Role>().unwrap(), role);
         }
-        for kind in OrganisationKind::ALL {
+        for &kind in OrganisationKind::ALL {
             assert_eq!(kind.as_str().parse::<OrganisationKind>().unwrap(), kind);
         }
         assert!("superuser".parse::<Role>().is_err());

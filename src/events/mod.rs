@@ -13,6 +13,12 @@ use crate::db::schema::events;
 pub enum EventType {
     OrganisationCreated,
     OrganisationUpdated,
+    ChildCreated,
+    ChildUpdated,
+    GuardianAdded,
+    GuardianUpdated,
+    SignalRecorded,
+    SignalRevised,
 }
 
 impl EventType {
@@ -20,6 +26,12 @@ impl EventType {
         match self {
             Self::OrganisationCreated => "organisation.created",
             Self::OrganisationUpdated => "organisation.updated",
+            Self::ChildCreated => "child.created",
+            Self::ChildUpdated => "child.updated",
+            Self::GuardianAdded => "guardian.added",
+            Self::GuardianUpdated => "guardian.updated",
+            Self::SignalRecorded => "signal.recorded",
+            Self::SignalRevised => "signal.revised",
         }
     }
 }
@@ -31,6 +43,22 @@ pub struct Event {
     pub audience: Uuid,
     pub resource_type: &'static str,
     pub resource_id: Uuid,
+}
+
+impl Event {
+    pub fn new(
+        event_type: EventType,
+        audience: Uuid,
+        resource_type: &'static str,
+        resource_id: Uuid,
+    ) -> Self {
+        Self {
+            event_type,
+            audience,
+            resource_type,
+            resource_id,
+        }
+    }
 }
 
 /// Adds events to the outbox; call it inside the transaction of the change.

@@ -337,6 +337,66 @@ impl TestApp {
             .await
     }
 
+    /// Registers a child through the API; returns its id.
+    pub async fn child(&self, member: &Member, external_ref: &str) -> Uuid {
+        let reply = self
+            .post("/v1/children")
+            .by(member)
+            .json(&serde_json::json!({
+                "externalRef": external_ref,
+                "givenName": "Noah",
+                "familyName": "de Boer",
+                "dateOfBirth": "2013-04-02",
+                "guardians": [{
+                    "name": "Sarah de Boer",
+                    "relationship": "mother",
+                    "parentalAuthority": "yes",
+                    "authoritySource": "gezagsregister"
+                }]
+            }))
+            .send()
+            .await;
+        reply.expect(201);
+        reply.body["id"].as_str().unwrap().parse().unwrap()
+    }
+
+    /// Records a signal through the API; returns its id.
+    pub async fn signal(&self, member: &Member, child: Uuid, facts: &str) -> Uuid {
+        let reply = self
+            .post(&format!("/v1/children/{child}/signals"))
+            .by(member)
+            .json(&serde_json::json!({
+                "observedAt": "2026-11-20T08:30:00Z",
+                "category": "behaviour_change",
+                "source": "own_observation",
+                "facts": facts,
+                "direction": "raises_concern"
+            }))
+            .send()
+            .await;
+        reply.expect(201);
+        reply.body["id"].as_str().unwrap().parse().unwrap()
+    }
+
+    /// The access log about a child, oldest first: (action, resource type, resource id, actor).
+    pub async fn access_log(&self, child: Uuid) -> Vec<(String, String, Option<Uuid>, String)> {
+        use diesel::{ExpressionMethods, QueryDsl};
+        use schakel::db::schema::access_log;
+        let mut conn = self.conn().await;
+        access_log::table
+            .filter(access_log::child_id.eq(child))
+            .order(access_log::id)
+            .select((
+                access_log::action,
+                access_log::resource_type,
+                access_log::resource_id,
+                access_log::actor_sub,
+            ))
+            .load(&mut conn)
+            .await
+            .expect("access log")
+    }
+
     pub fn request(&self, method: Method, path: &str) -> Call<'_> {
         Call {
             app: self,
@@ -473,6 +533,15 @@ impl Reply {
             );
         }
         self
+    }
+
+    /// The problem without `instance`: "not yours" and "not there" must be equal apart from it.
+    pub fn problem_without_instance(&self) -> Value {
+        let mut body = self.body.clone();
+        if let Some(map) = body.as_object_mut() {
+            map.remove("instance");
+        }
+        body
     }
 
     /// Names in `invalidParams`.

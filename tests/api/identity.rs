@@ -1,6 +1,9 @@
 //! `GET /v1/me` and the health checks.
 
-use schakel::domain::organisation::{OrganisationKind, Role};
+use schakel::domain::{
+    organisation::{OrganisationKind, Role},
+    reference::Labelled,
+};
 
 use crate::harness::TestApp;
 
@@ -37,8 +40,8 @@ async fn me_shows_the_principal_as_the_server_sees_it() {
 #[tokio::test(flavor = "multi_thread")]
 async fn every_role_of_every_fitting_kind_may_ask_who_it_is() {
     let app = TestApp::new().await;
-    for kind in OrganisationKind::ALL {
-        for role in Role::ALL.into_iter().filter(|r| r.fits(kind)) {
+    for &kind in OrganisationKind::ALL {
+        for role in Role::ALL.iter().copied().filter(|r| r.fits(kind)) {
             let member = app.member(kind, role).await;
             let reply = app.get("/v1/me").by(&member).send().await;
             reply.expect(200);

@@ -3,6 +3,7 @@
 
 mod access_log;
 mod auth;
+mod children;
 mod cli;
 mod deployment;
 mod errors;
@@ -11,3 +12,6 @@ mod identity;
 mod migrations;
 mod openapi;
 mod organisations;
+mod reference;
+mod signals;
+mod timeline;

@@ -1,0 +1,199 @@
+//! Reference data: the enumerations of the API with Dutch and English labels. Public: it holds
+//! no personal data, and integrators need it before they have a token.
+
+use poem_openapi::{
+    ApiResponse, Enum, Object, OpenApi, param::Path, payload::Json, types::Example,
+};
+
+use crate::{
+    api::{
+        ApiTags,
+        problem::{ApiResult, ReadOne},
+    },
+    domain::{
+        child::{AuthoritySource, ParentalAuthority, Relationship},
+        organisation::{OrganisationKind, Role},
+        reference::Labelled,
+        signal::{SignalCategory, SignalDirection, SignalSource},
+    },
+};
+
+/// The reference lists.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[oai(rename_all = "kebab-case")]
+pub enum ReferenceList {
+    SignalCategories,
+    SignalSources,
+    SignalDirections,
+    GuardianRelationships,
+    ParentalAuthority,
+    AuthoritySources,
+    OrganisationKinds,
+    Roles,
+}
+
+impl ReferenceList {
+    const ALL: [ReferenceList; 8] = [
+        Self::SignalCategories,
+        Self::SignalSources,
+        Self::SignalDirections,
+        Self::GuardianRelationships,
+        Self::ParentalAuthority,
+        Self::AuthoritySources,
+        Self::OrganisationKinds,
+        Self::Roles,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::SignalCategories => "signal-categories",
+            Self::SignalSources => "signal-sources",
+            Self::SignalDirections => "signal-directions",
+            Self::GuardianRelationships => "guardian-relationships",
+            Self::ParentalAuthority => "parental-authority",
+            Self::AuthoritySources => "authority-sources",
+            Self::OrganisationKinds => "organisation-kinds",
+            Self::Roles => "roles",
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Self::SignalCategories => "Signal `category`: the kinds of signals of unsafety.",
+            Self::SignalSources => "Signal `source`: where a signal came from.",
+            Self::SignalDirections => "Signal `direction`: raises or reduces concern.",
+            Self::GuardianRelationships => "Guardian `relationship`.",
+            Self::ParentalAuthority => "Guardian `parentalAuthority` (gezag).",
+            Self::AuthoritySources => "Guardian `authoritySource`: how authority was established.",
+            Self::OrganisationKinds => "Organisation `kind`.",
+            Self::Roles => "Token `roles`.",
+        }
+    }
+
+    fn items(self) -> Vec<ReferenceItem> {
+        fn of<T: Labelled>() -> Vec<ReferenceItem> {
+            T::ALL
+                .iter()
+                .map(|v| ReferenceItem {
+                    code: v.code().into(),
+                    label_nl: v.label_nl().into(),
+                    label_en: v.label_en().into(),
+                    description: v.description().into(),
+                })
+                .collect()
+        }
+        match self {
+            Self::SignalCategories => of::<SignalCategory>(),
+            Self::SignalSources => of::<SignalSource>(),
+            Self::SignalDirections => of::<SignalDirection>(),
+            Self::GuardianRelationships => of::<Relationship>(),
+            Self::ParentalAuthority => of::<ParentalAuthority>(),
+            Self::AuthoritySources => of::<AuthoritySource>(),
+            Self::OrganisationKinds => of::<OrganisationKind>(),
+            Self::Roles => of::<Role>(),
+        }
+    }
+}
+
+/// One value of an enumeration.
+#[derive(Object)]
+#[oai(rename_all = "camelCase", example)]
+pub struct ReferenceItem {
+    /// The value as the API uses it.
+    pub code: String,
+    pub label_nl: String,
+    pub label_en: String,
+    pub description: String,
+}
+
+impl Example for ReferenceItem {
+    fn example() -> Self {
+        Self {
+            code: "statements_by_child".into(),
+            label_nl: "Uitspraken van het kind".into(),
+            label_en: "Statements by the child".into(),
+            description: "What the child says about home; record the words literally in the facts."
+                .into(),
+        }
+    }
+}
+
+/// A reference list.
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+pub struct ReferenceListItems {
+    pub name: String,
+    pub description: String,
+    pub items: Vec<ReferenceItem>,
+}
+
+/// A reference list, as listed.
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+pub struct ReferenceListSummary {
+    pub name: String,
+    pub description: String,
+    /// Where to read it.
+    pub href: String,
+}
+
+/// The reference lists.
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+pub struct ReferenceLists {
+    pub items: Vec<ReferenceListSummary>,
+}
+
+#[derive(ApiResponse)]
+pub enum ListReferenceListsResponse {
+    /// The lists.
+    #[oai(status = 200)]
+    Ok(Json<ReferenceLists>),
+}
+
+#[derive(ApiResponse)]
+pub enum GetReferenceListResponse {
+    /// The list's values, in display order.
+    #[oai(status = 200)]
+    Ok(Json<ReferenceListItems>),
+}
+
+pub struct ReferenceApi;
+
+#[OpenApi(prefix_path = "/reference", tag = "ApiTags::Reference")]
+impl ReferenceApi {
+    /// List the reference lists
+    ///
+    /// The enumerations of this API that have Dutch and English labels. Needs no token.
+    #[oai(path = "/", method = "get", operation_id = "listReferenceLists")]
+    async fn lists(&self) -> ListReferenceListsResponse {
+        ListReferenceListsResponse::Ok(Json(ReferenceLists {
+            items: ReferenceList::ALL
+                .iter()
+                .map(|list| ReferenceListSummary {
+                    name: list.name().into(),
+                    description: list.describe().into(),
+                    href: format!("/v1/reference/{}", list.name()),
+                })
+                .collect(),
+        }))
+    }
+
+    /// Get a reference list
+    ///
+    /// Every value of one enumeration with its Dutch and English label and a description, e.g.
+    /// `signal-categories`. Needs no token.
+    #[oai(path = "/:name", method = "get", operation_id = "getReferenceList")]
+    async fn list(
+        &self,
+        /// The list's name.
+        name: Path<ReferenceList>,
+    ) -> ApiResult<GetReferenceListResponse, ReadOne> {
+        let list = name.0;
+        Ok(GetReferenceListResponse::Ok(Json(ReferenceListItems {
+            name: list.name().into(),
+            description: list.describe().into(),
+            items: list.items(),
+        })))
+    }
+}

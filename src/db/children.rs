@@ -1,0 +1,247 @@
+//! Child and guardian queries. Every lookup is scoped to the caller's organisation, so another
+//! organisation's child is simply not found.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::{prelude::*, result::Error as DieselError};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::{
+    db::schema::{children, guardians},
+    domain::{
+        child::{AuthoritySource, ParentalAuthority, Relationship},
+        reference::Labelled,
+    },
+};
+
+#[derive(Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
+#[diesel(table_name = children, check_for_backend(diesel::pg::Pg))]
+pub struct Child {
+    pub id: Uuid,
+    pub organisation_id: Uuid,
+    pub external_ref: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub date_of_birth: NaiveDate,
+    pub bsn: Option<String>,
+    pub school_group: Option<String>,
+    pub created_by_sub: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Insertable, Debug)]
+#[diesel(table_name = children)]
+pub struct NewChild<'a> {
+    pub id: Uuid,
+    pub organisation_id: Uuid,
+    pub external_ref: &'a str,
+    pub given_name: &'a str,
+    pub family_name: &'a str,
+    pub date_of_birth: NaiveDate,
+    pub bsn: Option<&'a str>,
+    pub school_group: Option<&'a str>,
+    pub created_by_sub: &'a str,
+}
+
+#[derive(AsChangeset, Debug, Default)]
+#[diesel(table_name = children)]
+pub struct ChildChanges {
+    pub external_ref: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub date_of_birth: Option<NaiveDate>,
+    pub bsn: Option<Option<String>>,
+    pub school_group: Option<Option<String>>,
+}
+
+#[derive(Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
+#[diesel(table_name = guardians, check_for_backend(diesel::pg::Pg))]
+pub struct Guardian {
+    pub id: Uuid,
+    pub child_id: Uuid,
+    pub name: String,
+    pub relationship: String,
+    pub parental_authority: String,
+    pub authority_source: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Guardian {
+    // CHECK constraints admit only known codes; the fallbacks are never reached.
+    pub fn relationship(&self) -> Relationship {
+        Relationship::parse(&self.relationship).unwrap_or(Relationship::Other)
+    }
+    pub fn parental_authority(&self) -> ParentalAuthority {
+        ParentalAuthority::parse(&self.parental_authority).unwrap_or(ParentalAuthority::Unknown)
+    }
+    pub fn authority_source(&self) -> AuthoritySource {
+        AuthoritySource::parse(&self.authority_source).unwrap_or(AuthoritySource::Unknown)
+    }
+}
+
+#[derive(Insertable, Debug)]
+#[diesel(table_name = guardians)]
+pub struct NewGuardian<'a> {
+    pub id: Uuid,
+    pub child_id: Uuid,
+    pub name: &'a str,
+    pub relationship: &'a str,
+    pub parental_authority: &'a str,
+    pub authority_source: &'a str,
+    pub phone: Option<&'a str>,
+    pub email: Option<&'a str>,
+}
+
+#[derive(AsChangeset, Debug, Default)]
+#[diesel(table_name = guardians)]
+pub struct GuardianChanges {
+    pub name: Option<String>,
+    pub relationship: Option<String>,
+    pub parental_authority: Option<String>,
+    pub authority_source: Option<String>,
+    pub phone: Option<Option<String>>,
+    pub email: Option<Option<String>>,
+}
+
+pub async fn insert(conn: &mut AsyncPgConnection, new: &NewChild<'_>) -> QueryResult<Child> {
+    diesel::insert_into(children::table)
+        .values(new)
+        .returning(Child::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// A child of `organisation`, or none (also when it belongs to another organisation).
+pub async fn find(
+    conn: &mut AsyncPgConnection,
+    organisation: Uuid,
+    id: Uuid,
+) -> QueryResult<Option<Child>> {
+    children::table
+        .filter(children::id.eq(id))
+        .filter(children::organisation_id.eq(organisation))
+        .select(Child::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+pub async fn find_for_update(
+    conn: &mut AsyncPgConnection,
+    organisation: Uuid,
+    id: Uuid,
+) -> QueryResult<Option<Child>> {
+    children::table
+        .filter(children::id.eq(id))
+        .filter(children::organisation_id.eq(organisation))
+        .select(Child::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()
+}
+
+pub async fn find_by_external_ref(
+    conn: &mut AsyncPgConnection,
+    organisation: Uuid,
+    external_ref: &str,
+) -> QueryResult<Option<Child>> {
+    children::table
+        .filter(children::organisation_id.eq(organisation))
+        .filter(children::external_ref.eq(external_ref))
+        .select(Child::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// The organisation's children in registration order, after `after`.
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    organisation: Uuid,
+    after: Option<Uuid>,
+    limit: i64,
+) -> QueryResult<Vec<Child>> {
+    let mut query = children::table
+        .filter(children::organisation_id.eq(organisation))
+        .select(Child::as_select())
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(children::id.gt(after));
+    }
+    query.order(children::id).limit(limit).load(conn).await
+}
+
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    changes: &ChildChanges,
+) -> QueryResult<Child> {
+    diesel::update(children::table.find(id))
+        .set((changes, children::updated_at.eq(diesel::dsl::now)))
+        .returning(Child::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// Whether a unique violation is the (organisation, external_ref) key.
+pub fn is_duplicate_external_ref(err: &DieselError) -> bool {
+    matches!(
+        err,
+        DieselError::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, info)
+            if info.constraint_name() == Some("children_organisation_id_external_ref_key")
+    )
+}
+
+pub async fn guardians_of(
+    conn: &mut AsyncPgConnection,
+    child_ids: &[Uuid],
+) -> QueryResult<Vec<Guardian>> {
+    guardians::table
+        .filter(guardians::child_id.eq_any(child_ids))
+        .order((guardians::child_id, guardians::id))
+        .select(Guardian::as_select())
+        .load(conn)
+        .await
+}
+
+pub async fn find_guardian(
+    conn: &mut AsyncPgConnection,
+    child_id: Uuid,
+    id: Uuid,
+) -> QueryResult<Option<Guardian>> {
+    guardians::table
+        .filter(guardians::id.eq(id))
+        .filter(guardians::child_id.eq(child_id))
+        .select(Guardian::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+pub async fn insert_guardian(
+    conn: &mut AsyncPgConnection,
+    new: &NewGuardian<'_>,
+) -> QueryResult<Guardian> {
+    diesel::insert_into(guardians::table)
+        .values(new)
+        .returning(Guardian::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub async fn update_guardian(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    changes: &GuardianChanges,
+) -> QueryResult<Guardian> {
+    diesel::update(guardians::table.find(id))
+        .set((changes, guardians::updated_at.eq(diesel::dsl::now)))
+        .returning(Guardian::as_returning())
+        .get_result(conn)
+        .await
+}
