@@ -61,6 +61,8 @@ pub fn swagger_ui_html() -> String {
 
 fn finish(raw: &str) -> Value {
     let mut doc: Value = serde_json::from_str(raw).unwrap_or_else(|_| json!({}));
+    rename_schemas(&mut doc);
+    add_union_examples(&mut doc);
     if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
         for (path, item) in paths.iter_mut() {
             let Some(operations) = item.as_object_mut() else {
@@ -92,6 +94,91 @@ fn finish(raw: &str) -> Value {
         }
     }
     doc
+}
+
+/// poem-openapi names the variants of a union `Union_Variant`; schema names are UpperCamelCase.
+fn rename_schemas(doc: &mut Value) {
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    let renames: Vec<(String, String)> = schemas
+        .keys()
+        .filter(|name| name.contains('_'))
+        .map(|name| (name.clone(), name.replace('_', "")))
+        .collect();
+    for (old, new) in &renames {
+        if let Some(schema) = schemas.remove(old) {
+            schemas.insert(new.clone(), schema);
+        }
+    }
+    let references: Vec<(String, String)> = renames
+        .into_iter()
+        .map(|(old, new)| {
+            (
+                format!("#/components/schemas/{old}"),
+                format!("#/components/schemas/{new}"),
+            )
+        })
+        .collect();
+    replace_strings(doc, &references);
+}
+
+fn replace_strings(value: &mut Value, replacements: &[(String, String)]) {
+    match value {
+        Value::String(text) => {
+            if let Some((_, new)) = replacements.iter().find(|(old, _)| old == text) {
+                *text = new.clone();
+            }
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|item| replace_strings(item, replacements)),
+        Value::Object(map) => map
+            .values_mut()
+            .for_each(|item| replace_strings(item, replacements)),
+        _ => {}
+    }
+}
+
+/// poem-openapi has no examples for unions; these are the ones integrators see.
+fn add_union_examples(doc: &mut Value) {
+    let examples = [
+        (
+            "RecordStep",
+            json!({
+                "step": "weighing",
+                "answers": {
+                    "suspicion": {"answer": "yes", "note": "Meerdere uitspraken van het kind, bevestigd door moeder."},
+                    "unsafety": {"answer": "yes", "note": "Structureel: al maanden geweld thuis."}
+                }
+            }),
+        ),
+        (
+            "CaseStep",
+            json!({
+                "step": "consultation",
+                "id": "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
+                "recordedAt": "2026-11-22T10:00:00Z",
+                "recordedBy": {"sub": "ib-fatima", "name": "Fatima El Amrani"},
+                "kind": "veilig_thuis_advice",
+                "consultedRole": "adviseur Veilig Thuis",
+                "consultedOrganisation": "Veilig Thuis Amsterdam-Amstelland",
+                "consultedAt": "2026-11-21T14:00:00Z",
+                "advice": "Bespreek de zorgen met moeder; bij twijfel over veiligheid: melden."
+            }),
+        ),
+    ];
+    for (name, example) in examples {
+        if let Some(schema) = doc
+            .pointer_mut(&format!("/components/schemas/{name}"))
+            .and_then(Value::as_object_mut)
+        {
+            schema.insert("example".into(), example);
+        }
+    }
 }
 
 fn finish_response(path: &str, status: &str, response: &mut Value) {

@@ -110,8 +110,16 @@ fn locate(value: &Value, name: &str) -> Option<String> {
 }
 
 fn describe_serde_error(err: &serde_path_to_error::Error<serde_json::Error>) -> InvalidParam {
-    let path = err.path().to_string();
-    let message = err.inner().to_string();
+    let mut path = err.path().to_string();
+    let mut message = strip_position(&err.inner().to_string());
+    // A union's own deserializer reports its variant's path in the message (see `tagged`).
+    if path == "."
+        && let Some((inner_path, inner_message)) = message
+            .strip_prefix("at `")
+            .and_then(|rest| rest.split_once("`: "))
+    {
+        (path, message) = (inner_path.to_owned(), inner_message.to_owned());
+    }
     // serde points at the containing object for missing and unknown properties.
     let join = |field: &str| {
         if path == "." {
@@ -134,8 +142,44 @@ fn describe_serde_error(err: &serde_path_to_error::Error<serde_json::Error>) -> 
         } else {
             path
         },
-        strip_position(&message),
+        message,
     )
+}
+
+/// Deserializes a union tagged by `tag` (e.g. `step`) so that errors inside a variant keep their
+/// property path: serde's internally tagged enums buffer the body and lose it.
+pub fn tagged<'de, D, T>(
+    deserializer: D,
+    tag: &'static str,
+    variant: impl FnOnce(
+        &str,
+        Value,
+    ) -> Option<Result<T, serde_path_to_error::Error<serde_json::Error>>>,
+    variants: &'static [&'static str],
+) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::de::Error;
+    let mut value = <Value as serde::Deserialize>::deserialize(deserializer)?;
+    let name = match value.as_object_mut().map(|o| o.remove(tag)) {
+        None => return Err(D::Error::custom("expected a JSON object")),
+        Some(None) => return Err(D::Error::missing_field(tag)),
+        Some(Some(Value::String(name))) => name,
+        Some(Some(_)) => return Err(D::Error::custom(format!("at `{tag}`: expected a string"))),
+    };
+    match variant(&name, value) {
+        None => Err(D::Error::custom(format!(
+            "at `{tag}`: unknown value `{name}`, expected one of {}",
+            variants.join(", ")
+        ))),
+        Some(Ok(parsed)) => Ok(parsed),
+        Some(Err(err)) => Err(D::Error::custom(format!(
+            "at `{}`: {}",
+            err.path(),
+            strip_position(&err.inner().to_string())
+        ))),
+    }
 }
 
 fn backticked_after(message: &str, prefix: &str) -> Option<String> {

@@ -2,6 +2,7 @@
 //! parse → policy → domain rule → one transaction (data + access log + outbox) → render.
 
 pub mod body;
+pub mod cases;
 pub mod children;
 pub mod etag;
 pub mod health;
@@ -33,6 +34,8 @@ pub enum ApiTags {
     /// Signals of unsafety (meldcode step 1): facts apart from interpretation, never changed in
     /// place.
     Signals,
+    /// The meldcode path: cases, the five steps, the afwegingskader, the lead and agreements.
+    Cases,
     /// Enumerations with Dutch and English labels.
     Reference,
 }
@@ -43,6 +46,7 @@ pub type Apis = (
     organisations::OrganisationsApi,
     children::ChildrenApi,
     signals::SignalsApi,
+    cases::CasesApi,
     reference::ReferenceApi,
 );
 
@@ -66,6 +70,7 @@ pub fn service() -> OpenApiService<Apis, ()> {
             organisations::OrganisationsApi,
             children::ChildrenApi,
             signals::SignalsApi,
+            cases::CasesApi,
             reference::ReferenceApi,
         ),
         "schakel",

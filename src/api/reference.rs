@@ -129,12 +129,22 @@ pub struct ReferenceListItems {
 
 /// A reference list, as listed.
 #[derive(Object)]
-#[oai(rename_all = "camelCase")]
+#[oai(rename_all = "camelCase", example)]
 pub struct ReferenceListSummary {
     pub name: String,
     pub description: String,
     /// Where to read it.
     pub href: String,
+}
+
+impl Example for ReferenceListSummary {
+    fn example() -> Self {
+        Self {
+            name: "signal-categories".into(),
+            description: ReferenceList::SignalCategories.describe().into(),
+            href: "/v1/reference/signal-categories".into(),
+        }
+    }
 }
 
 /// The reference lists.

@@ -22,6 +22,11 @@ pub const CASEWORK_ROLES: &[Role] = &[
     Role::AttendanceOfficer,
 ];
 
+/// Roles that walk the meldcode and lead its cases: the school's care coordinator and the youth
+/// worker (wijkteam, and the GGD's and other kernteam partners' youth professionals, to whom the
+/// meldcode applies as well).
+pub const MELDCODE_ROLES: &[Role] = &[Role::CareCoordinator, Role::YouthWorker];
+
 /// Teachers record signals and see their own; casework roles see everything of their
 /// organisation.
 const SIGNAL_ROLES: &[Role] = &[
@@ -47,16 +52,22 @@ pub enum Action {
     CorrectChildren,
     /// Record signals about the own organisation's children, and read them.
     RecordSignals,
+    /// Open and walk meldcode cases, lead them, agree actions.
+    ManageCases,
+    /// Read cases (a teacher: of children they recorded signals about).
+    ReadCases,
 }
 
 impl Action {
-    pub const ALL: [Action; 6] = [
+    pub const ALL: [Action; 8] = [
         Action::ManageOrganisations,
         Action::ReadOrganisations,
         Action::RegisterChildren,
         Action::ReadChildren,
         Action::CorrectChildren,
         Action::RecordSignals,
+        Action::ManageCases,
+        Action::ReadCases,
     ];
 
     /// The roles that may perform the action; `None` means every authenticated principal.
@@ -68,6 +79,8 @@ impl Action {
                 Some(SIGNAL_ROLES)
             }
             Action::CorrectChildren => Some(CASEWORK_ROLES),
+            Action::ManageCases => Some(MELDCODE_ROLES),
+            Action::ReadCases => Some(&[Role::CareCoordinator, Role::YouthWorker, Role::Teacher]),
         }
     }
 
@@ -79,6 +92,8 @@ impl Action {
             Action::ReadChildren => "reading children",
             Action::CorrectChildren => "correcting a child's data",
             Action::RecordSignals => "recording and reading signals",
+            Action::ManageCases => "walking the meldcode",
+            Action::ReadCases => "reading meldcode cases",
         }
     }
 }
@@ -153,6 +168,35 @@ pub fn timeline_scope(principal: &Principal) -> TimelineScope {
 /// Signals appear on the timeline as the signals themselves do: to casework roles and their
 /// recorder.
 pub const SIGNAL_TIMELINE_VISIBILITY: Visibility = Visibility::Recorder;
+
+/// Case events appear on the timeline for whoever may see the case.
+pub const CASE_TIMELINE_VISIBILITY: Visibility = Visibility::Case;
+
+/// Which cases of the organisation a principal sees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaseScope {
+    Organisation,
+    /// A teacher: cases of children they recorded a signal about.
+    ChildrenWithSignalsBy {
+        sub: String,
+    },
+}
+
+pub fn case_scope(principal: &Principal) -> CaseScope {
+    if principal.has_any(MELDCODE_ROLES) {
+        CaseScope::Organisation
+    } else {
+        CaseScope::ChildrenWithSignalsBy {
+            sub: principal.sub.clone(),
+        }
+    }
+}
+
+/// The weighing's notes and the decision's rationale are for those who walk the meldcode;
+/// teachers see the steps, answers and decision without them.
+pub fn may_see_case_notes(principal: &Principal) -> bool {
+    principal.has_any(MELDCODE_ROLES)
+}
 
 pub fn allows(principal: &Principal, action: Action) -> bool {
     match action.roles() {
@@ -247,6 +291,8 @@ mod tests {
                     AttendanceOfficer,
                 ],
             ),
+            (ManageCases, &[CareCoordinator, YouthWorker]),
+            (ReadCases, &[CareCoordinator, YouthWorker, Teacher]),
         ];
         assert_eq!(allowed.len(), Action::ALL.len());
         for (action, roles) in allowed {
@@ -283,6 +329,20 @@ mod tests {
                 casework,
                 "{role}: timeline"
             );
+        }
+    }
+
+    #[test]
+    fn case_scope_and_notes_follow_the_meldcode_roles() {
+        for &role in Role::ALL {
+            let p = principal(role);
+            let walks_meldcode = matches!(role, Role::CareCoordinator | Role::YouthWorker);
+            assert_eq!(
+                case_scope(&p) == CaseScope::Organisation,
+                walks_meldcode,
+                "{role}"
+            );
+            assert_eq!(may_see_case_notes(&p), walks_meldcode, "{role}");
         }
     }
 

@@ -38,6 +38,70 @@ diesel::table! {
 }
 
 diesel::table! {
+    case_actions (id) {
+        id -> Uuid,
+        case_id -> Uuid,
+        description -> Text,
+        owner_name -> Text,
+        owner_sub -> Nullable<Text>,
+        owner_organisation_id -> Nullable<Uuid>,
+        due_date -> Date,
+        done_at -> Nullable<Timestamptz>,
+        decision_step_id -> Nullable<Uuid>,
+        created_by_sub -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    case_lead_changes (id) {
+        id -> Uuid,
+        case_id -> Uuid,
+        from_sub -> Text,
+        from_name -> Text,
+        to_sub -> Text,
+        to_name -> Text,
+        reason -> Nullable<Text>,
+        changed_by_sub -> Text,
+        changed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    case_steps (id) {
+        id -> Uuid,
+        case_id -> Uuid,
+        kind -> Text,
+        details -> Jsonb,
+        supersedes -> Nullable<Uuid>,
+        correction_reason -> Nullable<Text>,
+        recorded_by_sub -> Text,
+        recorded_by_name -> Text,
+        recorded_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    cases (id) {
+        id -> Uuid,
+        organisation_id -> Uuid,
+        child_id -> Uuid,
+        status -> Text,
+        lead_sub -> Text,
+        lead_name -> Text,
+        opened_by_sub -> Text,
+        opened_by_name -> Text,
+        opened_at -> Timestamptz,
+        closed_at -> Nullable<Timestamptz>,
+        closed_by_sub -> Nullable<Text>,
+        closed_by_name -> Nullable<Text>,
+        closure_note -> Nullable<Text>,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     children (id) {
         id -> Uuid,
         organisation_id -> Uuid,
@@ -143,6 +207,13 @@ diesel::table! {
 
 diesel::joinable!(access_log -> organisations (organisation_id));
 diesel::joinable!(access_log_unsealed -> access_log (entry_id));
+diesel::joinable!(case_actions -> case_steps (decision_step_id));
+diesel::joinable!(case_actions -> cases (case_id));
+diesel::joinable!(case_actions -> organisations (owner_organisation_id));
+diesel::joinable!(case_lead_changes -> cases (case_id));
+diesel::joinable!(case_steps -> cases (case_id));
+diesel::joinable!(cases -> children (child_id));
+diesel::joinable!(cases -> organisations (organisation_id));
 diesel::joinable!(children -> organisations (organisation_id));
 diesel::joinable!(events -> organisations (organisation_id));
 diesel::joinable!(guardians -> children (child_id));
@@ -156,6 +227,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     access_log,
     access_log_seals,
     access_log_unsealed,
+    case_actions,
+    case_lead_changes,
+    case_steps,
+    cases,
     children,
     events,
     guardians,

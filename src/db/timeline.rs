@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::{
     auth::{Principal, policy::TimelineScope},
-    db::schema::timeline_entries,
+    db::schema::{signals, timeline_entries},
 };
 
 /// Who of the organisation sees an entry.
@@ -17,6 +17,9 @@ pub enum Visibility {
     Organisation,
     /// The organisation's casework roles and the professional who made the entry.
     Recorder,
+    /// Whoever may see the child's cases: casework roles and teachers who recorded a signal
+    /// about the child.
+    Case,
 }
 
 impl Visibility {
@@ -24,6 +27,7 @@ impl Visibility {
         match self {
             Self::Organisation => "organisation",
             Self::Recorder => "recorder",
+            Self::Case => "case",
         }
     }
 }
@@ -99,10 +103,18 @@ pub async fn list(
         .select(StoredEntry::as_select())
         .into_boxed();
     if let TimelineScope::OwnEntries { sub } = scope {
+        let recorded_a_signal = diesel::dsl::exists(
+            signals::table
+                .filter(signals::child_id.eq(timeline_entries::child_id))
+                .filter(signals::recorded_by_sub.eq(sub.clone())),
+        );
         query = query.filter(
             timeline_entries::visibility
                 .eq(Visibility::Organisation.as_str())
-                .or(timeline_entries::actor_sub.eq(sub.clone())),
+                .or(timeline_entries::actor_sub.eq(sub.clone()))
+                .or(timeline_entries::visibility
+                    .eq(Visibility::Case.as_str())
+                    .and(recorded_a_signal)),
         );
     }
     if let Some((at, id)) = before {

@@ -1,6 +1,7 @@
 //! Pure rules of the domain: no IO, exhaustively table-tested.
 
 pub mod child;
+pub mod meldcode;
 pub mod organisation;
 pub mod reference;
 pub mod signal;

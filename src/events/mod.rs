@@ -19,6 +19,12 @@ pub enum EventType {
     GuardianUpdated,
     SignalRecorded,
     SignalRevised,
+    CaseOpened,
+    CaseStepRecorded,
+    CaseLeadChanged,
+    CaseActionAdded,
+    CaseActionUpdated,
+    CaseClosed,
 }
 
 impl EventType {
@@ -32,6 +38,12 @@ impl EventType {
             Self::GuardianUpdated => "guardian.updated",
             Self::SignalRecorded => "signal.recorded",
             Self::SignalRevised => "signal.revised",
+            Self::CaseOpened => "case.opened",
+            Self::CaseStepRecorded => "case.step_recorded",
+            Self::CaseLeadChanged => "case.lead_changed",
+            Self::CaseActionAdded => "case.action_added",
+            Self::CaseActionUpdated => "case.action_updated",
+            Self::CaseClosed => "case.closed",
         }
     }
 }

@@ -3,6 +3,7 @@
 
 mod access_log;
 mod auth;
+mod cases;
 mod children;
 mod cli;
 mod deployment;

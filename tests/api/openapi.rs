@@ -102,6 +102,59 @@ fn every_operation_is_documented_completely() {
     }
 }
 
+/// Follows `$ref`s to the schema they name.
+fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
+    match schema["$ref"].as_str() {
+        Some(reference) => {
+            let name = reference.trim_start_matches("#/components/schemas/");
+            resolve(doc, &doc["components"]["schemas"][name])
+        }
+        None => schema,
+    }
+}
+
+/// A schema shows an example itself, or (for a page) on the items it lists.
+fn has_example(doc: &Value, schema: &Value) -> bool {
+    let schema = resolve(doc, schema);
+    if !schema["example"].is_null() {
+        return true;
+    }
+    let items = &schema["properties"]["items"]["items"];
+    !items.is_null() && has_example(doc, items)
+}
+
+#[test]
+fn every_request_and_response_body_has_an_example() {
+    let doc = schakel::openapi::document();
+    let mut missing = Vec::new();
+    for (path, method, op) in operations(doc) {
+        let here = format!("{method} {path}");
+        if let Some(content) = op["requestBody"]["content"].as_object() {
+            for body in content.values() {
+                if !has_example(doc, &body["schema"]) {
+                    missing.push(format!("{here} request"));
+                }
+            }
+        }
+        for (status, response) in op["responses"].as_object().unwrap() {
+            if !status.starts_with('2') {
+                continue;
+            }
+            for body in response["content"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(_, b)| b)
+            {
+                if !has_example(doc, &body["schema"]) {
+                    missing.push(format!("{here} {status} response"));
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "no example: {missing:#?}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_spec_and_docs_are_served() {
     let app = TestApp::new().await;

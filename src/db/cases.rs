@@ -1,0 +1,391 @@
+//! Case queries: cases, their append-only steps, lead changes and agreements.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::{prelude::*, sql_types};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::{
+    auth::policy::CaseScope,
+    db::schema::{case_actions, case_lead_changes, case_steps, cases, signals},
+};
+
+#[derive(Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
+#[diesel(table_name = cases, check_for_backend(diesel::pg::Pg))]
+pub struct Case {
+    pub id: Uuid,
+    pub organisation_id: Uuid,
+    pub child_id: Uuid,
+    pub status: String,
+    pub lead_sub: String,
+    pub lead_name: String,
+    pub opened_by_sub: String,
+    pub opened_by_name: String,
+    pub opened_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub closed_by_sub: Option<String>,
+    pub closed_by_name: Option<String>,
+    pub closure_note: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Case {
+    pub fn is_open(&self) -> bool {
+        self.status == "open"
+    }
+}
+
+#[derive(Queryable, Selectable, Debug, Clone, PartialEq)]
+#[diesel(table_name = case_steps, check_for_backend(diesel::pg::Pg))]
+pub struct StepRecord {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub kind: String,
+    pub details: Value,
+    pub supersedes: Option<Uuid>,
+    pub correction_reason: Option<String>,
+    pub recorded_by_sub: String,
+    pub recorded_by_name: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+#[derive(Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
+#[diesel(table_name = case_lead_changes, check_for_backend(diesel::pg::Pg))]
+pub struct LeadChange {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub from_sub: String,
+    pub from_name: String,
+    pub to_sub: String,
+    pub to_name: String,
+    pub reason: Option<String>,
+    pub changed_by_sub: String,
+    pub changed_at: DateTime<Utc>,
+}
+
+#[derive(Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
+#[diesel(table_name = case_actions, check_for_backend(diesel::pg::Pg))]
+pub struct Action {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub description: String,
+    pub owner_name: String,
+    pub owner_sub: Option<String>,
+    pub owner_organisation_id: Option<Uuid>,
+    pub due_date: NaiveDate,
+    pub done_at: Option<DateTime<Utc>>,
+    pub decision_step_id: Option<Uuid>,
+    pub created_by_sub: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Action {
+    pub fn is_overdue(&self, today: NaiveDate) -> bool {
+        self.done_at.is_none() && self.due_date < today
+    }
+}
+
+#[derive(Insertable, Debug)]
+#[diesel(table_name = cases)]
+pub struct NewCase<'a> {
+    pub id: Uuid,
+    pub organisation_id: Uuid,
+    pub child_id: Uuid,
+    pub lead_sub: &'a str,
+    pub lead_name: &'a str,
+    pub opened_by_sub: &'a str,
+    pub opened_by_name: &'a str,
+}
+
+#[derive(Insertable, Debug)]
+#[diesel(table_name = case_steps)]
+pub struct NewStep<'a> {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub kind: &'a str,
+    pub details: Value,
+    pub supersedes: Option<Uuid>,
+    pub correction_reason: Option<&'a str>,
+    pub recorded_by_sub: &'a str,
+    pub recorded_by_name: &'a str,
+}
+
+#[derive(Insertable, Debug)]
+#[diesel(table_name = case_actions)]
+pub struct NewAction<'a> {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub description: &'a str,
+    pub owner_name: &'a str,
+    pub owner_sub: Option<&'a str>,
+    pub owner_organisation_id: Option<Uuid>,
+    pub due_date: NaiveDate,
+    pub decision_step_id: Option<Uuid>,
+    pub created_by_sub: &'a str,
+}
+
+#[derive(AsChangeset, Debug, Default)]
+#[diesel(table_name = case_actions)]
+pub struct ActionChanges {
+    pub description: Option<String>,
+    pub owner_name: Option<String>,
+    pub owner_sub: Option<Option<String>>,
+    pub owner_organisation_id: Option<Option<Uuid>>,
+    pub due_date: Option<NaiveDate>,
+    pub done_at: Option<Option<DateTime<Utc>>>,
+}
+
+/// A case with everything recorded on it.
+#[derive(Debug, Clone)]
+pub struct CaseFile {
+    pub case: Case,
+    pub steps: Vec<StepRecord>,
+    pub actions: Vec<Action>,
+    pub lead_changes: Vec<LeadChange>,
+}
+
+pub async fn insert(conn: &mut AsyncPgConnection, new: &NewCase<'_>) -> QueryResult<Case> {
+    diesel::insert_into(cases::table)
+        .values(new)
+        .returning(Case::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// Cases the scope may see.
+fn visible(
+    scope: &CaseScope,
+) -> Box<dyn BoxableExpression<cases::table, diesel::pg::Pg, SqlType = sql_types::Bool>> {
+    match scope {
+        CaseScope::Organisation => Box::new(diesel::dsl::sql::<sql_types::Bool>("TRUE")),
+        CaseScope::ChildrenWithSignalsBy { sub } => Box::new(diesel::dsl::exists(
+            signals::table
+                .filter(signals::child_id.eq(cases::child_id))
+                .filter(signals::recorded_by_sub.eq(sub.clone())),
+        )),
+    }
+}
+
+/// A case of `organisation` within the scope; locked when `for_update`.
+pub async fn find(
+    conn: &mut AsyncPgConnection,
+    organisation: Uuid,
+    scope: &CaseScope,
+    id: Uuid,
+    for_update: bool,
+) -> QueryResult<Option<Case>> {
+    let query = cases::table
+        .filter(cases::id.eq(id))
+        .filter(cases::organisation_id.eq(organisation))
+        .filter(visible(scope))
+        .select(Case::as_select());
+    if for_update {
+        query.for_update().first(conn).await.optional()
+    } else {
+        query.first(conn).await.optional()
+    }
+}
+
+pub async fn load_files(
+    conn: &mut AsyncPgConnection,
+    cases: Vec<Case>,
+) -> QueryResult<Vec<CaseFile>> {
+    let ids: Vec<Uuid> = cases.iter().map(|c| c.id).collect();
+    let steps: Vec<StepRecord> = case_steps::table
+        .filter(case_steps::case_id.eq_any(&ids))
+        .order((case_steps::recorded_at, case_steps::id))
+        .select(StepRecord::as_select())
+        .load(conn)
+        .await?;
+    let actions: Vec<Action> = case_actions::table
+        .filter(case_actions::case_id.eq_any(&ids))
+        .order(case_actions::id)
+        .select(Action::as_select())
+        .load(conn)
+        .await?;
+    let lead_changes: Vec<LeadChange> = case_lead_changes::table
+        .filter(case_lead_changes::case_id.eq_any(&ids))
+        .order((case_lead_changes::changed_at, case_lead_changes::id))
+        .select(LeadChange::as_select())
+        .load(conn)
+        .await?;
+    let mut steps_by = group(steps, |s| s.case_id);
+    let mut actions_by = group(actions, |a| a.case_id);
+    let mut leads_by = group(lead_changes, |l| l.case_id);
+    Ok(cases
+        .into_iter()
+        .map(|case| CaseFile {
+            steps: steps_by.remove(&case.id).unwrap_or_default(),
+            actions: actions_by.remove(&case.id).unwrap_or_default(),
+            lead_changes: leads_by.remove(&case.id).unwrap_or_default(),
+            case,
+        })
+        .collect())
+}
+
+fn group<T>(items: Vec<T>, key: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Vec<T>> {
+    let mut groups: HashMap<Uuid, Vec<T>> = HashMap::new();
+    for item in items {
+        groups.entry(key(&item)).or_default().push(item);
+    }
+    groups
+}
+
+#[derive(Debug, Default)]
+pub struct Filter {
+    pub status: Option<&'static str>,
+    pub lead: Option<String>,
+    pub child: Option<Uuid>,
+    /// Only cases with an agreement past its due date and not done.
+    pub overdue_on: Option<NaiveDate>,
+}
+
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    organisation: Uuid,
+    scope: &CaseScope,
+    filter: &Filter,
+    after: Option<Uuid>,
+    limit: i64,
+) -> QueryResult<Vec<Case>> {
+    let mut query = cases::table
+        .filter(cases::organisation_id.eq(organisation))
+        .filter(visible(scope))
+        .select(Case::as_select())
+        .into_boxed();
+    if let Some(status) = filter.status {
+        query = query.filter(cases::status.eq(status));
+    }
+    if let Some(lead) = &filter.lead {
+        query = query.filter(cases::lead_sub.eq(lead.clone()));
+    }
+    if let Some(child) = filter.child {
+        query = query.filter(cases::child_id.eq(child));
+    }
+    if let Some(today) = filter.overdue_on {
+        query = query.filter(diesel::dsl::exists(
+            case_actions::table
+                .filter(case_actions::case_id.eq(cases::id))
+                .filter(case_actions::done_at.is_null())
+                .filter(case_actions::due_date.lt(today)),
+        ));
+    }
+    if let Some(after) = after {
+        query = query.filter(cases::id.gt(after));
+    }
+    query.order(cases::id).limit(limit).load(conn).await
+}
+
+pub async fn insert_step(
+    conn: &mut AsyncPgConnection,
+    new: &NewStep<'_>,
+) -> QueryResult<StepRecord> {
+    diesel::insert_into(case_steps::table)
+        .values(new)
+        .returning(StepRecord::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// Marks the case changed (its ETag changes with what is recorded on it anyway).
+pub async fn touch(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Case> {
+    diesel::update(cases::table.find(id))
+        .set(cases::updated_at.eq(diesel::dsl::now))
+        .returning(Case::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub async fn insert_action(
+    conn: &mut AsyncPgConnection,
+    new: &NewAction<'_>,
+) -> QueryResult<Action> {
+    diesel::insert_into(case_actions::table)
+        .values(new)
+        .returning(Action::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub async fn update_action(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    changes: &ActionChanges,
+) -> QueryResult<Action> {
+    diesel::update(case_actions::table.find(id))
+        .set((changes, case_actions::updated_at.eq(diesel::dsl::now)))
+        .returning(Action::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub async fn change_lead(
+    conn: &mut AsyncPgConnection,
+    case: &Case,
+    to_sub: &str,
+    to_name: &str,
+    reason: Option<&str>,
+    changed_by: &str,
+) -> QueryResult<Case> {
+    diesel::insert_into(case_lead_changes::table)
+        .values((
+            case_lead_changes::id.eq(Uuid::now_v7()),
+            case_lead_changes::case_id.eq(case.id),
+            case_lead_changes::from_sub.eq(&case.lead_sub),
+            case_lead_changes::from_name.eq(&case.lead_name),
+            case_lead_changes::to_sub.eq(to_sub),
+            case_lead_changes::to_name.eq(to_name),
+            case_lead_changes::reason.eq(reason),
+            case_lead_changes::changed_by_sub.eq(changed_by),
+        ))
+        .execute(conn)
+        .await?;
+    diesel::update(cases::table.find(case.id))
+        .set((
+            cases::lead_sub.eq(to_sub),
+            cases::lead_name.eq(to_name),
+            cases::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(Case::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub async fn close(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    by_sub: &str,
+    by_name: &str,
+    note: Option<&str>,
+) -> QueryResult<Case> {
+    diesel::update(cases::table.find(id))
+        .set((
+            cases::status.eq("closed"),
+            cases::closed_at.eq(diesel::dsl::now),
+            cases::closed_by_sub.eq(by_sub),
+            cases::closed_by_name.eq(by_name),
+            cases::closure_note.eq(note),
+            cases::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(Case::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// Which of `ids` are signals of `child` (already scoped to the organisation by the child).
+pub async fn signals_of_child(
+    conn: &mut AsyncPgConnection,
+    child: Uuid,
+    ids: &[Uuid],
+) -> QueryResult<Vec<Uuid>> {
+    signals::table
+        .filter(signals::child_id.eq(child))
+        .filter(signals::id.eq_any(ids))
+        .select(signals::id)
+        .load(conn)
+        .await
+}
