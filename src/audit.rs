@@ -91,6 +91,8 @@ pub struct Access {
     pub child_id: Option<Uuid>,
     pub legal_basis: Option<String>,
     pub consent_id: Option<Uuid>,
+    /// For a disclosure: the organisation the data went to.
+    pub recipient: Option<Uuid>,
     pub outcome: Outcome,
 }
 
@@ -103,8 +105,15 @@ impl Access {
             child_id: None,
             legal_basis: None,
             consent_id: None,
+            recipient: None,
             outcome: Outcome::Allowed,
         }
+    }
+
+    /// A disclosure to another organisation.
+    pub fn disclosed_to(mut self, recipient: Uuid) -> Self {
+        self.recipient = Some(recipient);
+        self
     }
 
     pub fn about_child(mut self, child_id: Uuid) -> Self {
@@ -136,6 +145,7 @@ struct NewEntry<'a> {
     outcome: &'a str,
     request_id: &'a str,
     client_address: Option<&'a str>,
+    recipient_organisation_id: Option<Uuid>,
 }
 
 /// Writes entries; call it inside the transaction of the data the accesses concern.
@@ -165,6 +175,7 @@ pub async fn record(
             outcome: access.outcome.as_str(),
             request_id: &actor.request.request_id,
             client_address: actor.request.client_address.as_deref(),
+            recipient_organisation_id: access.recipient,
         })
         .collect();
     diesel::insert_into(access_log::table)
@@ -194,6 +205,7 @@ pub struct Entry {
     pub outcome: String,
     pub request_id: String,
     pub client_address: Option<String>,
+    pub recipient_organisation_id: Option<Uuid>,
 }
 
 impl Entry {
@@ -217,6 +229,7 @@ impl Entry {
             self.outcome,
             self.request_id,
             self.client_address,
+            self.recipient_organisation_id,
         ]);
         hex_sha256(canonical.to_string().as_bytes())
     }

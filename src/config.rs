@@ -255,6 +255,53 @@ pub fn migrate_on_start<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<b
     env.flag("MIGRATE_ON_START")
 }
 
+/// Handoff deadlines (DESIGN.md §4): acknowledgement within working days (acute: hours), and
+/// for a report Veilig Thuis's safety assessment within working days of receipt.
+pub fn deadline_rules<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+) -> Result<crate::domain::handoff::DeadlineRules, ConfigError> {
+    let defaults = crate::domain::handoff::DeadlineRules::default();
+    let rules = crate::domain::handoff::DeadlineRules {
+        acknowledgement_working_days: env.parse(
+            "HANDOFF_ACK_WORKING_DAYS",
+            defaults.acknowledgement_working_days,
+        )?,
+        acknowledgement_acute_hours: env.parse(
+            "HANDOFF_ACK_ACUTE_HOURS",
+            defaults.acknowledgement_acute_hours,
+        )?,
+        assessment_working_days: env.parse(
+            "REPORT_ASSESSMENT_WORKING_DAYS",
+            defaults.assessment_working_days,
+        )?,
+    };
+    for (var, value, max) in [
+        (
+            "HANDOFF_ACK_WORKING_DAYS",
+            rules.acknowledgement_working_days,
+            30,
+        ),
+        (
+            "HANDOFF_ACK_ACUTE_HOURS",
+            rules.acknowledgement_acute_hours,
+            72,
+        ),
+        (
+            "REPORT_ASSESSMENT_WORKING_DAYS",
+            rules.assessment_working_days,
+            60,
+        ),
+    ] {
+        if !(1..=max).contains(&value) {
+            return Err(ConfigError::Invalid {
+                var,
+                reason: format!("{value}: expected 1 to {max}"),
+            });
+        }
+    }
+    Ok(rules)
+}
+
 /// Everything `schakel serve` needs.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -263,6 +310,7 @@ pub struct Config {
     pub http: HttpConfig,
     pub log_format: LogFormat,
     pub migrate_on_start: bool,
+    pub deadlines: crate::domain::handoff::DeadlineRules,
 }
 
 impl Config {
@@ -275,6 +323,7 @@ impl Config {
             http: HttpConfig::from_env(env)?,
             log_format: log_format(env)?,
             migrate_on_start: migrate_on_start(env)?,
+            deadlines: deadline_rules(env)?,
         })
     }
 }
@@ -331,6 +380,13 @@ mod tests {
             ("LOG_FORMAT", "xml", "LOG_FORMAT"),
             ("MIGRATE_ON_START", "sometimes", "MIGRATE_ON_START"),
             ("JWT_HS256_SECRET", "short", "JWT_HS256_SECRET"),
+            ("HANDOFF_ACK_WORKING_DAYS", "0", "HANDOFF_ACK_WORKING_DAYS"),
+            ("HANDOFF_ACK_ACUTE_HOURS", "soon", "HANDOFF_ACK_ACUTE_HOURS"),
+            (
+                "REPORT_ASSESSMENT_WORKING_DAYS",
+                "100",
+                "REPORT_ASSESSMENT_WORKING_DAYS",
+            ),
         ];
         for (var, value, named) in cases {
             let mut pairs: Vec<(&str, &str)> =

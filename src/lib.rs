@@ -29,6 +29,7 @@ use crate::{
     auth::{Authenticator, jwt::TokenVerifier},
     config::{AuthConfig, ConfigError, HttpConfig},
     db::Pool,
+    domain::handoff::DeadlineRules,
     http::{BodyLimit, Envelope},
 };
 
@@ -38,15 +39,27 @@ pub struct AppState {
     pub pool: Pool,
     pub authenticator: Authenticator,
     pub http: HttpConfig,
+    pub deadlines: DeadlineRules,
 }
 
 impl AppState {
+    /// State with the default handoff deadlines.
     pub fn new(pool: Pool, auth: &AuthConfig, http: HttpConfig) -> Result<Arc<Self>, ConfigError> {
+        Self::with_deadlines(pool, auth, http, DeadlineRules::default())
+    }
+
+    pub fn with_deadlines(
+        pool: Pool,
+        auth: &AuthConfig,
+        http: HttpConfig,
+        deadlines: DeadlineRules,
+    ) -> Result<Arc<Self>, ConfigError> {
         let verifier = TokenVerifier::from_config(auth)?;
         Ok(Arc::new(Self {
             authenticator: Authenticator::new(verifier, pool.clone()),
             pool,
             http,
+            deadlines,
         }))
     }
 }

@@ -231,7 +231,12 @@ async fn serve(config: Config) -> Result<(), AnyError> {
         }
     }
     let pool = db::pool(&config.database)?;
-    let state = AppState::new(pool.clone(), &config.auth, config.http.clone())?;
+    let state = AppState::with_deadlines(
+        pool.clone(),
+        &config.auth,
+        config.http.clone(),
+        config.deadlines,
+    )?;
 
     let (stop_background, background_stopped) = watch::channel(false);
     let sealer = tokio::spawn(audit::run_sealer(

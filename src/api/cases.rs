@@ -750,6 +750,9 @@ pub struct Case {
     pub decision: Option<Decision>,
     pub actions: Vec<CaseAction>,
     pub lead_history: Vec<LeadChangeRecord>,
+    /// The report sent to Veilig Thuis from this case (the latest), and where it stands.
+    #[oai(skip_serializing_if_is_none)]
+    pub report: Option<crate::api::handoffs::ReportLink>,
     #[oai(skip_serializing_if_is_none)]
     pub closure: Option<Closure>,
     pub updated_at: Timestamp,
@@ -830,6 +833,7 @@ impl Example for Case {
             decision: None,
             actions: vec![CaseAction::example()],
             lead_history: Vec::new(),
+            report: None,
             closure: None,
             updated_at: example_time(),
         }
@@ -1205,6 +1209,15 @@ fn render(principal: &Principal, file: &CaseFile) -> Result<Case, AppError> {
                 changed_at: l.changed_at.into(),
             })
             .collect(),
+        report: file
+            .report
+            .as_ref()
+            .map(|h| crate::api::handoffs::ReportLink {
+                handoff_id: h.id,
+                status: h.status(),
+                sent_at: h.sent_at.into(),
+                href: format!("/v1/handoffs/{}", h.id),
+            }),
         closure: case.closed_at.map(|closed_at| Closure {
             closed_at: closed_at.into(),
             closed_by: professional(
@@ -1255,6 +1268,18 @@ async fn load_file(
         .await?
         .pop()
         .expect("one case in, one file out"))
+}
+
+/// A case of the caller's organisation and the decision in force, for other APIs (a report
+/// handoff sent from it).
+pub async fn case_and_decision(
+    conn: &mut AsyncPgConnection,
+    principal: &Principal,
+    id: Uuid,
+) -> Result<(queries::Case, Option<Decision>), AppError> {
+    let file = load_file(conn, principal, id, false).await?;
+    let decision = decision_in_force(&file)?;
+    Ok((file.case, decision))
 }
 
 fn require_open(file: &CaseFile) -> Result<(), AppError> {
@@ -2124,8 +2149,10 @@ impl CasesApi {
                 etag::check_if_match(if_match.0.as_deref(), &etag::of(&render(&principal, &file)?))?;
                 require_open(&file)?;
                 let decision = decision_in_force(&file)?;
-                // Reports are sent through handoffs; until they exist, none is ever sent.
-                let report_sent = false;
+                let report_sent = file
+                    .report
+                    .as_ref()
+                    .is_some_and(|r| r.status() != crate::domain::handoff::HandoffStatus::Withdrawn);
                 rules::check_closure(decision, report_sent).map_err(|refusal| match refusal {
                     ClosureRefusal::NoDecision => AppError::unprocessable(
                         "decision-required",

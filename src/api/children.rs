@@ -127,13 +127,15 @@ impl Example for Guardian {
 }
 
 /// How to reach a guardian.
-#[derive(Object, Deserialize, Default, Clone)]
+#[derive(Object, Deserialize, serde::Serialize, Default, Clone)]
 #[oai(rename_all = "camelCase", deny_unknown_fields)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Contact {
     #[oai(validator(max_length = 30), skip_serializing_if_is_none)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     #[oai(validator(max_length = 254), skip_serializing_if_is_none)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
 }
 
@@ -435,7 +437,7 @@ fn render_guardian(row: &queries::Guardian) -> Guardian {
 }
 
 /// The child as this principal may see it: without the BSN for non-casework roles.
-fn render_child(
+pub fn render_child(
     principal: &Principal,
     row: &queries::Child,
     guardians: &[queries::Guardian],

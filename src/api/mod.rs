@@ -5,6 +5,7 @@ pub mod body;
 pub mod cases;
 pub mod children;
 pub mod etag;
+pub mod handoffs;
 pub mod health;
 pub mod me;
 pub mod organisations;
@@ -36,6 +37,9 @@ pub enum ApiTags {
     Signals,
     /// The meldcode path: cases, the five steps, the afwegingskader, the lead and agreements.
     Cases,
+    /// Handoffs between organisations: advice requests, reports (meldingen), information
+    /// requests and responses, referrals; acknowledged and deadline-tracked.
+    Handoffs,
     /// Enumerations with Dutch and English labels.
     Reference,
 }
@@ -47,6 +51,7 @@ pub type Apis = (
     children::ChildrenApi,
     signals::SignalsApi,
     cases::CasesApi,
+    handoffs::HandoffsApi,
     reference::ReferenceApi,
 );
 
@@ -71,6 +76,7 @@ pub fn service() -> OpenApiService<Apis, ()> {
             children::ChildrenApi,
             signals::SignalsApi,
             cases::CasesApi,
+            handoffs::HandoffsApi,
             reference::ReferenceApi,
         ),
         "schakel",

@@ -12,6 +12,10 @@ use crate::{
     },
     domain::{
         child::{AuthoritySource, ParentalAuthority, Relationship},
+        handoff::{
+            AgeBand, HandoffKind, HandoffStatus, LegalBasis, ParentsNotInformedReason, Urgency,
+        },
+        meldcode::{Answer, Decision, Question, SkipReason, Step},
         organisation::{OrganisationKind, Role},
         reference::Labelled,
         signal::{SignalCategory, SignalDirection, SignalSource},
@@ -30,10 +34,21 @@ pub enum ReferenceList {
     AuthoritySources,
     OrganisationKinds,
     Roles,
+    Answers,
+    Questions,
+    Decisions,
+    MeldcodeSteps,
+    SkipReasons,
+    HandoffKinds,
+    HandoffStatuses,
+    LegalBases,
+    AgeBands,
+    Urgencies,
+    ParentsNotInformedReasons,
 }
 
 impl ReferenceList {
-    const ALL: [ReferenceList; 8] = [
+    const ALL: [ReferenceList; 19] = [
         Self::SignalCategories,
         Self::SignalSources,
         Self::SignalDirections,
@@ -42,6 +57,17 @@ impl ReferenceList {
         Self::AuthoritySources,
         Self::OrganisationKinds,
         Self::Roles,
+        Self::Answers,
+        Self::Questions,
+        Self::Decisions,
+        Self::MeldcodeSteps,
+        Self::SkipReasons,
+        Self::HandoffKinds,
+        Self::HandoffStatuses,
+        Self::LegalBases,
+        Self::AgeBands,
+        Self::Urgencies,
+        Self::ParentsNotInformedReasons,
     ];
 
     fn name(self) -> &'static str {
@@ -54,6 +80,17 @@ impl ReferenceList {
             Self::AuthoritySources => "authority-sources",
             Self::OrganisationKinds => "organisation-kinds",
             Self::Roles => "roles",
+            Self::Answers => "answers",
+            Self::Questions => "questions",
+            Self::Decisions => "decisions",
+            Self::MeldcodeSteps => "meldcode-steps",
+            Self::SkipReasons => "skip-reasons",
+            Self::HandoffKinds => "handoff-kinds",
+            Self::HandoffStatuses => "handoff-statuses",
+            Self::LegalBases => "legal-bases",
+            Self::AgeBands => "age-bands",
+            Self::Urgencies => "urgencies",
+            Self::ParentsNotInformedReasons => "parents-not-informed-reasons",
         }
     }
 
@@ -67,6 +104,17 @@ impl ReferenceList {
             Self::AuthoritySources => "Guardian `authoritySource`: how authority was established.",
             Self::OrganisationKinds => "Organisation `kind`.",
             Self::Roles => "Token `roles`.",
+            Self::Answers => "Answers to the afwegingsvragen.",
+            Self::Questions => "The five afwegingsvragen of the afwegingskader.",
+            Self::Decisions => "Meldcode step 5 `decision`.",
+            Self::MeldcodeSteps => "The five steps of the meldcode.",
+            Self::SkipReasons => "Why a conversation (step 3) was skipped.",
+            Self::HandoffKinds => "Handoff `kind`.",
+            Self::HandoffStatuses => "Handoff `status`.",
+            Self::LegalBases => "The legal basis of a disclosure.",
+            Self::AgeBands => "Age band of an anonymous advice request.",
+            Self::Urgencies => "Handoff `urgency`.",
+            Self::ParentsNotInformedReasons => "Why the parents were not told of a report.",
         }
     }
 
@@ -91,6 +139,17 @@ impl ReferenceList {
             Self::AuthoritySources => of::<AuthoritySource>(),
             Self::OrganisationKinds => of::<OrganisationKind>(),
             Self::Roles => of::<Role>(),
+            Self::Answers => of::<Answer>(),
+            Self::Questions => of::<Question>(),
+            Self::Decisions => of::<Decision>(),
+            Self::MeldcodeSteps => of::<Step>(),
+            Self::SkipReasons => of::<SkipReason>(),
+            Self::HandoffKinds => of::<HandoffKind>(),
+            Self::HandoffStatuses => of::<HandoffStatus>(),
+            Self::LegalBases => of::<LegalBasis>(),
+            Self::AgeBands => of::<AgeBand>(),
+            Self::Urgencies => of::<Urgency>(),
+            Self::ParentsNotInformedReasons => of::<ParentsNotInformedReason>(),
         }
     }
 }

@@ -22,10 +22,18 @@ pub const CASEWORK_ROLES: &[Role] = &[
     Role::AttendanceOfficer,
 ];
 
-/// Roles that walk the meldcode and lead its cases: the school's care coordinator and the youth
-/// worker (wijkteam, and the GGD's and other kernteam partners' youth professionals, to whom the
-/// meldcode applies as well).
+/// Roles that walk the meldcode and lead its cases: the school's care coordinator and the
+/// wijkteam's youth worker (see [`walks_meldcode`]).
 pub const MELDCODE_ROLES: &[Role] = &[Role::CareCoordinator, Role::YouthWorker];
+
+/// Care coordinators of a school and youth workers of a wijkteam walk the meldcode here; youth
+/// workers of kernteam partners (GGD, leerplicht) do not report to Veilig Thuis through schakel.
+pub fn walks_meldcode(principal: &Principal) -> bool {
+    principal.has(Role::CareCoordinator)
+        || (principal.has(Role::YouthWorker)
+            && principal.organisation.kind
+                == crate::domain::organisation::OrganisationKind::Wijkteam)
+}
 
 /// Teachers record signals and see their own; casework roles see everything of their
 /// organisation.
@@ -56,10 +64,14 @@ pub enum Action {
     ManageCases,
     /// Read cases (a teacher: of children they recorded signals about).
     ReadCases,
+    /// Send handoffs to other organisations and move received ones through their lifecycle.
+    SendHandoffs,
+    /// Read the handoffs the organisation sent or received.
+    ReadHandoffs,
 }
 
 impl Action {
-    pub const ALL: [Action; 8] = [
+    pub const ALL: [Action; 10] = [
         Action::ManageOrganisations,
         Action::ReadOrganisations,
         Action::RegisterChildren,
@@ -68,6 +80,8 @@ impl Action {
         Action::RecordSignals,
         Action::ManageCases,
         Action::ReadCases,
+        Action::SendHandoffs,
+        Action::ReadHandoffs,
     ];
 
     /// The roles that may perform the action; `None` means every authenticated principal.
@@ -81,6 +95,7 @@ impl Action {
             Action::CorrectChildren => Some(CASEWORK_ROLES),
             Action::ManageCases => Some(MELDCODE_ROLES),
             Action::ReadCases => Some(&[Role::CareCoordinator, Role::YouthWorker, Role::Teacher]),
+            Action::SendHandoffs | Action::ReadHandoffs => Some(CASEWORK_ROLES),
         }
     }
 
@@ -92,8 +107,10 @@ impl Action {
             Action::ReadChildren => "reading children",
             Action::CorrectChildren => "correcting a child's data",
             Action::RecordSignals => "recording and reading signals",
-            Action::ManageCases => "walking the meldcode",
-            Action::ReadCases => "reading meldcode cases",
+            Action::ManageCases => "walking the meldcode (youth workers: of a wijkteam)",
+            Action::ReadCases => "reading meldcode cases (youth workers: of a wijkteam)",
+            Action::SendHandoffs => "sending and handling handoffs",
+            Action::ReadHandoffs => "reading handoffs",
         }
     }
 }
@@ -183,7 +200,7 @@ pub enum CaseScope {
 }
 
 pub fn case_scope(principal: &Principal) -> CaseScope {
-    if principal.has_any(MELDCODE_ROLES) {
+    if walks_meldcode(principal) {
         CaseScope::Organisation
     } else {
         CaseScope::ChildrenWithSignalsBy {
@@ -195,13 +212,17 @@ pub fn case_scope(principal: &Principal) -> CaseScope {
 /// The weighing's notes and the decision's rationale are for those who walk the meldcode;
 /// teachers see the steps, answers and decision without them.
 pub fn may_see_case_notes(principal: &Principal) -> bool {
-    principal.has_any(MELDCODE_ROLES)
+    walks_meldcode(principal)
 }
 
 pub fn allows(principal: &Principal, action: Action) -> bool {
-    match action.roles() {
-        None => true,
-        Some(roles) => principal.has_any(roles),
+    match action {
+        Action::ManageCases => walks_meldcode(principal),
+        Action::ReadCases => walks_meldcode(principal) || principal.has(Role::Teacher),
+        _ => match action.roles() {
+            None => true,
+            Some(roles) => principal.has_any(roles),
+        },
     }
 }
 
@@ -293,6 +314,14 @@ mod tests {
             ),
             (ManageCases, &[CareCoordinator, YouthWorker]),
             (ReadCases, &[CareCoordinator, YouthWorker, Teacher]),
+            (
+                SendHandoffs,
+                &[CareCoordinator, YouthWorker, VtWorker, AttendanceOfficer],
+            ),
+            (
+                ReadHandoffs,
+                &[CareCoordinator, YouthWorker, VtWorker, AttendanceOfficer],
+            ),
         ];
         assert_eq!(allowed.len(), Action::ALL.len());
         for (action, roles) in allowed {
@@ -343,6 +372,25 @@ mod tests {
                 "{role}"
             );
             assert_eq!(may_see_case_notes(&p), walks_meldcode, "{role}");
+        }
+    }
+
+    #[test]
+    fn only_wijkteam_youth_workers_walk_the_meldcode() {
+        for &kind in OrganisationKind::ALL {
+            let mut p = principal(Role::YouthWorker);
+            if !Role::YouthWorker.fits(kind) {
+                continue;
+            }
+            p.organisation.kind = kind;
+            let expected = kind == OrganisationKind::Wijkteam;
+            assert_eq!(allows(&p, Action::ManageCases), expected, "{kind}");
+            assert_eq!(allows(&p, Action::ReadCases), expected, "{kind}");
+            assert_eq!(
+                case_scope(&p) == CaseScope::Organisation,
+                expected,
+                "{kind}"
+            );
         }
     }
 

@@ -146,6 +146,8 @@ pub struct CaseFile {
     pub steps: Vec<StepRecord>,
     pub actions: Vec<Action>,
     pub lead_changes: Vec<LeadChange>,
+    /// The latest report sent from the case, in whatever state.
+    pub report: Option<crate::db::handoffs::Handoff>,
 }
 
 pub async fn insert(conn: &mut AsyncPgConnection, new: &NewCase<'_>) -> QueryResult<Case> {
@@ -213,6 +215,7 @@ pub async fn load_files(
         .select(LeadChange::as_select())
         .load(conn)
         .await?;
+    let reports = crate::db::handoffs::reports_of_cases(conn, &ids).await?;
     let mut steps_by = group(steps, |s| s.case_id);
     let mut actions_by = group(actions, |a| a.case_id);
     let mut leads_by = group(lead_changes, |l| l.case_id);
@@ -222,6 +225,8 @@ pub async fn load_files(
             steps: steps_by.remove(&case.id).unwrap_or_default(),
             actions: actions_by.remove(&case.id).unwrap_or_default(),
             lead_changes: leads_by.remove(&case.id).unwrap_or_default(),
+            // Newest first: the first report of this case is the latest.
+            report: reports.iter().find(|r| r.case_id == Some(case.id)).cloned(),
             case,
         })
         .collect())

@@ -197,6 +197,19 @@ pub fn is_duplicate_external_ref(err: &DieselError) -> bool {
     )
 }
 
+/// Records that a child was taken in from a handoff.
+pub async fn link_source_handoff(
+    conn: &mut AsyncPgConnection,
+    child: Uuid,
+    handoff: Uuid,
+) -> QueryResult<()> {
+    diesel::update(children::table.find(child))
+        .set(children::source_handoff_id.eq(handoff))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 pub async fn guardians_of(
     conn: &mut AsyncPgConnection,
     child_ids: &[Uuid],

@@ -4,6 +4,7 @@
 
 pub mod cases;
 pub mod children;
+pub mod handoffs;
 pub mod organisations;
 pub mod schema;
 pub mod signals;

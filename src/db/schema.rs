@@ -18,6 +18,7 @@ diesel::table! {
         outcome -> Text,
         request_id -> Text,
         client_address -> Nullable<Text>,
+        recipient_organisation_id -> Nullable<Uuid>,
     }
 }
 
@@ -114,6 +115,7 @@ diesel::table! {
         created_by_sub -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        source_handoff_id -> Nullable<Uuid>,
     }
 }
 
@@ -140,6 +142,54 @@ diesel::table! {
         phone -> Nullable<Text>,
         email -> Nullable<Text>,
         created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    handoff_transitions (id) {
+        id -> Uuid,
+        handoff_id -> Uuid,
+        transition -> Text,
+        from_status -> Text,
+        to_status -> Text,
+        note -> Nullable<Text>,
+        by_sub -> Text,
+        by_name -> Text,
+        by_organisation_id -> Uuid,
+        at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    handoffs (id) {
+        id -> Uuid,
+        kind -> Text,
+        status -> Text,
+        from_organisation_id -> Uuid,
+        to_organisation_id -> Uuid,
+        child_id -> Nullable<Uuid>,
+        case_id -> Nullable<Uuid>,
+        in_response_to -> Nullable<Uuid>,
+        consent_id -> Nullable<Uuid>,
+        legal_basis -> Text,
+        snapshot -> Jsonb,
+        age_band -> Nullable<Text>,
+        message -> Text,
+        urgency -> Text,
+        requests_guidance -> Bool,
+        parents_informed_at -> Nullable<Timestamptz>,
+        parents_not_informed_reason -> Nullable<Text>,
+        parents_not_informed_explanation -> Nullable<Text>,
+        melder_identity_disclosable -> Bool,
+        melder_identity_reason -> Nullable<Text>,
+        sent_by_sub -> Text,
+        sent_by_name -> Text,
+        sent_at -> Timestamptz,
+        acknowledgement_due_at -> Timestamptz,
+        assessment_due_at -> Nullable<Timestamptz>,
+        assessment_decided_at -> Nullable<Timestamptz>,
+        intake_child_id -> Nullable<Uuid>,
         updated_at -> Timestamptz,
     }
 }
@@ -205,7 +255,6 @@ diesel::table! {
     }
 }
 
-diesel::joinable!(access_log -> organisations (organisation_id));
 diesel::joinable!(access_log_unsealed -> access_log (entry_id));
 diesel::joinable!(case_actions -> case_steps (decision_step_id));
 diesel::joinable!(case_actions -> cases (case_id));
@@ -217,6 +266,9 @@ diesel::joinable!(cases -> organisations (organisation_id));
 diesel::joinable!(children -> organisations (organisation_id));
 diesel::joinable!(events -> organisations (organisation_id));
 diesel::joinable!(guardians -> children (child_id));
+diesel::joinable!(handoff_transitions -> handoffs (handoff_id));
+diesel::joinable!(handoff_transitions -> organisations (by_organisation_id));
+diesel::joinable!(handoffs -> cases (case_id));
 diesel::joinable!(signal_revisions -> signals (signal_id));
 diesel::joinable!(signals -> children (child_id));
 diesel::joinable!(signals -> organisations (organisation_id));
@@ -234,6 +286,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     children,
     events,
     guardians,
+    handoff_transitions,
+    handoffs,
     organisations,
     signal_revisions,
     signals,

@@ -190,6 +190,22 @@ pub async fn find(
     }
 }
 
+/// Signals of `child` among `ids`, with history, oldest first.
+pub async fn of_child(
+    conn: &mut AsyncPgConnection,
+    child: Uuid,
+    ids: &[Uuid],
+) -> QueryResult<Vec<SignalWithHistory>> {
+    let signals = signals::table
+        .filter(signals::child_id.eq(child))
+        .filter(signals::id.eq_any(ids))
+        .order((signals::recorded_at, signals::id))
+        .select(Signal::as_select())
+        .load(conn)
+        .await?;
+    with_history(conn, signals).await
+}
+
 /// A page of a child's signals in the scope, newest first, before `(recorded_at, id)`.
 pub async fn list_for_child(
     conn: &mut AsyncPgConnection,

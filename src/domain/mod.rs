@@ -1,6 +1,8 @@
 //! Pure rules of the domain: no IO, exhaustively table-tested.
 
+pub mod calendar;
 pub mod child;
+pub mod handoff;
 pub mod meldcode;
 pub mod organisation;
 pub mod reference;

@@ -25,6 +25,12 @@ pub enum EventType {
     CaseActionAdded,
     CaseActionUpdated,
     CaseClosed,
+    HandoffSent,
+    HandoffAcknowledged,
+    HandoffAccepted,
+    HandoffDeclined,
+    HandoffClosed,
+    HandoffWithdrawn,
 }
 
 impl EventType {
@@ -44,6 +50,12 @@ impl EventType {
             Self::CaseActionAdded => "case.action_added",
             Self::CaseActionUpdated => "case.action_updated",
             Self::CaseClosed => "case.closed",
+            Self::HandoffSent => "handoff.sent",
+            Self::HandoffAcknowledged => "handoff.acknowledged",
+            Self::HandoffAccepted => "handoff.accepted",
+            Self::HandoffDeclined => "handoff.declined",
+            Self::HandoffClosed => "handoff.closed",
+            Self::HandoffWithdrawn => "handoff.withdrawn",
         }
     }
 }

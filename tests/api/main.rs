@@ -8,6 +8,7 @@ mod children;
 mod cli;
 mod deployment;
 mod errors;
+mod handoffs;
 mod harness;
 mod identity;
 mod migrations;

@@ -84,6 +84,17 @@ fn reference_lists_cover_the_spec_enumerations() {
         ("AuthoritySource", "authority-sources"),
         ("OrganisationKind", "organisation-kinds"),
         ("Role", "roles"),
+        ("Answer", "answers"),
+        ("Question", "questions"),
+        ("Decision", "decisions"),
+        ("Step", "meldcode-steps"),
+        ("SkipReason", "skip-reasons"),
+        ("HandoffKind", "handoff-kinds"),
+        ("HandoffStatus", "handoff-statuses"),
+        ("LegalBasis", "legal-bases"),
+        ("AgeBand", "age-bands"),
+        ("Urgency", "urgencies"),
+        ("ParentsNotInformedReason", "parents-not-informed-reasons"),
     ] {
         let mut in_spec: Vec<&str> = schemas[schema]["enum"]
             .as_array()

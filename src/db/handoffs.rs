@@ -1,0 +1,303 @@
+//! Handoff queries. A handoff is visible to its sender and its recipient organisation only.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::{
+    auth::Principal,
+    db::schema::{handoff_transitions, handoffs},
+    domain::{
+        handoff::{Deadlines, HandoffKind, HandoffStatus, Transition},
+        reference::Labelled,
+    },
+};
+
+#[derive(Queryable, Selectable, Debug, Clone, PartialEq)]
+#[diesel(table_name = handoffs, check_for_backend(diesel::pg::Pg))]
+pub struct Handoff {
+    pub id: Uuid,
+    pub kind: String,
+    pub status: String,
+    pub from_organisation_id: Uuid,
+    pub to_organisation_id: Uuid,
+    pub child_id: Option<Uuid>,
+    pub case_id: Option<Uuid>,
+    pub in_response_to: Option<Uuid>,
+    pub consent_id: Option<Uuid>,
+    pub legal_basis: String,
+    pub snapshot: Value,
+    pub age_band: Option<String>,
+    pub message: String,
+    pub urgency: String,
+    pub requests_guidance: bool,
+    pub parents_informed_at: Option<DateTime<Utc>>,
+    pub parents_not_informed_reason: Option<String>,
+    pub parents_not_informed_explanation: Option<String>,
+    pub melder_identity_disclosable: bool,
+    pub melder_identity_reason: Option<String>,
+    pub sent_by_sub: String,
+    pub sent_by_name: String,
+    pub sent_at: DateTime<Utc>,
+    pub acknowledgement_due_at: DateTime<Utc>,
+    pub assessment_due_at: Option<DateTime<Utc>>,
+    pub assessment_decided_at: Option<DateTime<Utc>>,
+    pub intake_child_id: Option<Uuid>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Handoff {
+    // CHECK constraints admit only known codes; the fallbacks are never reached.
+    pub fn kind(&self) -> HandoffKind {
+        HandoffKind::parse(&self.kind).unwrap_or(HandoffKind::AdviceRequest)
+    }
+
+    pub fn status(&self) -> HandoffStatus {
+        HandoffStatus::parse(&self.status).unwrap_or(HandoffStatus::Sent)
+    }
+
+    pub fn deadlines(&self) -> Deadlines {
+        Deadlines {
+            acknowledgement_due_at: self.acknowledgement_due_at,
+            assessment_due_at: self.assessment_due_at,
+            assessment_decided_at: self.assessment_decided_at,
+        }
+    }
+
+    pub fn is_sender(&self, organisation: Uuid) -> bool {
+        self.from_organisation_id == organisation
+    }
+}
+
+#[derive(Insertable, Debug)]
+#[diesel(table_name = handoffs)]
+pub struct NewHandoff<'a> {
+    pub id: Uuid,
+    pub kind: &'a str,
+    pub from_organisation_id: Uuid,
+    pub to_organisation_id: Uuid,
+    pub child_id: Option<Uuid>,
+    pub case_id: Option<Uuid>,
+    pub in_response_to: Option<Uuid>,
+    pub consent_id: Option<Uuid>,
+    pub legal_basis: &'a str,
+    pub snapshot: Value,
+    pub age_band: Option<&'a str>,
+    pub message: &'a str,
+    pub urgency: &'a str,
+    pub requests_guidance: bool,
+    pub parents_informed_at: Option<DateTime<Utc>>,
+    pub parents_not_informed_reason: Option<&'a str>,
+    pub parents_not_informed_explanation: Option<&'a str>,
+    pub melder_identity_disclosable: bool,
+    pub melder_identity_reason: Option<&'a str>,
+    pub sent_by_sub: &'a str,
+    pub sent_by_name: &'a str,
+    pub sent_at: DateTime<Utc>,
+    pub acknowledgement_due_at: DateTime<Utc>,
+}
+
+#[derive(Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
+#[diesel(table_name = handoff_transitions, check_for_backend(diesel::pg::Pg))]
+pub struct TransitionRecord {
+    pub id: Uuid,
+    pub handoff_id: Uuid,
+    pub transition: String,
+    pub from_status: String,
+    pub to_status: String,
+    pub note: Option<String>,
+    pub by_sub: String,
+    pub by_name: String,
+    pub by_organisation_id: Uuid,
+    pub at: DateTime<Utc>,
+}
+
+pub async fn insert(conn: &mut AsyncPgConnection, new: &NewHandoff<'_>) -> QueryResult<Handoff> {
+    diesel::insert_into(handoffs::table)
+        .values(new)
+        .returning(Handoff::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// A handoff the organisation sent or received; locked when `for_update`.
+pub async fn find_for_party(
+    conn: &mut AsyncPgConnection,
+    organisation: Uuid,
+    id: Uuid,
+    for_update: bool,
+) -> QueryResult<Option<Handoff>> {
+    let query = handoffs::table
+        .filter(handoffs::id.eq(id))
+        .filter(
+            handoffs::from_organisation_id
+                .eq(organisation)
+                .or(handoffs::to_organisation_id.eq(organisation)),
+        )
+        .select(Handoff::as_select());
+    if for_update {
+        query.for_update().first(conn).await.optional()
+    } else {
+        query.first(conn).await.optional()
+    }
+}
+
+pub async fn transitions_of(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> QueryResult<Vec<TransitionRecord>> {
+    handoff_transitions::table
+        .filter(handoff_transitions::handoff_id.eq_any(ids))
+        .order((handoff_transitions::at, handoff_transitions::id))
+        .select(TransitionRecord::as_select())
+        .load(conn)
+        .await
+}
+
+/// A lifecycle step to record.
+pub struct NewTransition<'a> {
+    pub transition: Transition,
+    pub to: HandoffStatus,
+    pub note: Option<&'a str>,
+    pub at: DateTime<Utc>,
+    /// Set when the step is the receipt of a report.
+    pub assessment_due_at: Option<DateTime<Utc>>,
+}
+
+/// Moves the status on and records who did it, when and why.
+pub async fn record_transition(
+    conn: &mut AsyncPgConnection,
+    handoff: &Handoff,
+    step: NewTransition<'_>,
+    by: &Principal,
+) -> QueryResult<Handoff> {
+    diesel::insert_into(handoff_transitions::table)
+        .values((
+            handoff_transitions::id.eq(Uuid::now_v7()),
+            handoff_transitions::handoff_id.eq(handoff.id),
+            handoff_transitions::transition.eq(step.transition.code()),
+            handoff_transitions::from_status.eq(&handoff.status),
+            handoff_transitions::to_status.eq(step.to.code()),
+            handoff_transitions::note.eq(step.note),
+            handoff_transitions::by_sub.eq(&by.sub),
+            handoff_transitions::by_name.eq(&by.name),
+            handoff_transitions::by_organisation_id.eq(by.org_id()),
+            handoff_transitions::at.eq(step.at),
+        ))
+        .execute(conn)
+        .await?;
+    diesel::update(handoffs::table.find(handoff.id))
+        .set((
+            handoffs::status.eq(step.to.code()),
+            handoffs::assessment_due_at.eq(handoff.assessment_due_at.or(step.assessment_due_at)),
+            handoffs::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(Handoff::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub async fn set_intake(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    child: Uuid,
+) -> QueryResult<Handoff> {
+    diesel::update(handoffs::table.find(id))
+        .set((
+            handoffs::intake_child_id.eq(child),
+            handoffs::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(Handoff::as_returning())
+        .get_result(conn)
+        .await
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Outgoing,
+    Incoming,
+}
+
+#[derive(Debug, Default)]
+pub struct Filter {
+    pub direction: Option<Direction>,
+    pub kind: Option<HandoffKind>,
+    pub status: Option<HandoffStatus>,
+    /// Only overdue handoffs, as of this instant (the SQL form of `handoff::is_overdue`).
+    pub overdue_at: Option<DateTime<Utc>>,
+}
+
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    organisation: Uuid,
+    filter: &Filter,
+    after: Option<Uuid>,
+    limit: i64,
+) -> QueryResult<Vec<Handoff>> {
+    let mut query = handoffs::table.select(Handoff::as_select()).into_boxed();
+    query = match filter.direction {
+        Some(Direction::Outgoing) => query.filter(handoffs::from_organisation_id.eq(organisation)),
+        Some(Direction::Incoming) => query.filter(handoffs::to_organisation_id.eq(organisation)),
+        None => query.filter(
+            handoffs::from_organisation_id
+                .eq(organisation)
+                .or(handoffs::to_organisation_id.eq(organisation)),
+        ),
+    };
+    if let Some(kind) = filter.kind {
+        query = query.filter(handoffs::kind.eq(kind.code()));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(handoffs::status.eq(status.code()));
+    }
+    if let Some(now) = filter.overdue_at {
+        let unacknowledged = handoffs::status
+            .eq(HandoffStatus::Sent.code())
+            .and(handoffs::acknowledgement_due_at.lt(now));
+        let assessment_late = handoffs::kind
+            .eq(HandoffKind::Report.code())
+            .and(handoffs::status.eq_any([
+                HandoffStatus::Received.code(),
+                HandoffStatus::Accepted.code(),
+            ]))
+            .and(handoffs::assessment_decided_at.is_null())
+            .and(handoffs::assessment_due_at.lt(now));
+        query = query.filter(unacknowledged.or(assessment_late.assume_not_null()));
+    }
+    if let Some(after) = after {
+        query = query.filter(handoffs::id.gt(after));
+    }
+    query.order(handoffs::id).limit(limit).load(conn).await
+}
+
+/// The report sent from a case, if any (the latest that was not withdrawn).
+pub async fn report_of_case(
+    conn: &mut AsyncPgConnection,
+    case: Uuid,
+) -> QueryResult<Option<Handoff>> {
+    handoffs::table
+        .filter(handoffs::case_id.eq(case))
+        .filter(handoffs::kind.eq(HandoffKind::Report.code()))
+        .filter(handoffs::status.ne(HandoffStatus::Withdrawn.code()))
+        .order(handoffs::sent_at.desc())
+        .select(Handoff::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Reports sent from these cases (any status), newest first.
+pub async fn reports_of_cases(
+    conn: &mut AsyncPgConnection,
+    cases: &[Uuid],
+) -> QueryResult<Vec<Handoff>> {
+    handoffs::table
+        .filter(handoffs::case_id.eq_any(cases))
+        .filter(handoffs::kind.eq(HandoffKind::Report.code()))
+        .order(handoffs::sent_at.desc())
+        .select(Handoff::as_select())
+        .load(conn)
+        .await
+}
