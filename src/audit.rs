@@ -185,6 +185,45 @@ pub async fn record(
     Ok(())
 }
 
+/// What a privacy officer filters their organisation's log on.
+#[derive(Debug, Default)]
+pub struct LogFilter {
+    pub child: Option<Uuid>,
+    pub actor: Option<String>,
+    pub resource: Option<Uuid>,
+}
+
+/// A page of one organisation's entries (by its own professionals), newest first, before `before`.
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    organisation: Uuid,
+    filter: &LogFilter,
+    before: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<Entry>> {
+    let mut query = access_log::table
+        .filter(access_log::organisation_id.eq(organisation))
+        .select(Entry::as_select())
+        .into_boxed();
+    if let Some(child) = filter.child {
+        query = query.filter(access_log::child_id.eq(child));
+    }
+    if let Some(actor) = &filter.actor {
+        query = query.filter(access_log::actor_sub.eq(actor.clone()));
+    }
+    if let Some(resource) = filter.resource {
+        query = query.filter(access_log::resource_id.eq(resource));
+    }
+    if let Some(before) = before {
+        query = query.filter(access_log::id.lt(before));
+    }
+    query
+        .order(access_log::id.desc())
+        .limit(limit)
+        .load(conn)
+        .await
+}
+
 /// A stored entry, as the sealer and the verifier read it.
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = access_log, check_for_backend(diesel::pg::Pg))]

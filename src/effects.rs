@@ -44,6 +44,14 @@ impl Effects {
         self
     }
 
+    /// Both sets of effects.
+    pub fn merge(mut self, other: Effects) -> Self {
+        self.accesses.extend(other.accesses);
+        self.events.extend(other.events);
+        self.timeline.extend(other.timeline);
+        self
+    }
+
     /// Writes everything; call it inside the transaction of the change.
     pub async fn write(self, conn: &mut AsyncPgConnection, actor: Actor<'_>) -> QueryResult<()> {
         audit::record(conn, actor, &self.accesses).await?;

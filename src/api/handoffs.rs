@@ -23,6 +23,7 @@ use crate::{
         body::JsonBody,
         cases::case_and_decision,
         children::{Contact, load_own_child},
+        consents::check_handoff_consent,
         etag,
         organisations::OrganisationSummary,
         paging::{self, decode_cursor},
@@ -321,6 +322,12 @@ pub struct Handoff {
     pub assessment_decided_at: Option<Timestamp>,
     /// Not acknowledged in time, or a report's safety assessment late.
     pub overdue: bool,
+    /// A report the recipient owes feedback on: no status feedback yet, or its safety
+    /// assessment late.
+    pub awaiting_feedback: bool,
+    /// When the consent this handoff relied on was withdrawn, if it was.
+    #[oai(skip_serializing_if_is_none)]
+    pub consent_withdrawn_at: Option<Timestamp>,
     pub transitions: Vec<HandoffTransition>,
     /// Sender only: your child the handoff is about.
     #[oai(skip_serializing_if_is_none)]
@@ -387,6 +394,8 @@ impl Example for Handoff {
             assessment_due_at: Some(example_time()),
             assessment_decided_at: None,
             overdue: false,
+            awaiting_feedback: false,
+            consent_withdrawn_at: None,
             transitions: Vec::new(),
             child_id: None,
             case_id: None,
@@ -504,6 +513,16 @@ async fn render(
     let snap = snapshot(stored)?;
     let is_sender = stored.is_sender(principal.org_id());
     let now = Utc::now();
+    let has_status_feedback = !queries::with_status_feedback(conn, &[stored.id])
+        .await?
+        .is_empty();
+    let consent_withdrawn_at = match stored.consent_id {
+        Some(id) => crate::db::consents::by_ids(conn, &[id])
+            .await?
+            .first()
+            .and_then(|c| c.withdrawn_at),
+        None => None,
+    };
     Ok(Handoff {
         id: stored.id,
         kind: stored.kind(),
@@ -537,6 +556,14 @@ async fn render(
         assessment_due_at: stored.assessment_due_at.map(Into::into),
         assessment_decided_at: stored.assessment_decided_at.map(Into::into),
         overdue: rules::is_overdue(stored.kind(), stored.status(), &stored.deadlines(), now),
+        awaiting_feedback: rules::awaiting_feedback(
+            stored.kind(),
+            stored.status(),
+            has_status_feedback,
+            &stored.deadlines(),
+            now,
+        ),
+        consent_withdrawn_at: consent_withdrawn_at.map(Into::into),
         transitions: transitions
             .iter()
             .filter(|t| t.handoff_id == stored.id)
@@ -677,6 +704,12 @@ fn check_shape(input: &CreateHandoff) -> Vec<FieldError> {
         )),
     }
     let consent_based = rules::legal_basis(kind, true) == LegalBasis::Consent;
+    if consent_based && input.consent_id.is_none() {
+        errors.push(FieldError::new(
+            "consentId",
+            "a referral or a signal to the school names the consent it rests on",
+        ));
+    }
     if !consent_based && input.consent_id.is_some() {
         errors.push(FieldError::new(
             "consentId",
@@ -874,13 +907,10 @@ impl HandoffsApi {
                         ),
                     ));
                 }
-                if rules::legal_basis(kind, true) == LegalBasis::Consent {
-                    return Err(unprocessable(
-                        "consent-required",
-                        "Consent required",
-                        "A referral or a signal to the school needs an active consent of the \
-                         parents and/or the child covering this recipient.",
-                    ));
+                if rules::legal_basis(kind, true) == LegalBasis::Consent
+                    && let (Some(child), Some(consent)) = (input.child_id, input.consent_id)
+                {
+                    check_handoff_consent(conn, &principal, child, consent, recipient.id).await?;
                 }
                 if let Some(request_id) = input.in_response_to {
                     let answered = queries::find_for_party(conn, principal.org_id(), request_id, false)
@@ -1003,6 +1033,9 @@ impl HandoffsApi {
         status: Query<Option<HandoffStatus>>,
         /// Only overdue handoffs.
         overdue: Query<Option<bool>>,
+        /// Only reports awaiting feedback: no status feedback yet, or the safety assessment late.
+        #[oai(name = "awaitingFeedback")]
+        awaiting_feedback: Query<Option<bool>>,
         /// Page size: 1 to 200, default 50.
         #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
         limit: Query<Option<u32>>,
@@ -1022,6 +1055,7 @@ impl HandoffsApi {
             kind: kind.0,
             status: status.0,
             overdue_at: (overdue.0 == Some(true)).then(Utc::now),
+            awaiting_feedback_at: (awaiting_feedback.0 == Some(true)).then(Utc::now),
         };
         let actor = Actor {
             principal: &principal,

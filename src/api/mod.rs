@@ -1,10 +1,13 @@
 //! The HTTP API: one poem-openapi API per resource, with thin handlers:
 //! parse → policy → domain rule → one transaction (data + access log + outbox) → render.
 
+pub mod access_log;
 pub mod body;
 pub mod cases;
 pub mod children;
+pub mod consents;
 pub mod etag;
+pub mod feedback;
 pub mod handoffs;
 pub mod health;
 pub mod me;
@@ -40,6 +43,14 @@ pub enum ApiTags {
     /// Handoffs between organisations: advice requests, reports (meldingen), information
     /// requests and responses, referrals; acknowledged and deadline-tracked.
     Handoffs,
+    /// Consent (toestemming) of parents and/or child: whose consent counts by age and parental
+    /// authority; withdrawable at any time.
+    Consents,
+    /// Feedback (terugkoppeling) to the sender of a handoff: status without consent, more only
+    /// with it; read receipts.
+    Feedback,
+    /// The organisation's access log, for its privacy officer.
+    AccessLog,
     /// Enumerations with Dutch and English labels.
     Reference,
 }
@@ -52,6 +63,9 @@ pub type Apis = (
     signals::SignalsApi,
     cases::CasesApi,
     handoffs::HandoffsApi,
+    consents::ConsentsApi,
+    feedback::FeedbackApi,
+    access_log::AccessLogApi,
     reference::ReferenceApi,
 );
 
@@ -77,6 +91,9 @@ pub fn service() -> OpenApiService<Apis, ()> {
             signals::SignalsApi,
             cases::CasesApi,
             handoffs::HandoffsApi,
+            consents::ConsentsApi,
+            feedback::FeedbackApi,
+            access_log::AccessLogApi,
             reference::ReferenceApi,
         ),
         "schakel",

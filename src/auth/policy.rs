@@ -68,10 +68,16 @@ pub enum Action {
     SendHandoffs,
     /// Read the handoffs the organisation sent or received.
     ReadHandoffs,
+    /// Ask and record consent of parents and/or child.
+    RecordConsents,
+    /// Read feedback sent to the organisation (a teacher: guidance addressed to school staff).
+    ReadFeedback,
+    /// Read the organisation's access log.
+    ReadAccessLog,
 }
 
 impl Action {
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 13] = [
         Action::ManageOrganisations,
         Action::ReadOrganisations,
         Action::RegisterChildren,
@@ -82,6 +88,9 @@ impl Action {
         Action::ReadCases,
         Action::SendHandoffs,
         Action::ReadHandoffs,
+        Action::RecordConsents,
+        Action::ReadFeedback,
+        Action::ReadAccessLog,
     ];
 
     /// The roles that may perform the action; `None` means every authenticated principal.
@@ -96,6 +105,11 @@ impl Action {
             Action::ManageCases => Some(MELDCODE_ROLES),
             Action::ReadCases => Some(&[Role::CareCoordinator, Role::YouthWorker, Role::Teacher]),
             Action::SendHandoffs | Action::ReadHandoffs => Some(CASEWORK_ROLES),
+            Action::RecordConsents => {
+                Some(&[Role::CareCoordinator, Role::YouthWorker, Role::VtWorker])
+            }
+            Action::ReadFeedback => Some(SIGNAL_ROLES),
+            Action::ReadAccessLog => Some(&[Role::PrivacyOfficer]),
         }
     }
 
@@ -111,6 +125,9 @@ impl Action {
             Action::ReadCases => "reading meldcode cases (youth workers: of a wijkteam)",
             Action::SendHandoffs => "sending and handling handoffs",
             Action::ReadHandoffs => "reading handoffs",
+            Action::RecordConsents => "recording consent",
+            Action::ReadFeedback => "reading feedback",
+            Action::ReadAccessLog => "reading the access log",
         }
     }
 }
@@ -322,6 +339,18 @@ mod tests {
                 ReadHandoffs,
                 &[CareCoordinator, YouthWorker, VtWorker, AttendanceOfficer],
             ),
+            (RecordConsents, &[CareCoordinator, YouthWorker, VtWorker]),
+            (
+                ReadFeedback,
+                &[
+                    Teacher,
+                    CareCoordinator,
+                    YouthWorker,
+                    VtWorker,
+                    AttendanceOfficer,
+                ],
+            ),
+            (ReadAccessLog, &[PrivacyOfficer]),
         ];
         assert_eq!(allowed.len(), Action::ALL.len());
         for (action, roles) in allowed {

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::{
     auth::Principal,
-    db::schema::{handoff_transitions, handoffs},
+    db::schema::{feedback, handoff_transitions, handoffs},
     domain::{
         handoff::{Deadlines, HandoffKind, HandoffStatus, Transition},
         reference::Labelled,
@@ -199,6 +199,19 @@ pub async fn record_transition(
         .await
 }
 
+/// Veilig Thuis decided after its safety assessment (the first such feedback counts).
+pub async fn mark_assessment_decided(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<()> {
+    diesel::update(handoffs::table.find(id))
+        .filter(handoffs::assessment_decided_at.is_null())
+        .set((
+            handoffs::assessment_decided_at.eq(diesel::dsl::now),
+            handoffs::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 pub async fn set_intake(
     conn: &mut AsyncPgConnection,
     id: Uuid,
@@ -227,6 +240,9 @@ pub struct Filter {
     pub status: Option<HandoffStatus>,
     /// Only overdue handoffs, as of this instant (the SQL form of `handoff::is_overdue`).
     pub overdue_at: Option<DateTime<Utc>>,
+    /// Only reports awaiting feedback, as of this instant (the SQL form of
+    /// `handoff::awaiting_feedback`).
+    pub awaiting_feedback_at: Option<DateTime<Utc>>,
 }
 
 pub async fn list(
@@ -266,10 +282,43 @@ pub async fn list(
             .and(handoffs::assessment_due_at.lt(now));
         query = query.filter(unacknowledged.or(assessment_late.assume_not_null()));
     }
+    if let Some(now) = filter.awaiting_feedback_at {
+        let no_status_feedback = diesel::dsl::not(diesel::dsl::exists(
+            feedback::table
+                .filter(feedback::handoff_id.eq(handoffs::id))
+                .filter(feedback::category.eq_any(crate::db::feedback::status_categories())),
+        ));
+        let assessment_late = handoffs::assessment_decided_at
+            .is_null()
+            .and(handoffs::assessment_due_at.lt(now).assume_not_null());
+        query = query.filter(
+            handoffs::kind
+                .eq(HandoffKind::Report.code())
+                .and(handoffs::status.eq_any([
+                    HandoffStatus::Received.code(),
+                    HandoffStatus::Accepted.code(),
+                ]))
+                .and(no_status_feedback.or(assessment_late)),
+        );
+    }
     if let Some(after) = after {
         query = query.filter(handoffs::id.gt(after));
     }
     query.order(handoffs::id).limit(limit).load(conn).await
+}
+
+/// Which of these handoffs have had status feedback.
+pub async fn with_status_feedback(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> QueryResult<Vec<Uuid>> {
+    feedback::table
+        .filter(feedback::handoff_id.eq_any(ids))
+        .filter(feedback::category.eq_any(crate::db::feedback::status_categories()))
+        .select(feedback::handoff_id)
+        .distinct()
+        .load(conn)
+        .await
 }
 
 /// The report sent from a case, if any (the latest that was not withdrawn).

@@ -4,6 +4,8 @@
 
 pub mod cases;
 pub mod children;
+pub mod consents;
+pub mod feedback;
 pub mod handoffs;
 pub mod organisations;
 pub mod schema;

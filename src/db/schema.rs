@@ -120,6 +120,42 @@ diesel::table! {
 }
 
 diesel::table! {
+    consent_decisions (id) {
+        id -> Uuid,
+        consent_id -> Uuid,
+        party -> Text,
+        guardian_id -> Nullable<Uuid>,
+        decision -> Text,
+        method -> Text,
+        decided_at -> Timestamptz,
+        recorded_by_sub -> Text,
+        recorded_by_name -> Text,
+        recorded_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    consents (id) {
+        id -> Uuid,
+        organisation_id -> Uuid,
+        child_id -> Uuid,
+        purpose -> Text,
+        recipient_organisation_id -> Uuid,
+        scope -> Array<Nullable<Text>>,
+        handoff_id -> Nullable<Uuid>,
+        valid_until -> Date,
+        withdrawn_at -> Nullable<Timestamptz>,
+        withdrawn_by_party -> Nullable<Text>,
+        withdrawal_reason -> Nullable<Text>,
+        withdrawal_recorded_by_sub -> Nullable<Text>,
+        created_by_sub -> Text,
+        created_by_name -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     events (id) {
         id -> Int8,
         tx_id -> Int8,
@@ -128,6 +164,37 @@ diesel::table! {
         resource_type -> Text,
         resource_id -> Uuid,
         occurred_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    feedback (id) {
+        id -> Uuid,
+        handoff_id -> Uuid,
+        from_organisation_id -> Uuid,
+        to_organisation_id -> Uuid,
+        category -> Text,
+        outcome -> Nullable<Text>,
+        message -> Text,
+        do_not_discuss_with_parents -> Bool,
+        do_not_discuss_explanation -> Nullable<Text>,
+        audience -> Text,
+        consent_id -> Nullable<Uuid>,
+        legal_basis -> Text,
+        sent_by_sub -> Text,
+        sent_by_name -> Text,
+        sent_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    feedback_reads (id) {
+        id -> Uuid,
+        feedback_id -> Uuid,
+        reader_sub -> Text,
+        reader_name -> Text,
+        reader_organisation_id -> Uuid,
+        read_at -> Timestamptz,
     }
 }
 
@@ -264,7 +331,14 @@ diesel::joinable!(case_steps -> cases (case_id));
 diesel::joinable!(cases -> children (child_id));
 diesel::joinable!(cases -> organisations (organisation_id));
 diesel::joinable!(children -> organisations (organisation_id));
+diesel::joinable!(consent_decisions -> consents (consent_id));
+diesel::joinable!(consent_decisions -> guardians (guardian_id));
+diesel::joinable!(consents -> children (child_id));
 diesel::joinable!(events -> organisations (organisation_id));
+diesel::joinable!(feedback -> consents (consent_id));
+diesel::joinable!(feedback -> handoffs (handoff_id));
+diesel::joinable!(feedback_reads -> feedback (feedback_id));
+diesel::joinable!(feedback_reads -> organisations (reader_organisation_id));
 diesel::joinable!(guardians -> children (child_id));
 diesel::joinable!(handoff_transitions -> handoffs (handoff_id));
 diesel::joinable!(handoff_transitions -> organisations (by_organisation_id));
@@ -284,7 +358,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     case_steps,
     cases,
     children,
+    consent_decisions,
+    consents,
     events,
+    feedback,
+    feedback_reads,
     guardians,
     handoff_transitions,
     handoffs,

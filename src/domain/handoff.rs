@@ -355,6 +355,23 @@ pub fn is_overdue(
     unacknowledged || assessment_late
 }
 
+/// A report Veilig Thuis owes feedback on: received, and either no status feedback yet, or past
+/// its assessment deadline without a safety-assessment decision. (`db::handoffs::list` filters
+/// on the same condition in SQL; a test holds the two together.)
+pub fn awaiting_feedback(
+    kind: HandoffKind,
+    status: HandoffStatus,
+    has_status_feedback: bool,
+    deadlines: &Deadlines,
+    now: DateTime<Utc>,
+) -> bool {
+    kind == HandoffKind::Report
+        && matches!(status, HandoffStatus::Received | HandoffStatus::Accepted)
+        && (!has_status_feedback
+            || (deadlines.assessment_decided_at.is_none()
+                && deadlines.assessment_due_at.is_some_and(|due| due < now)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -633,6 +650,66 @@ mod tests {
                 is_overdue(kind, status, &deadlines, now),
                 overdue,
                 "{kind:?} {status:?} {deadlines:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn reports_awaiting_feedback() {
+        use HandoffStatus as S;
+        let now: DateTime<Utc> = "2026-11-25T12:00:00Z".parse().unwrap();
+        let past = Some("2026-11-24T12:00:00Z".parse::<DateTime<Utc>>().unwrap());
+        let future = Some("2026-11-26T12:00:00Z".parse::<DateTime<Utc>>().unwrap());
+        let d = |due, decided| Deadlines {
+            acknowledgement_due_at: now,
+            assessment_due_at: due,
+            assessment_decided_at: decided,
+        };
+        let cases = [
+            (
+                HandoffKind::Report,
+                S::Received,
+                false,
+                d(future, None),
+                true,
+            ),
+            (
+                HandoffKind::Report,
+                S::Received,
+                true,
+                d(future, None),
+                false,
+            ),
+            (HandoffKind::Report, S::Accepted, true, d(past, None), true),
+            (
+                HandoffKind::Report,
+                S::Accepted,
+                true,
+                d(past, Some(now)),
+                false,
+            ),
+            (HandoffKind::Report, S::Sent, false, d(None, None), false),
+            (HandoffKind::Report, S::Closed, false, d(past, None), false),
+            (
+                HandoffKind::Report,
+                S::Withdrawn,
+                false,
+                d(past, None),
+                false,
+            ),
+            (
+                HandoffKind::AdviceRequest,
+                S::Received,
+                false,
+                d(None, None),
+                false,
+            ),
+        ];
+        for (kind, status, has_feedback, deadlines, expected) in cases {
+            assert_eq!(
+                awaiting_feedback(kind, status, has_feedback, &deadlines, now),
+                expected,
+                "{kind:?} {status:?} feedback {has_feedback} {deadlines:?}"
             );
         }
     }

@@ -2,6 +2,8 @@
 
 pub mod calendar;
 pub mod child;
+pub mod consent;
+pub mod feedback;
 pub mod handoff;
 pub mod meldcode;
 pub mod organisation;

@@ -31,6 +31,13 @@ pub enum EventType {
     HandoffDeclined,
     HandoffClosed,
     HandoffWithdrawn,
+    ConsentCreated,
+    ConsentDecisionRecorded,
+    ConsentActivated,
+    ConsentRejected,
+    ConsentWithdrawn,
+    FeedbackSent,
+    FeedbackRead,
 }
 
 impl EventType {
@@ -56,6 +63,13 @@ impl EventType {
             Self::HandoffDeclined => "handoff.declined",
             Self::HandoffClosed => "handoff.closed",
             Self::HandoffWithdrawn => "handoff.withdrawn",
+            Self::ConsentCreated => "consent.created",
+            Self::ConsentDecisionRecorded => "consent.decision_recorded",
+            Self::ConsentActivated => "consent.activated",
+            Self::ConsentRejected => "consent.rejected",
+            Self::ConsentWithdrawn => "consent.withdrawn",
+            Self::FeedbackSent => "feedback.sent",
+            Self::FeedbackRead => "feedback.read",
         }
     }
 }

@@ -349,6 +349,9 @@ async fn routes_between_organisation_kinds() {
                 if kind == HandoffKind::InformationResponse {
                     body["inResponseTo"] = json!(Uuid::new_v4());
                 }
+                if matches!(kind, HandoffKind::Referral | HandoffKind::SignalToSchool) {
+                    body["consentId"] = json!(Uuid::new_v4());
+                }
                 let reply = send(&app, member, &body).await;
                 let refused_route = reply.status == 422
                     && reply.body["type"] == "https://schakel.nl/problems/route-not-allowed";
@@ -405,7 +408,8 @@ async fn refusals_name_what_is_wrong() {
         ),
         (json!({"caseId": Uuid::new_v4()}), "unknown-case"),
         (
-            json!({"kind": "referral", "toOrganisation": wijkteam, "parentsInformedAt": null}),
+            json!({"kind": "referral", "toOrganisation": wijkteam, "parentsInformedAt": null,
+                   "consentId": Uuid::new_v4()}),
             "consent-required",
         ),
     ];

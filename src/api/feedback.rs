@@ -1,0 +1,687 @@
+//! Feedback (terugkoppeling) from a handoff's recipient — typically Veilig Thuis — to its sender:
+//! status news without consent, anything more only under an active consent, with read receipts.
+
+use std::sync::Arc;
+
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use poem::web::Data;
+use poem_openapi::{
+    ApiResponse, Object, OpenApi,
+    param::{Path, Query},
+    payload::Json,
+    types::Example,
+};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::{
+    AppState,
+    api::{
+        ApiTags,
+        body::JsonBody,
+        consents::grants_for_child,
+        organisations::OrganisationSummary,
+        paging::{self, decode_cursor},
+        problem::{ApiResult, Change, Create, ReadMany, ReadOne},
+        shared::Professional,
+        types::Timestamp,
+    },
+    audit::{Access, AccessAction, Actor, RequestMeta},
+    auth::{
+        BearerAuth, Principal,
+        policy::{self, Action},
+    },
+    db::{
+        consents as consent_queries,
+        feedback::{self as queries, Feedback as Stored, ReaderScope},
+        handoffs as handoff_queries, organisations as organisation_queries,
+        timeline::{TimelineEntry, Visibility},
+    },
+    domain::{
+        consent::{self as consent_rules, ConsentPurpose, NotCovered},
+        feedback::{self as rules, AssessmentOutcome, Audience, FeedbackCategory},
+        handoff::{HandoffStatus, LegalBasis},
+        reference::Labelled,
+    },
+    effects::Effects,
+    error::AppError,
+    events::{Event, EventType},
+};
+
+const FEEDBACK: &str = "feedback";
+
+fn example_time() -> Timestamp {
+    chrono::DateTime::from_timestamp(1_763_805_600, 0)
+        .unwrap_or_default()
+        .into()
+}
+
+fn example_id(n: u128) -> Uuid {
+    Uuid::from_u128(0x0193_5b1e_7c1a_7d00_8000_0000_0000_0000 + n)
+}
+
+/// Feedback to send.
+#[derive(Object, Deserialize)]
+#[oai(rename_all = "camelCase", deny_unknown_fields, example)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SendFeedback {
+    pub category: FeedbackCategory,
+    /// For `safety_assessment_decided` only: what Veilig Thuis decided.
+    #[oai(skip_serializing_if_is_none)]
+    pub outcome: Option<AssessmentOutcome>,
+    #[oai(validator(min_length = 1, max_length = 10000))]
+    pub message: String,
+    /// Silent support: the school should not discuss this with the parents.
+    #[oai(skip_serializing_if_is_none)]
+    pub do_not_discuss_with_parents: Option<bool>,
+    #[oai(validator(max_length = 5000), skip_serializing_if_is_none)]
+    pub do_not_discuss_explanation: Option<String>,
+    /// Default `care_coordinators`; `school_staff` only for `guidance_for_school`.
+    #[oai(skip_serializing_if_is_none)]
+    pub audience: Option<Audience>,
+    /// The consent to rely on; by default the one that covers the category.
+    #[oai(skip_serializing_if_is_none)]
+    pub consent_id: Option<Uuid>,
+}
+
+impl Example for SendFeedback {
+    fn example() -> Self {
+        Self {
+            category: FeedbackCategory::GuidanceForSchool,
+            outcome: None,
+            message: "Geef Noah rust en voorspelbaarheid; vraag niet door over thuis. Bij nieuwe zorgen: bel ons."
+                .into(),
+            do_not_discuss_with_parents: Some(false),
+            do_not_discuss_explanation: None,
+            audience: Some(Audience::SchoolStaff),
+            consent_id: None,
+        }
+    }
+}
+
+/// Who read a feedback item, and when.
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+pub struct ReadReceipt {
+    pub reader: Professional,
+    pub read_at: Timestamp,
+}
+
+/// A feedback item.
+#[derive(Object)]
+#[oai(rename_all = "camelCase", example)]
+pub struct Feedback {
+    pub id: Uuid,
+    pub handoff_id: Uuid,
+    pub from: OrganisationSummary,
+    pub to: OrganisationSummary,
+    pub category: FeedbackCategory,
+    #[oai(skip_serializing_if_is_none)]
+    pub outcome: Option<AssessmentOutcome>,
+    pub message: String,
+    pub do_not_discuss_with_parents: bool,
+    #[oai(skip_serializing_if_is_none)]
+    pub do_not_discuss_explanation: Option<String>,
+    pub audience: Audience,
+    /// `statutory` for status feedback, `consent` for the rest.
+    pub legal_basis: LegalBasis,
+    /// The consent it relied on.
+    #[oai(skip_serializing_if_is_none)]
+    pub consent_id: Option<Uuid>,
+    /// When that consent was withdrawn, if it was: the feedback stays readable, marked.
+    #[oai(skip_serializing_if_is_none)]
+    pub consent_withdrawn_at: Option<Timestamp>,
+    pub sent_at: Timestamp,
+    pub sent_by: Professional,
+    /// Read receipts from the receiving organisation.
+    pub read_by: Vec<ReadReceipt>,
+}
+
+impl Example for Feedback {
+    fn example() -> Self {
+        let send = SendFeedback::example();
+        Self {
+            id: example_id(0xb01),
+            handoff_id: example_id(0x701),
+            from: OrganisationSummary {
+                id: example_id(0x003),
+                kind: crate::domain::organisation::OrganisationKind::VeiligThuis,
+                name: "Veilig Thuis Amsterdam-Amstelland".into(),
+            },
+            to: OrganisationSummary {
+                id: example_id(0x001),
+                kind: crate::domain::organisation::OrganisationKind::School,
+                name: "Basisschool De Regenboog".into(),
+            },
+            category: send.category,
+            outcome: None,
+            message: send.message,
+            do_not_discuss_with_parents: false,
+            do_not_discuss_explanation: None,
+            audience: Audience::SchoolStaff,
+            legal_basis: LegalBasis::Consent,
+            consent_id: Some(example_id(0xa01)),
+            consent_withdrawn_at: None,
+            sent_at: example_time(),
+            sent_by: Professional {
+                sub: "vt-noor".into(),
+                name: "Noor Yilmaz".into(),
+            },
+            read_by: vec![ReadReceipt {
+                reader: Professional {
+                    sub: "ib-fatima".into(),
+                    name: "Fatima El Amrani".into(),
+                },
+                read_at: example_time(),
+            }],
+        }
+    }
+}
+
+/// Feedback items.
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+pub struct FeedbackPage {
+    pub items: Vec<Feedback>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[allow(clippy::large_enum_variant)]
+#[derive(ApiResponse)]
+pub enum FeedbackCreatedResponse {
+    /// Sent.
+    #[oai(status = 201)]
+    Created(
+        Json<Feedback>,
+        /// The feedback item.
+        #[oai(header = "Location")]
+        String,
+    ),
+}
+
+#[allow(clippy::large_enum_variant)]
+#[derive(ApiResponse)]
+pub enum FeedbackResponse {
+    /// The feedback item.
+    #[oai(status = 200)]
+    Ok(Json<Feedback>),
+}
+
+#[derive(ApiResponse)]
+pub enum FeedbackListResponse {
+    /// Feedback items, oldest first.
+    #[oai(status = 200)]
+    Ok(Json<FeedbackPage>),
+}
+
+/// The feedback a principal of the receiving organisation may read: casework roles all of it, a
+/// teacher guidance addressed to school staff about children they recorded signals for.
+fn reader_scope(principal: &Principal) -> ReaderScope {
+    if policy::does_casework(principal) {
+        ReaderScope::All
+    } else {
+        ReaderScope::StaffGuidanceFor {
+            sub: principal.sub.clone(),
+        }
+    }
+}
+
+async fn render_many(
+    conn: &mut AsyncPgConnection,
+    items: &[Stored],
+) -> Result<Vec<Feedback>, AppError> {
+    let ids: Vec<Uuid> = items.iter().map(|f| f.id).collect();
+    let mut reads = queries::reads_of(conn, &ids).await?;
+    let consent_ids: Vec<Uuid> = items.iter().filter_map(|f| f.consent_id).collect();
+    let consents = consent_queries::by_ids(conn, &consent_ids).await?;
+    let mut rendered = Vec::with_capacity(items.len());
+    for item in items {
+        let from = summary(conn, item.from_organisation_id).await?;
+        let to = summary(conn, item.to_organisation_id).await?;
+        rendered.push(Feedback {
+            id: item.id,
+            handoff_id: item.handoff_id,
+            from,
+            to,
+            category: item.category(),
+            outcome: item.outcome.as_deref().and_then(AssessmentOutcome::parse),
+            message: item.message.clone(),
+            do_not_discuss_with_parents: item.do_not_discuss_with_parents,
+            do_not_discuss_explanation: item.do_not_discuss_explanation.clone(),
+            audience: item.audience(),
+            legal_basis: LegalBasis::parse(&item.legal_basis).unwrap_or(LegalBasis::Statutory),
+            consent_id: item.consent_id,
+            consent_withdrawn_at: item
+                .consent_id
+                .and_then(|id| consents.iter().find(|c| c.id == id))
+                .and_then(|c| c.withdrawn_at)
+                .map(Into::into),
+            sent_at: item.sent_at.into(),
+            sent_by: Professional {
+                sub: item.sent_by_sub.clone(),
+                name: item.sent_by_name.clone(),
+            },
+            read_by: reads
+                .remove(&item.id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|r| ReadReceipt {
+                    reader: Professional {
+                        sub: r.reader_sub,
+                        name: r.reader_name,
+                    },
+                    read_at: r.read_at.into(),
+                })
+                .collect(),
+        });
+    }
+    Ok(rendered)
+}
+
+async fn summary(conn: &mut AsyncPgConnection, id: Uuid) -> Result<OrganisationSummary, AppError> {
+    let org = organisation_queries::find(conn, id)
+        .await?
+        .ok_or_else(|| AppError::internal(format!("organisation {id} vanished")))?;
+    Ok(OrganisationSummary {
+        id: org.id,
+        kind: org.kind(),
+        name: org.name,
+    })
+}
+
+/// The child a feedback item is about on the caller's side, for the access log.
+async fn child_on_my_side(
+    conn: &mut AsyncPgConnection,
+    principal: &Principal,
+    item: &Stored,
+) -> Result<Option<Uuid>, AppError> {
+    let handoff =
+        handoff_queries::find_for_party(conn, principal.org_id(), item.handoff_id, false).await?;
+    Ok(handoff.and_then(|h| {
+        if h.is_sender(principal.org_id()) {
+            h.child_id
+        } else {
+            h.intake_child_id
+        }
+    }))
+}
+
+async fn read_accesses(
+    conn: &mut AsyncPgConnection,
+    principal: &Principal,
+    items: &[Stored],
+) -> Result<Vec<Access>, AppError> {
+    let mut accesses = Vec::with_capacity(items.len());
+    for item in items {
+        let mut access = Access::allowed(AccessAction::Read, FEEDBACK, item.id);
+        if let Some(child) = child_on_my_side(conn, principal, item).await? {
+            access = access.about_child(child);
+        }
+        accesses.push(access);
+    }
+    Ok(accesses)
+}
+
+pub struct FeedbackApi;
+
+#[OpenApi(tag = "ApiTags::Feedback")]
+impl FeedbackApi {
+    /// Send feedback
+    ///
+    /// The handoff's recipient (typically Veilig Thuis) tells its sender how things stand.
+    /// Status feedback — `received`, `safety_assessment_decided` (with `outcome`),
+    /// `involvement_ended` — needs no consent. Anything more — `outcome`,
+    /// `guidance_for_school`, `help_in_place`, `contact_person` — needs, at this moment, an
+    /// active consent with purpose `feedback_to_school`, the handoff's sender as recipient, and
+    /// the category in scope; otherwise 422 `consent-required` says what is missing. Guidance
+    /// may be addressed to all `school_staff` (the teachers who recorded signals about the child).
+    #[oai(
+        path = "/handoffs/:id/feedback",
+        method = "post",
+        operation_id = "sendFeedback"
+    )]
+    async fn send(
+        &self,
+        auth: BearerAuth,
+        state: Data<&Arc<AppState>>,
+        request: Data<&RequestMeta>,
+        /// The handoff's id.
+        id: Path<Uuid>,
+        body: JsonBody<SendFeedback>,
+    ) -> ApiResult<FeedbackCreatedResponse, Create> {
+        let principal = auth.0;
+        policy::require(&principal, Action::SendHandoffs)?;
+        let input = body.0;
+        let audience = input.audience.unwrap_or(Audience::CareCoordinators);
+        let silent = input.do_not_discuss_with_parents.unwrap_or(false);
+        let mut errors = rules::check(
+            input.category,
+            input.outcome,
+            audience,
+            silent,
+            input.do_not_discuss_explanation.as_deref(),
+        );
+        errors.extend(crate::domain::check_text("message", &input.message));
+        if !errors.is_empty() {
+            return Err(AppError::fields(errors).into());
+        }
+        let actor = Actor {
+            principal: &principal,
+            request: &request,
+        };
+        let mut conn = state.pool.get().await?;
+        let stored = conn
+            .transaction::<_, AppError, _>(async |conn| {
+                let handoff = handoff_queries::find_for_party(conn, principal.org_id(), id.0, true)
+                    .await?
+                    .ok_or_else(AppError::not_found)?;
+                if handoff.is_sender(principal.org_id()) {
+                    return Err(AppError::forbidden("Only the recipient of a handoff sends feedback on it."));
+                }
+                if matches!(handoff.status(), HandoffStatus::Sent | HandoffStatus::Withdrawn) {
+                    return Err(AppError::conflict(
+                        "invalid-transition",
+                        format!("A {} handoff takes no feedback: acknowledge it first.", handoff.status().code()),
+                    )
+                    .with_extension("handoffStatus", handoff.status().code()));
+                }
+                let consent_id = if input.category.needs_consent() {
+                    let grants = match handoff.intake_child_id {
+                        Some(child) => grants_for_child(conn, principal.org_id(), child).await?,
+                        None => Vec::new(),
+                    };
+                    let grants: Vec<_> = grants
+                        .into_iter()
+                        .filter(|g| input.consent_id.is_none_or(|wanted| wanted == g.id))
+                        .collect();
+                    let covered = consent_rules::covering(
+                        &grants,
+                        ConsentPurpose::FeedbackToSchool,
+                        handoff.from_organisation_id,
+                        Some(input.category),
+                    );
+                    match covered {
+                        Ok(id) => Some(id),
+                        Err(missing) => {
+                            let mut detail = missing.explain(ConsentPurpose::FeedbackToSchool, Some(input.category));
+                            if handoff.intake_child_id.is_none() {
+                                detail.push_str(" (Consent is recorded on your own child record: take the child in first.)");
+                            }
+                            return Err(AppError::unprocessable("consent-required", "Consent required", detail)
+                                .with_extension(
+                                    "missing",
+                                    match missing {
+                                        NotCovered::NoConsent => "no_consent",
+                                        NotCovered::NotActive(_) => "consent_not_active",
+                                        NotCovered::OutOfScope => "category_not_in_scope",
+                                    },
+                                ));
+                        }
+                    }
+                } else {
+                    None
+                };
+                let basis = if consent_id.is_some() {
+                    LegalBasis::Consent
+                } else {
+                    LegalBasis::Statutory
+                };
+                let stored = queries::insert(
+                    conn,
+                    &queries::NewFeedback {
+                        id: Uuid::now_v7(),
+                        handoff_id: handoff.id,
+                        from_organisation_id: principal.org_id(),
+                        to_organisation_id: handoff.from_organisation_id,
+                        category: input.category.code(),
+                        outcome: input.outcome.map(|o| o.code()),
+                        message: &input.message,
+                        do_not_discuss_with_parents: silent,
+                        do_not_discuss_explanation: input.do_not_discuss_explanation.as_deref(),
+                        audience: audience.code(),
+                        consent_id,
+                        legal_basis: basis.code(),
+                        sent_by_sub: &principal.sub,
+                        sent_by_name: &principal.name,
+                    },
+                )
+                .await?;
+                if input.category == FeedbackCategory::SafetyAssessmentDecided {
+                    handoff_queries::mark_assessment_decided(conn, handoff.id).await?;
+                }
+                let mut disclosure = Access::allowed(AccessAction::Disclose, FEEDBACK, stored.id)
+                    .with_basis(basis.code(), consent_id)
+                    .disclosed_to(handoff.from_organisation_id);
+                if let Some(child) = handoff.intake_child_id {
+                    disclosure = disclosure.about_child(child);
+                }
+                let summary = format!("Feedback: {}", input.category.label_en());
+                let mut effects = Effects::new()
+                    .access(disclosure)
+                    .event(Event::new(EventType::FeedbackSent, handoff.from_organisation_id, FEEDBACK, stored.id))
+                    .event(Event::new(EventType::FeedbackSent, principal.org_id(), FEEDBACK, stored.id));
+                if let Some(child) = handoff.child_id {
+                    effects = effects.timeline(TimelineEntry {
+                        organisation_id: handoff.from_organisation_id,
+                        child_id: child,
+                        entry_type: "feedback.received",
+                        resource_type: FEEDBACK,
+                        resource_id: stored.id,
+                        summary: summary.clone(),
+                        // Guidance for school staff is for the teachers too; the rest for casework.
+                        visibility: match audience {
+                            Audience::SchoolStaff => policy::CASE_TIMELINE_VISIBILITY,
+                            Audience::CareCoordinators => Visibility::Recorder,
+                        },
+                    });
+                }
+                if let Some(child) = handoff.intake_child_id {
+                    effects = effects.timeline(TimelineEntry {
+                        organisation_id: principal.org_id(),
+                        child_id: child,
+                        entry_type: "feedback.sent",
+                        resource_type: FEEDBACK,
+                        resource_id: stored.id,
+                        summary,
+                        visibility: Visibility::Organisation,
+                    });
+                }
+                effects.write(conn, actor).await?;
+                Ok(stored)
+            })
+            .await?;
+        let rendered = render_many(&mut conn, std::slice::from_ref(&stored))
+            .await?
+            .remove(0);
+        Ok(FeedbackCreatedResponse::Created(
+            Json(rendered),
+            format!("/v1/feedback/{}", stored.id),
+        ))
+    }
+
+    /// Feedback on a handoff
+    ///
+    /// The feedback on a handoff your organisation sent or received, oldest first, with who read
+    /// it. Feedback given under a consent that was later withdrawn stays readable, marked with
+    /// `consentWithdrawnAt`.
+    #[oai(
+        path = "/handoffs/:id/feedback",
+        method = "get",
+        operation_id = "listHandoffFeedback"
+    )]
+    async fn of_handoff(
+        &self,
+        auth: BearerAuth,
+        state: Data<&Arc<AppState>>,
+        request: Data<&RequestMeta>,
+        /// The handoff's id.
+        id: Path<Uuid>,
+    ) -> ApiResult<FeedbackListResponse, ReadOne> {
+        let principal = auth.0;
+        policy::require(&principal, Action::ReadHandoffs)?;
+        let actor = Actor {
+            principal: &principal,
+            request: &request,
+        };
+        let mut conn = state.pool.get().await?;
+        let items = conn
+            .transaction::<_, AppError, _>(async |conn| {
+                let handoff =
+                    handoff_queries::find_for_party(conn, principal.org_id(), id.0, false)
+                        .await?
+                        .ok_or_else(AppError::not_found)?;
+                let items = queries::of_handoff(conn, handoff.id, &ReaderScope::All).await?;
+                let accesses = read_accesses(conn, &principal, &items).await?;
+                Effects::new().accesses(accesses).write(conn, actor).await?;
+                render_many(conn, &items).await
+            })
+            .await?;
+        Ok(FeedbackListResponse::Ok(Json(FeedbackPage {
+            items,
+            next_cursor: None,
+        })))
+    }
+
+    /// Feedback inbox
+    ///
+    /// Feedback sent to your organisation, oldest first; with `unread=true` only what you have
+    /// not read yet. Care coordinators see all of it; a teacher the guidance addressed to school
+    /// staff about children they recorded signals for.
+    #[oai(path = "/feedback", method = "get", operation_id = "listFeedback")]
+    async fn inbox(
+        &self,
+        auth: BearerAuth,
+        state: Data<&Arc<AppState>>,
+        request: Data<&RequestMeta>,
+        /// Only what you have not read.
+        unread: Query<Option<bool>>,
+        /// Page size: 1 to 200, default 50.
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
+        limit: Query<Option<u32>>,
+        /// `nextCursor` of the previous page.
+        #[oai(validator(max_length = 500))]
+        cursor: Query<Option<String>>,
+    ) -> ApiResult<FeedbackListResponse, ReadMany> {
+        let principal = auth.0;
+        policy::require(&principal, Action::ReadFeedback)?;
+        let after: Option<Uuid> = decode_cursor(cursor.0.as_deref())?;
+        let fetch = paging::fetch_size(limit.0);
+        let scope = reader_scope(&principal);
+        let actor = Actor {
+            principal: &principal,
+            request: &request,
+        };
+        let mut conn = state.pool.get().await?;
+        let (items, next_cursor) = conn
+            .transaction::<_, AppError, _>(async |conn| {
+                let unread_by = (unread.0 == Some(true)).then_some(principal.sub.as_str());
+                let rows =
+                    queries::inbox(conn, principal.org_id(), &scope, unread_by, after, fetch)
+                        .await?;
+                let (rows, next_cursor) = paging::paginate(rows, fetch, |f| f.id);
+                let accesses = read_accesses(conn, &principal, &rows).await?;
+                Effects::new().accesses(accesses).write(conn, actor).await?;
+                Ok((render_many(conn, &rows).await?, next_cursor))
+            })
+            .await?;
+        Ok(FeedbackListResponse::Ok(Json(FeedbackPage {
+            items,
+            next_cursor,
+        })))
+    }
+
+    /// Get feedback
+    ///
+    /// One feedback item your organisation sent or received (and you may read).
+    #[oai(path = "/feedback/:id", method = "get", operation_id = "getFeedback")]
+    async fn get(
+        &self,
+        auth: BearerAuth,
+        state: Data<&Arc<AppState>>,
+        request: Data<&RequestMeta>,
+        /// The feedback item's id.
+        id: Path<Uuid>,
+    ) -> ApiResult<FeedbackResponse, ReadOne> {
+        let principal = auth.0;
+        policy::require(&principal, Action::ReadFeedback)?;
+        let scope = reader_scope(&principal);
+        let actor = Actor {
+            principal: &principal,
+            request: &request,
+        };
+        let mut conn = state.pool.get().await?;
+        let item = conn
+            .transaction::<_, AppError, _>(async |conn| {
+                let item = queries::find(conn, principal.org_id(), &scope, id.0)
+                    .await?
+                    .ok_or_else(AppError::not_found)?;
+                let accesses = read_accesses(conn, &principal, std::slice::from_ref(&item)).await?;
+                Effects::new().accesses(accesses).write(conn, actor).await?;
+                Ok(render_many(conn, &[item]).await?.remove(0))
+            })
+            .await?;
+        Ok(FeedbackResponse::Ok(Json(item)))
+    }
+
+    /// Confirm reading
+    ///
+    /// Records that you read a feedback item sent to your organisation; the sender sees who read
+    /// it and when (`readBy`). Idempotent.
+    #[oai(
+        path = "/feedback/:id/read-receipt",
+        method = "post",
+        operation_id = "confirmFeedbackRead"
+    )]
+    async fn read_receipt(
+        &self,
+        auth: BearerAuth,
+        state: Data<&Arc<AppState>>,
+        request: Data<&RequestMeta>,
+        /// The feedback item's id.
+        id: Path<Uuid>,
+    ) -> ApiResult<FeedbackResponse, Change> {
+        let principal = auth.0;
+        policy::require(&principal, Action::ReadFeedback)?;
+        let scope = reader_scope(&principal);
+        let actor = Actor {
+            principal: &principal,
+            request: &request,
+        };
+        let mut conn = state.pool.get().await?;
+        let item = conn
+            .transaction::<_, AppError, _>(async |conn| {
+                let item = queries::find(conn, principal.org_id(), &scope, id.0)
+                    .await?
+                    .filter(|f| f.to_organisation_id == principal.org_id())
+                    .ok_or_else(AppError::not_found)?;
+                let new = queries::mark_read(
+                    conn,
+                    item.id,
+                    (&principal.sub, &principal.name, principal.org_id()),
+                )
+                .await?;
+                let mut effects = Effects::new()
+                    .accesses(read_accesses(conn, &principal, std::slice::from_ref(&item)).await?);
+                if new {
+                    effects = effects
+                        .event(Event::new(
+                            EventType::FeedbackRead,
+                            item.from_organisation_id,
+                            FEEDBACK,
+                            item.id,
+                        ))
+                        .event(Event::new(
+                            EventType::FeedbackRead,
+                            item.to_organisation_id,
+                            FEEDBACK,
+                            item.id,
+                        ));
+                }
+                effects.write(conn, actor).await?;
+                Ok(render_many(conn, &[item]).await?.remove(0))
+            })
+            .await?;
+        Ok(FeedbackResponse::Ok(Json(item)))
+    }
+}

@@ -1,0 +1,237 @@
+//! Consent queries.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::{
+    db::schema::{consent_decisions, consents},
+    domain::{
+        consent::{ConsentDecision, ConsentPurpose, Party},
+        feedback::FeedbackCategory,
+        reference::Labelled,
+    },
+};
+
+#[derive(Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
+#[diesel(table_name = consents, check_for_backend(diesel::pg::Pg))]
+pub struct Consent {
+    pub id: Uuid,
+    pub organisation_id: Uuid,
+    pub child_id: Uuid,
+    pub purpose: String,
+    pub recipient_organisation_id: Uuid,
+    pub scope: Vec<Option<String>>,
+    pub handoff_id: Option<Uuid>,
+    pub valid_until: NaiveDate,
+    pub withdrawn_at: Option<DateTime<Utc>>,
+    pub withdrawn_by_party: Option<String>,
+    pub withdrawal_reason: Option<String>,
+    pub withdrawal_recorded_by_sub: Option<String>,
+    pub created_by_sub: String,
+    pub created_by_name: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Consent {
+    pub fn purpose(&self) -> ConsentPurpose {
+        ConsentPurpose::parse(&self.purpose).unwrap_or(ConsentPurpose::InformationSharing)
+    }
+
+    pub fn scope(&self) -> Vec<FeedbackCategory> {
+        self.scope
+            .iter()
+            .flatten()
+            .filter_map(|c| FeedbackCategory::parse(c))
+            .collect()
+    }
+}
+
+#[derive(Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
+#[diesel(table_name = consent_decisions, check_for_backend(diesel::pg::Pg))]
+pub struct Decision {
+    pub id: Uuid,
+    pub consent_id: Uuid,
+    pub party: String,
+    pub guardian_id: Option<Uuid>,
+    pub decision: String,
+    pub method: String,
+    pub decided_at: DateTime<Utc>,
+    pub recorded_by_sub: String,
+    pub recorded_by_name: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl Decision {
+    pub fn party(&self) -> Party {
+        self.guardian_id
+            .map(Party::Guardian)
+            .unwrap_or(Party::Child)
+    }
+
+    pub fn decision(&self) -> ConsentDecision {
+        ConsentDecision::parse(&self.decision).unwrap_or(ConsentDecision::Refused)
+    }
+}
+
+pub fn party_code(party: Party) -> String {
+    match party {
+        Party::Child => "child".to_owned(),
+        Party::Guardian(id) => id.to_string(),
+    }
+}
+
+#[derive(Insertable, Debug)]
+#[diesel(table_name = consents)]
+pub struct NewConsent<'a> {
+    pub id: Uuid,
+    pub organisation_id: Uuid,
+    pub child_id: Uuid,
+    pub purpose: &'a str,
+    pub recipient_organisation_id: Uuid,
+    pub scope: Vec<Option<&'a str>>,
+    pub handoff_id: Option<Uuid>,
+    pub valid_until: NaiveDate,
+    pub created_by_sub: &'a str,
+    pub created_by_name: &'a str,
+}
+
+/// A consent with its decisions.
+#[derive(Debug, Clone)]
+pub struct ConsentRecord {
+    pub consent: Consent,
+    pub decisions: Vec<Decision>,
+}
+
+pub async fn insert(conn: &mut AsyncPgConnection, new: &NewConsent<'_>) -> QueryResult<Consent> {
+    diesel::insert_into(consents::table)
+        .values(new)
+        .returning(Consent::as_returning())
+        .get_result(conn)
+        .await
+}
+
+async fn with_decisions(
+    conn: &mut AsyncPgConnection,
+    consents: Vec<Consent>,
+) -> QueryResult<Vec<ConsentRecord>> {
+    let ids: Vec<Uuid> = consents.iter().map(|c| c.id).collect();
+    let decisions: Vec<Decision> = consent_decisions::table
+        .filter(consent_decisions::consent_id.eq_any(&ids))
+        .order((consent_decisions::recorded_at, consent_decisions::id))
+        .select(Decision::as_select())
+        .load(conn)
+        .await?;
+    let mut by_consent: HashMap<Uuid, Vec<Decision>> = HashMap::new();
+    for decision in decisions {
+        by_consent
+            .entry(decision.consent_id)
+            .or_default()
+            .push(decision);
+    }
+    Ok(consents
+        .into_iter()
+        .map(|consent| ConsentRecord {
+            decisions: by_consent.remove(&consent.id).unwrap_or_default(),
+            consent,
+        })
+        .collect())
+}
+
+/// A consent the organisation recorded; locked when `for_update`.
+pub async fn find(
+    conn: &mut AsyncPgConnection,
+    organisation: Uuid,
+    id: Uuid,
+    for_update: bool,
+) -> QueryResult<Option<ConsentRecord>> {
+    let query = consents::table
+        .filter(consents::id.eq(id))
+        .filter(consents::organisation_id.eq(organisation))
+        .select(Consent::as_select());
+    let consent = if for_update {
+        query.for_update().first(conn).await.optional()?
+    } else {
+        query.first(conn).await.optional()?
+    };
+    match consent {
+        None => Ok(None),
+        Some(consent) => Ok(with_decisions(conn, vec![consent]).await?.pop()),
+    }
+}
+
+/// The consents recorded about a child, oldest first.
+pub async fn of_child(
+    conn: &mut AsyncPgConnection,
+    child: Uuid,
+) -> QueryResult<Vec<ConsentRecord>> {
+    let consents = consents::table
+        .filter(consents::child_id.eq(child))
+        .order((consents::created_at, consents::id))
+        .select(Consent::as_select())
+        .load(conn)
+        .await?;
+    with_decisions(conn, consents).await
+}
+
+/// Consents by id (for rendering what feedback relied on).
+pub async fn by_ids(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<Vec<Consent>> {
+    consents::table
+        .filter(consents::id.eq_any(ids))
+        .select(Consent::as_select())
+        .load(conn)
+        .await
+}
+
+pub async fn insert_decision(
+    conn: &mut AsyncPgConnection,
+    consent: Uuid,
+    party: Party,
+    decision: ConsentDecision,
+    method: &str,
+    decided_at: DateTime<Utc>,
+    recorded_by: (&str, &str),
+) -> QueryResult<Decision> {
+    diesel::insert_into(consent_decisions::table)
+        .values((
+            consent_decisions::id.eq(Uuid::now_v7()),
+            consent_decisions::consent_id.eq(consent),
+            consent_decisions::party.eq(party_code(party)),
+            consent_decisions::guardian_id.eq(match party {
+                Party::Guardian(id) => Some(id),
+                Party::Child => None,
+            }),
+            consent_decisions::decision.eq(decision.code()),
+            consent_decisions::method.eq(method),
+            consent_decisions::decided_at.eq(decided_at),
+            consent_decisions::recorded_by_sub.eq(recorded_by.0),
+            consent_decisions::recorded_by_name.eq(recorded_by.1),
+        ))
+        .returning(Decision::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub async fn withdraw(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    party: Party,
+    reason: Option<&str>,
+    recorded_by: &str,
+) -> QueryResult<Consent> {
+    diesel::update(consents::table.find(id))
+        .set((
+            consents::withdrawn_at.eq(diesel::dsl::now),
+            consents::withdrawn_by_party.eq(party_code(party)),
+            consents::withdrawal_reason.eq(reason),
+            consents::withdrawal_recorded_by_sub.eq(recorded_by),
+            consents::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(Consent::as_returning())
+        .get_result(conn)
+        .await
+}

@@ -1,0 +1,236 @@
+//! Feedback queries.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::{
+    db::schema::{feedback, feedback_reads, handoffs, signals},
+    domain::{
+        feedback::{Audience, FeedbackCategory},
+        reference::Labelled,
+    },
+};
+
+#[derive(Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
+#[diesel(table_name = feedback, check_for_backend(diesel::pg::Pg))]
+pub struct Feedback {
+    pub id: Uuid,
+    pub handoff_id: Uuid,
+    pub from_organisation_id: Uuid,
+    pub to_organisation_id: Uuid,
+    pub category: String,
+    pub outcome: Option<String>,
+    pub message: String,
+    pub do_not_discuss_with_parents: bool,
+    pub do_not_discuss_explanation: Option<String>,
+    pub audience: String,
+    pub consent_id: Option<Uuid>,
+    pub legal_basis: String,
+    pub sent_by_sub: String,
+    pub sent_by_name: String,
+    pub sent_at: DateTime<Utc>,
+}
+
+impl Feedback {
+    pub fn category(&self) -> FeedbackCategory {
+        FeedbackCategory::parse(&self.category).unwrap_or(FeedbackCategory::Received)
+    }
+
+    pub fn audience(&self) -> Audience {
+        Audience::parse(&self.audience).unwrap_or(Audience::CareCoordinators)
+    }
+}
+
+#[derive(Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
+#[diesel(table_name = feedback_reads, check_for_backend(diesel::pg::Pg))]
+pub struct Read {
+    pub id: Uuid,
+    pub feedback_id: Uuid,
+    pub reader_sub: String,
+    pub reader_name: String,
+    pub reader_organisation_id: Uuid,
+    pub read_at: DateTime<Utc>,
+}
+
+#[derive(Insertable, Debug)]
+#[diesel(table_name = feedback)]
+pub struct NewFeedback<'a> {
+    pub id: Uuid,
+    pub handoff_id: Uuid,
+    pub from_organisation_id: Uuid,
+    pub to_organisation_id: Uuid,
+    pub category: &'a str,
+    pub outcome: Option<&'a str>,
+    pub message: &'a str,
+    pub do_not_discuss_with_parents: bool,
+    pub do_not_discuss_explanation: Option<&'a str>,
+    pub audience: &'a str,
+    pub consent_id: Option<Uuid>,
+    pub legal_basis: &'a str,
+    pub sent_by_sub: &'a str,
+    pub sent_by_name: &'a str,
+}
+
+pub async fn insert(conn: &mut AsyncPgConnection, new: &NewFeedback<'_>) -> QueryResult<Feedback> {
+    diesel::insert_into(feedback::table)
+        .values(new)
+        .returning(Feedback::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// Which feedback items of the sending organisation a reader there sees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReaderScope {
+    /// The recipient (sender of feedback) or the casework roles at the receiving end: all.
+    All,
+    /// A teacher: guidance addressed to school staff, about children they recorded signals for.
+    StaffGuidanceFor { sub: String },
+}
+
+fn in_scope(
+    scope: &ReaderScope,
+) -> Box<dyn BoxableExpression<feedback::table, diesel::pg::Pg, SqlType = diesel::sql_types::Bool>>
+{
+    match scope {
+        ReaderScope::All => Box::new(diesel::dsl::sql::<diesel::sql_types::Bool>("TRUE")),
+        ReaderScope::StaffGuidanceFor { sub } => Box::new(
+            feedback::audience
+                .eq(Audience::SchoolStaff.code())
+                .and(feedback::category.eq(FeedbackCategory::GuidanceForSchool.code()))
+                .and(diesel::dsl::exists(
+                    handoffs::table
+                        .inner_join(
+                            signals::table.on(signals::child_id.nullable().eq(handoffs::child_id)),
+                        )
+                        .filter(handoffs::id.eq(feedback::handoff_id))
+                        .filter(signals::recorded_by_sub.eq(sub.clone())),
+                )),
+        ),
+    }
+}
+
+/// The feedback on a handoff in the scope, oldest first.
+pub async fn of_handoff(
+    conn: &mut AsyncPgConnection,
+    handoff: Uuid,
+    scope: &ReaderScope,
+) -> QueryResult<Vec<Feedback>> {
+    feedback::table
+        .filter(feedback::handoff_id.eq(handoff))
+        .filter(in_scope(scope))
+        .order((feedback::sent_at, feedback::id))
+        .select(Feedback::as_select())
+        .load(conn)
+        .await
+}
+
+/// A feedback item sent to or by the organisation, in the scope.
+pub async fn find(
+    conn: &mut AsyncPgConnection,
+    organisation: Uuid,
+    scope: &ReaderScope,
+    id: Uuid,
+) -> QueryResult<Option<Feedback>> {
+    feedback::table
+        .filter(feedback::id.eq(id))
+        .filter(
+            feedback::to_organisation_id
+                .eq(organisation)
+                .or(feedback::from_organisation_id.eq(organisation)),
+        )
+        .filter(in_scope(scope))
+        .select(Feedback::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// The organisation's inbox: feedback sent to it, oldest first; `unread_by` keeps only what
+/// that professional has not read.
+pub async fn inbox(
+    conn: &mut AsyncPgConnection,
+    organisation: Uuid,
+    scope: &ReaderScope,
+    unread_by: Option<&str>,
+    after: Option<Uuid>,
+    limit: i64,
+) -> QueryResult<Vec<Feedback>> {
+    let mut query = feedback::table
+        .filter(feedback::to_organisation_id.eq(organisation))
+        .filter(in_scope(scope))
+        .select(Feedback::as_select())
+        .into_boxed();
+    if let Some(reader) = unread_by {
+        query = query.filter(diesel::dsl::not(diesel::dsl::exists(
+            feedback_reads::table
+                .filter(feedback_reads::feedback_id.eq(feedback::id))
+                .filter(feedback_reads::reader_sub.eq(reader.to_owned())),
+        )));
+    }
+    if let Some(after) = after {
+        query = query.filter(feedback::id.gt(after));
+    }
+    query.order(feedback::id).limit(limit).load(conn).await
+}
+
+pub async fn reads_of(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> QueryResult<HashMap<Uuid, Vec<Read>>> {
+    let reads: Vec<Read> = feedback_reads::table
+        .filter(feedback_reads::feedback_id.eq_any(ids))
+        .order((feedback_reads::read_at, feedback_reads::id))
+        .select(Read::as_select())
+        .load(conn)
+        .await?;
+    let mut by_feedback: HashMap<Uuid, Vec<Read>> = HashMap::new();
+    for read in reads {
+        by_feedback.entry(read.feedback_id).or_default().push(read);
+    }
+    Ok(by_feedback)
+}
+
+/// Records a read receipt once per reader; returns whether it is new.
+pub async fn mark_read(
+    conn: &mut AsyncPgConnection,
+    feedback: Uuid,
+    reader: (&str, &str, Uuid),
+) -> QueryResult<bool> {
+    let inserted = diesel::insert_into(feedback_reads::table)
+        .values((
+            feedback_reads::id.eq(Uuid::now_v7()),
+            feedback_reads::feedback_id.eq(feedback),
+            feedback_reads::reader_sub.eq(reader.0),
+            feedback_reads::reader_name.eq(reader.1),
+            feedback_reads::reader_organisation_id.eq(reader.2),
+        ))
+        .on_conflict((feedback_reads::feedback_id, feedback_reads::reader_sub))
+        .do_nothing()
+        .execute(conn)
+        .await?;
+    Ok(inserted == 1)
+}
+
+/// Whether a handoff has had any status feedback.
+pub async fn has_status_feedback(conn: &mut AsyncPgConnection, handoff: Uuid) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        feedback::table
+            .filter(feedback::handoff_id.eq(handoff))
+            .filter(feedback::category.eq_any(status_categories())),
+    ))
+    .get_result(conn)
+    .await
+}
+
+pub fn status_categories() -> Vec<&'static str> {
+    FeedbackCategory::ALL
+        .iter()
+        .filter(|c| !c.needs_consent())
+        .map(|c| c.code())
+        .collect()
+}
