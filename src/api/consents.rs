@@ -644,24 +644,7 @@ impl ConsentsApi {
         let mut errors: Vec<FieldError> = rules::check_validity(valid_until, today)
             .into_iter()
             .collect();
-        match input.purpose {
-            ConsentPurpose::FeedbackToSchool if input.scope.is_empty() => errors.push(
-                FieldError::new("scope", "name the feedback categories the consent covers"),
-            ),
-            ConsentPurpose::FeedbackToSchool => {
-                if input.scope.iter().any(|c| !c.needs_consent()) {
-                    errors.push(FieldError::new(
-                        "scope",
-                        "status feedback needs no consent: scope lists outcome, guidance_for_school, help_in_place or contact_person",
-                    ));
-                }
-            }
-            _ if !input.scope.is_empty() => errors.push(FieldError::new(
-                "scope",
-                "only for purpose feedback_to_school",
-            )),
-            _ => {}
-        }
+        errors.extend(rules::check_scope(input.purpose, &input.scope));
         if input.recipient_organisation == principal.org_id() {
             errors.push(FieldError::new(
                 "recipientOrganisation",

@@ -208,6 +208,33 @@ pub fn check_validity(
     }
 }
 
+/// Feedback consent names the substantive categories it covers (status feedback needs none);
+/// other purposes have no scope.
+pub fn check_scope(
+    purpose: ConsentPurpose,
+    scope: &[FeedbackCategory],
+) -> Option<crate::domain::FieldError> {
+    use crate::domain::FieldError;
+    match purpose {
+        ConsentPurpose::FeedbackToSchool if scope.is_empty() => Some(FieldError::new(
+            "scope",
+            "name the feedback categories the consent covers",
+        )),
+        ConsentPurpose::FeedbackToSchool if scope.iter().any(|c| !c.needs_consent()) => {
+            Some(FieldError::new(
+                "scope",
+                "status feedback needs no consent: scope lists outcome, guidance_for_school, help_in_place or contact_person",
+            ))
+        }
+        ConsentPurpose::FeedbackToSchool => None,
+        _ if !scope.is_empty() => Some(FieldError::new(
+            "scope",
+            "only for purpose feedback_to_school",
+        )),
+        _ => None,
+    }
+}
+
 pub fn default_valid_until(today: NaiveDate) -> NaiveDate {
     today
         .checked_add_months(chrono::Months::new(12))
@@ -398,12 +425,13 @@ mod tests {
         let required = [g(1), g(2), Party::Child];
         let until = date("2027-11-22");
         let today = date("2026-11-22");
-        let cases: Vec<(
+        type Case = (
             Vec<(Party, ConsentDecision)>,
             bool,
             NaiveDate,
             ConsentStatus,
-        )> = vec![
+        );
+        let cases: Vec<Case> = vec![
             (vec![], false, today, ConsentStatus::Draft),
             (vec![(g(1), Granted)], false, today, ConsentStatus::Draft),
             (
@@ -479,6 +507,23 @@ mod tests {
             ConsentStatus::Draft,
             "never active without parties"
         );
+    }
+
+    #[test]
+    fn scope_fits_the_purpose() {
+        use FeedbackCategory::*;
+        let feedback = ConsentPurpose::FeedbackToSchool;
+        assert!(check_scope(feedback, &[GuidanceForSchool, HelpInPlace]).is_none());
+        assert!(check_scope(feedback, &[]).is_some());
+        assert!(check_scope(feedback, &[Received]).is_some());
+        assert!(check_scope(feedback, &[Outcome, SafetyAssessmentDecided]).is_some());
+        for purpose in [
+            ConsentPurpose::InformationSharing,
+            ConsentPurpose::CaseConference,
+        ] {
+            assert!(check_scope(purpose, &[]).is_none());
+            assert!(check_scope(purpose, &[Outcome]).is_some());
+        }
     }
 
     #[test]
