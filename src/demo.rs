@@ -151,7 +151,7 @@ pub async fn create(
             VEILIG_THUIS.name,
             "vt-noor",
             "Noor Yilmaz",
-            "GET /v1/me — a Veilig Thuis triage worker",
+            "GET /v1/handoffs?direction=incoming — a Veilig Thuis triage worker",
         ),
         (
             "privacy_officer",
@@ -160,7 +160,7 @@ pub async fn create(
             SCHOOL.name,
             "fg-pieter",
             "Pieter Jansen",
-            "GET /v1/me — the school's privacy officer (functionaris gegevensbescherming)",
+            "GET /v1/access-log — the school's privacy officer (functionaris gegevensbescherming)",
         ),
         (
             "org_admin",

@@ -12,6 +12,8 @@ use crate::{
     },
     domain::{
         child::{AuthoritySource, ParentalAuthority, Relationship},
+        consent::{ConsentDecision, ConsentMethod, ConsentPurpose, ConsentStatus},
+        feedback::{AssessmentOutcome, Audience, FeedbackCategory},
         handoff::{
             AgeBand, HandoffKind, HandoffStatus, LegalBasis, ParentsNotInformedReason, Urgency,
         },
@@ -45,10 +47,17 @@ pub enum ReferenceList {
     AgeBands,
     Urgencies,
     ParentsNotInformedReasons,
+    ConsentPurposes,
+    ConsentDecisions,
+    ConsentMethods,
+    ConsentStatuses,
+    FeedbackCategories,
+    AssessmentOutcomes,
+    Audiences,
 }
 
 impl ReferenceList {
-    const ALL: [ReferenceList; 19] = [
+    const ALL: [ReferenceList; 26] = [
         Self::SignalCategories,
         Self::SignalSources,
         Self::SignalDirections,
@@ -68,6 +77,13 @@ impl ReferenceList {
         Self::AgeBands,
         Self::Urgencies,
         Self::ParentsNotInformedReasons,
+        Self::ConsentPurposes,
+        Self::ConsentDecisions,
+        Self::ConsentMethods,
+        Self::ConsentStatuses,
+        Self::FeedbackCategories,
+        Self::AssessmentOutcomes,
+        Self::Audiences,
     ];
 
     fn name(self) -> &'static str {
@@ -91,6 +107,13 @@ impl ReferenceList {
             Self::AgeBands => "age-bands",
             Self::Urgencies => "urgencies",
             Self::ParentsNotInformedReasons => "parents-not-informed-reasons",
+            Self::ConsentPurposes => "consent-purposes",
+            Self::ConsentDecisions => "consent-decisions",
+            Self::ConsentMethods => "consent-methods",
+            Self::ConsentStatuses => "consent-statuses",
+            Self::FeedbackCategories => "feedback-categories",
+            Self::AssessmentOutcomes => "assessment-outcomes",
+            Self::Audiences => "audiences",
         }
     }
 
@@ -115,6 +138,17 @@ impl ReferenceList {
             Self::AgeBands => "Age band of an anonymous advice request.",
             Self::Urgencies => "Handoff `urgency`.",
             Self::ParentsNotInformedReasons => "Why the parents were not told of a report.",
+            Self::ConsentPurposes => "Consent `purpose`.",
+            Self::ConsentDecisions => "A party's consent `decision`.",
+            Self::ConsentMethods => "How a party's decision was given (`method`).",
+            Self::ConsentStatuses => "Consent `status`.",
+            Self::FeedbackCategories => {
+                "Feedback `category`: status ones need no consent, the rest do."
+            }
+            Self::AssessmentOutcomes => {
+                "Veilig Thuis's decision after the safety assessment (`outcome`)."
+            }
+            Self::Audiences => "Who at the school may read a feedback item (`audience`).",
         }
     }
 
@@ -150,6 +184,13 @@ impl ReferenceList {
             Self::AgeBands => of::<AgeBand>(),
             Self::Urgencies => of::<Urgency>(),
             Self::ParentsNotInformedReasons => of::<ParentsNotInformedReason>(),
+            Self::ConsentPurposes => of::<ConsentPurpose>(),
+            Self::ConsentDecisions => of::<ConsentDecision>(),
+            Self::ConsentMethods => of::<ConsentMethod>(),
+            Self::ConsentStatuses => of::<ConsentStatus>(),
+            Self::FeedbackCategories => of::<FeedbackCategory>(),
+            Self::AssessmentOutcomes => of::<AssessmentOutcome>(),
+            Self::Audiences => of::<Audience>(),
         }
     }
 }

@@ -247,3 +247,82 @@ async fn writers_do_not_wait_for_each_other() {
     assert_eq!(audit::seal_all(&mut conn).await.unwrap(), 4);
     assert!(audit::verify(&mut conn).await.unwrap().is_intact());
 }
+
+/// The privacy officer reads their own organisation's log, and that read is logged too.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_privacy_officer_reads_the_organisations_log() {
+    let app = TestApp::new().await;
+    let coordinator = app
+        .member(OrganisationKind::School, Role::CareCoordinator)
+        .await;
+    let officer = app
+        .member_of(coordinator.organisation, Role::PrivacyOfficer)
+        .await;
+    let child = app.child(&coordinator, "LL-1").await;
+    app.get(&format!("/v1/children/{child}"))
+        .by(&coordinator)
+        .send()
+        .await
+        .expect(200);
+    let other = app
+        .member(OrganisationKind::School, Role::CareCoordinator)
+        .await;
+    app.child(&other, "X-1").await;
+
+    let reply = app.get("/v1/access-log?limit=2").by(&officer).send().await;
+    reply.expect(200);
+    let items = reply.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["action"], "read", "newest first");
+    assert_eq!(items[0]["actor"]["sub"], coordinator.sub.as_str());
+    assert!(items[0]["requestId"].is_string());
+    let cursor = reply.body["nextCursor"].as_str().unwrap();
+    let rest = app
+        .get(&format!("/v1/access-log?limit=200&cursor={cursor}"))
+        .by(&officer)
+        .send()
+        .await;
+    let all: Vec<&serde_json::Value> = items
+        .iter()
+        .chain(rest.body["items"].as_array().unwrap())
+        .collect();
+    assert!(
+        all.iter().all(|e| e["actor"]["sub"] != other.sub.as_str()),
+        "another organisation's accesses are not in this log"
+    );
+    assert!(
+        all.iter()
+            .any(|e| e["action"] == "create" && e["resourceType"] == "child")
+    );
+
+    let filtered = app
+        .get(&format!(
+            "/v1/access-log?childId={child}&actor={}",
+            coordinator.sub
+        ))
+        .by(&officer)
+        .send()
+        .await;
+    assert!(
+        filtered.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["childId"] == child.to_string())
+    );
+    let logged = app.get("/v1/access-log?limit=1").by(&officer).send().await;
+    assert_eq!(logged.body["items"][0]["resourceType"], "access_log");
+    assert_eq!(
+        logged.body["items"][0]["actor"]["sub"],
+        officer.sub.as_str()
+    );
+
+    for role in [Role::CareCoordinator, Role::Teacher, Role::OrgAdmin] {
+        let member = app.member_of(coordinator.organisation, role).await;
+        app.get("/v1/access-log")
+            .by(&member)
+            .send()
+            .await
+            .expect_problem(403, "forbidden");
+    }
+}

@@ -95,6 +95,13 @@ fn reference_lists_cover_the_spec_enumerations() {
         ("AgeBand", "age-bands"),
         ("Urgency", "urgencies"),
         ("ParentsNotInformedReason", "parents-not-informed-reasons"),
+        ("ConsentPurpose", "consent-purposes"),
+        ("ConsentDecision", "consent-decisions"),
+        ("ConsentMethod", "consent-methods"),
+        ("ConsentStatus", "consent-statuses"),
+        ("FeedbackCategory", "feedback-categories"),
+        ("AssessmentOutcome", "assessment-outcomes"),
+        ("Audience", "audiences"),
     ] {
         let mut in_spec: Vec<&str> = schemas[schema]["enum"]
             .as_array()
