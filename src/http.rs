@@ -75,36 +75,18 @@ impl<E: Endpoint> Endpoint for EnvelopeEndpoint<E> {
         let started = Instant::now();
         let span = tracing::info_span!("request", request_id = %request_id, %method);
 
-        let result = self.inner.call(req).instrument(span.clone()).await;
-        let (route, operation_id, mut resp) = match result {
-            Ok(output) => {
-                let resp = output.into_response();
-                let route = resp.data::<PathPattern>().map(|p| p.0.to_string());
-                let operation = resp.data::<OperationId>().map(|o| o.0);
-                (route, operation, ensure_problem(resp, &instance))
-            }
-            Err(err) => {
-                let route = err.data::<PathPattern>().map(|p| p.0.to_string());
-                let operation: Option<&'static str> = err.data::<OperationId>().map(|o| o.0);
-                let framework_problem;
-                let problem = match err.downcast_ref::<AppError>() {
-                    Some(app) => app,
-                    None => {
-                        framework_problem = problem_from(&err, operation);
-                        &framework_problem
-                    }
-                };
-                if problem.status.is_server_error() {
-                    let _entered = span.enter();
-                    tracing::error!(
-                        kind = problem.kind,
-                        cause = problem.source_message().unwrap_or_else(|| err.to_string()),
-                        "request failed"
-                    );
-                }
-                (route, operation, problem.to_response(Some(&instance)))
-            }
+        let result = self
+            .inner
+            .call(req)
+            .instrument(span.clone())
+            .await
+            .map(IntoResponse::into_response);
+        let mut resp = {
+            let _entered = span.enter();
+            render(result, &instance)
         };
+        let route = resp.data::<PathPattern>().map(|p| p.0.to_string());
+        let operation_id = resp.data::<OperationId>().map(|o| o.0);
 
         let headers = resp.headers_mut();
         headers.insert(
@@ -126,6 +108,42 @@ impl<E: Endpoint> Endpoint for EnvelopeEndpoint<E> {
             tracing::info!(route, operation, status, latency_ms, "request completed");
         }
         Ok(resp)
+    }
+}
+
+/// The response to send for a handler's result: errors — ours and the framework's — become
+/// problem+json (server errors logged with their cause); the matched route and operation stay
+/// attached for the request log.
+pub fn render(result: poem::Result<Response>, instance: &str) -> Response {
+    match result {
+        Ok(resp) => ensure_problem(resp, instance),
+        Err(err) => {
+            let route = err.data::<PathPattern>().cloned();
+            let operation = err.data::<OperationId>().cloned();
+            let framework_problem;
+            let problem = match err.downcast_ref::<AppError>() {
+                Some(app) => app,
+                None => {
+                    framework_problem = problem_from(&err, operation.as_ref().map(|o| o.0));
+                    &framework_problem
+                }
+            };
+            if problem.status.is_server_error() {
+                tracing::error!(
+                    kind = problem.kind,
+                    cause = problem.source_message().unwrap_or_else(|| err.to_string()),
+                    "request failed"
+                );
+            }
+            let mut resp = problem.to_response(Some(instance));
+            if let Some(route) = route {
+                resp.set_data(route);
+            }
+            if let Some(operation) = operation {
+                resp.set_data(operation);
+            }
+            resp
+        }
     }
 }
 
@@ -240,6 +258,8 @@ fn ensure_problem(resp: Response, instance: &str) -> Response {
     if !(status.is_client_error() || status.is_server_error()) {
         return resp;
     }
+    let route = resp.data::<PathPattern>().cloned();
+    let operation = resp.data::<OperationId>().cloned();
     let is_problem = resp
         .headers()
         .get(header::CONTENT_TYPE)
@@ -254,7 +274,14 @@ fn ensure_problem(resp: Response, instance: &str) -> Response {
             "error response without a problem body"
         );
     }
-    generic_problem(status).to_response(Some(instance))
+    let mut problem = generic_problem(status).to_response(Some(instance));
+    if let Some(route) = route {
+        problem.set_data(route);
+    }
+    if let Some(operation) = operation {
+        problem.set_data(operation);
+    }
+    problem
 }
 
 /// Refuses bodies over the limit with 413, whether announced by Content-Length or streamed.

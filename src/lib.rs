@@ -7,6 +7,7 @@
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod compression;
 pub mod config;
 pub mod db;
 pub mod demo;
@@ -15,6 +16,7 @@ pub mod effects;
 pub mod error;
 pub mod events;
 pub mod http;
+pub mod idempotency;
 pub mod openapi;
 
 use std::sync::Arc;
@@ -27,10 +29,12 @@ use poem::{
 
 use crate::{
     auth::{Authenticator, jwt::TokenVerifier},
+    compression::Compression,
     config::{AuthConfig, ConfigError, HttpConfig},
     db::Pool,
     domain::handoff::DeadlineRules,
     http::{BodyLimit, Envelope},
+    idempotency::Idempotency,
 };
 
 /// What every request may need: the pool, the authenticator (with its organisation cache) and
@@ -92,8 +96,8 @@ fn root() -> Response {
         .finish()
 }
 
-/// The application: routes, state, body limit, panic safety net and the envelope (request ids,
-/// problem+json, logging).
+/// The application: routes, state, body limit, idempotency keys, panic safety net, the envelope
+/// (request ids, problem+json, logging) and response compression.
 pub fn app(state: Arc<AppState>) -> impl Endpoint<Output = Response> {
     let max_body_bytes = state.http.max_body_bytes;
     Route::new()
@@ -102,10 +106,12 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint<Output = Response> {
         .at("/v1/openapi.yaml", get(openapi_yaml))
         .at("/docs", get(docs))
         .at("/", get(root))
+        .with(Idempotency)
         .with(BodyLimit {
             max_bytes: max_body_bytes,
         })
         .data(state)
         .with(CatchPanic::new())
         .with(Envelope)
+        .with(Compression)
 }

@@ -520,8 +520,8 @@ fn guardian_added(principal: &Principal, child: Uuid, guardian: &queries::Guardi
         .event(Event::new(
             EventType::GuardianAdded,
             principal.org_id(),
-            GUARDIAN,
-            guardian.id,
+            CHILD,
+            child,
         ))
         .timeline(TimelineEntry {
             organisation_id: principal.org_id(),
@@ -1093,8 +1093,8 @@ impl ChildrenApi {
                     .event(Event::new(
                         EventType::GuardianUpdated,
                         principal.org_id(),
-                        GUARDIAN,
-                        guardian.id,
+                        CHILD,
+                        child.id,
                     ))
                     .timeline(TimelineEntry {
                         organisation_id: principal.org_id(),

@@ -4,7 +4,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use poem_openapi::types::ToJSON;
 use sha2::{Digest, Sha256};
 
-use crate::error::AppError;
+use crate::{compression::Coding, error::AppError};
 
 /// A strong ETag: a hash of exactly what the client receives.
 pub fn of<T: ToJSON>(representation: &T) -> String {
@@ -16,8 +16,23 @@ pub fn of<T: ToJSON>(representation: &T) -> String {
     format!("\"{}\"", URL_SAFE_NO_PAD.encode(&digest[..18]))
 }
 
-fn listed(header: &str) -> impl Iterator<Item = &str> {
-    header.split(',').map(str::trim).filter(|t| !t.is_empty())
+/// The tags in a conditional header, each with a content-coding suffix (`"…-gzip"`, given to
+/// compressed responses) removed: a validator names the resource state, whatever the coding.
+fn listed(header: &str) -> impl Iterator<Item = String> {
+    header
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(|tag| {
+            Coding::ALL
+                .into_iter()
+                .find_map(|coding| {
+                    tag.strip_suffix('"')
+                        .and_then(|t| t.strip_suffix(coding.etag_suffix()))
+                        .map(|t| format!("{t}\""))
+                })
+                .unwrap_or_else(|| tag.to_owned())
+        })
 }
 
 /// `If-None-Match`: true when the client's copy is current (answer 304). Weak comparison.
@@ -55,6 +70,10 @@ mod tests {
         assert!(none_match_hits(Some("\"x\", \"abc\""), tag));
         assert!(none_match_hits(Some("W/\"abc\""), tag));
         assert!(none_match_hits(Some("*"), tag));
+        assert!(none_match_hits(Some("\"abc-gzip\""), tag));
+        assert!(none_match_hits(Some("\"abc-br\""), tag));
+        assert!(!none_match_hits(Some("\"abc-zip\""), tag));
+        assert!(check_if_match(Some("\"abc-gzip\""), tag).is_ok());
         assert!(!none_match_hits(Some("\"x\""), tag));
         assert!(!none_match_hits(None, tag));
         assert!(check_if_match(None, tag).is_ok());

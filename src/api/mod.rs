@@ -7,6 +7,7 @@ pub mod cases;
 pub mod children;
 pub mod consents;
 pub mod etag;
+pub mod events;
 pub mod feedback;
 pub mod handoffs;
 pub mod health;
@@ -51,6 +52,8 @@ pub enum ApiTags {
     Feedback,
     /// The organisation's access log, for its privacy officer.
     AccessLog,
+    /// What changed: the event feed for polling and sync; ids and types only.
+    Events,
     /// Enumerations with Dutch and English labels.
     Reference,
 }
@@ -66,6 +69,7 @@ pub type Apis = (
     consents::ConsentsApi,
     feedback::FeedbackApi,
     access_log::AccessLogApi,
+    events::EventsApi,
     reference::ReferenceApi,
 );
 
@@ -94,6 +98,7 @@ pub fn service() -> OpenApiService<Apis, ()> {
             consents::ConsentsApi,
             feedback::FeedbackApi,
             access_log::AccessLogApi,
+            events::EventsApi,
             reference::ReferenceApi,
         ),
         "schakel",

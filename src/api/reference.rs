@@ -54,10 +54,11 @@ pub enum ReferenceList {
     FeedbackCategories,
     AssessmentOutcomes,
     Audiences,
+    EventTypes,
 }
 
 impl ReferenceList {
-    const ALL: [ReferenceList; 26] = [
+    const ALL: [ReferenceList; 27] = [
         Self::SignalCategories,
         Self::SignalSources,
         Self::SignalDirections,
@@ -84,6 +85,7 @@ impl ReferenceList {
         Self::FeedbackCategories,
         Self::AssessmentOutcomes,
         Self::Audiences,
+        Self::EventTypes,
     ];
 
     fn name(self) -> &'static str {
@@ -114,6 +116,7 @@ impl ReferenceList {
             Self::FeedbackCategories => "feedback-categories",
             Self::AssessmentOutcomes => "assessment-outcomes",
             Self::Audiences => "audiences",
+            Self::EventTypes => "event-types",
         }
     }
 
@@ -149,6 +152,7 @@ impl ReferenceList {
                 "Veilig Thuis's decision after the safety assessment (`outcome`)."
             }
             Self::Audiences => "Who at the school may read a feedback item (`audience`).",
+            Self::EventTypes => "Event `type` in the feed and in webhooks.",
         }
     }
 
@@ -191,6 +195,7 @@ impl ReferenceList {
             Self::FeedbackCategories => of::<FeedbackCategory>(),
             Self::AssessmentOutcomes => of::<AssessmentOutcome>(),
             Self::Audiences => of::<Audience>(),
+            Self::EventTypes => of::<crate::events::EventType>(),
         }
     }
 }

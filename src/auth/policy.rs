@@ -74,10 +74,12 @@ pub enum Action {
     ReadFeedback,
     /// Read the organisation's access log.
     ReadAccessLog,
+    /// Manage the organisation's webhook subscriptions and their deliveries.
+    ManageWebhooks,
 }
 
 impl Action {
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 14] = [
         Action::ManageOrganisations,
         Action::ReadOrganisations,
         Action::RegisterChildren,
@@ -91,6 +93,7 @@ impl Action {
         Action::RecordConsents,
         Action::ReadFeedback,
         Action::ReadAccessLog,
+        Action::ManageWebhooks,
     ];
 
     /// The roles that may perform the action; `None` means every authenticated principal.
@@ -110,6 +113,7 @@ impl Action {
             }
             Action::ReadFeedback => Some(SIGNAL_ROLES),
             Action::ReadAccessLog => Some(&[Role::PrivacyOfficer]),
+            Action::ManageWebhooks => Some(&[Role::OrgAdmin]),
         }
     }
 
@@ -128,6 +132,7 @@ impl Action {
             Action::RecordConsents => "recording consent",
             Action::ReadFeedback => "reading feedback",
             Action::ReadAccessLog => "reading the access log",
+            Action::ManageWebhooks => "managing webhooks",
         }
     }
 }
@@ -223,6 +228,37 @@ pub fn case_scope(principal: &Principal) -> CaseScope {
         CaseScope::ChildrenWithSignalsBy {
             sub: principal.sub.clone(),
         }
+    }
+}
+
+/// Which of the organisation's events a principal sees in the feed: events about the kinds of
+/// records they may read; a teacher only about their own signals, and the cases and school-staff
+/// guidance of children they recorded signals about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventScope {
+    pub resource_types: Vec<&'static str>,
+    /// Set for teachers: record-level scoping by the signals they recorded.
+    pub signaller: Option<String>,
+}
+
+pub fn event_scope(principal: &Principal) -> EventScope {
+    let readable = [
+        ("organisation", Action::ReadOrganisations),
+        ("child", Action::ReadChildren),
+        ("signal", Action::RecordSignals),
+        ("case", Action::ReadCases),
+        ("handoff", Action::ReadHandoffs),
+        ("consent", Action::RecordConsents),
+        ("feedback", Action::ReadFeedback),
+        ("webhook_subscription", Action::ManageWebhooks),
+    ];
+    EventScope {
+        resource_types: readable
+            .into_iter()
+            .filter(|(_, action)| allows(principal, *action))
+            .map(|(resource, _)| resource)
+            .collect(),
+        signaller: (!does_casework(principal)).then(|| principal.sub.clone()),
     }
 }
 
@@ -351,6 +387,7 @@ mod tests {
                 ],
             ),
             (ReadAccessLog, &[PrivacyOfficer]),
+            (ManageWebhooks, &[OrgAdmin]),
         ];
         assert_eq!(allowed.len(), Action::ALL.len());
         for (action, roles) in allowed {
@@ -421,6 +458,47 @@ mod tests {
                 "{kind}"
             );
         }
+    }
+
+    #[test]
+    fn event_scopes_follow_what_a_role_may_read() {
+        let scope = |role| event_scope(&principal(role));
+        assert_eq!(
+            scope(Role::CareCoordinator).resource_types,
+            [
+                "organisation",
+                "child",
+                "signal",
+                "case",
+                "handoff",
+                "consent",
+                "feedback"
+            ]
+        );
+        assert_eq!(scope(Role::CareCoordinator).signaller, None);
+        let teacher = scope(Role::Teacher);
+        assert_eq!(
+            teacher.resource_types,
+            ["organisation", "child", "signal", "case", "feedback"]
+        );
+        assert_eq!(teacher.signaller.as_deref(), Some("p"));
+        assert_eq!(
+            scope(Role::VtWorker).resource_types,
+            [
+                "organisation",
+                "child",
+                "signal",
+                "handoff",
+                "consent",
+                "feedback"
+            ]
+        );
+        assert_eq!(
+            scope(Role::OrgAdmin).resource_types,
+            ["organisation", "webhook_subscription"]
+        );
+        assert_eq!(scope(Role::PrivacyOfficer).resource_types, ["organisation"]);
+        assert_eq!(scope(Role::PlatformAdmin).resource_types, ["organisation"]);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 pub mod cases;
 pub mod children;
 pub mod consents;
+pub mod events;
 pub mod feedback;
 pub mod handoffs;
 pub mod organisations;

@@ -262,6 +262,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    idempotency_keys (principal, key) {
+        principal -> Text,
+        key -> Text,
+        fingerprint -> Text,
+        status -> Text,
+        response_status -> Nullable<Int4>,
+        response_headers -> Nullable<Jsonb>,
+        response_body -> Nullable<Bytea>,
+        created_at -> Timestamptz,
+        completed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     organisations (id) {
         id -> Uuid,
         kind -> Text,
@@ -322,6 +336,43 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Uuid,
+        subscription_id -> Uuid,
+        event_id -> Int8,
+        status -> Text,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        locked_until -> Nullable<Timestamptz>,
+        last_attempt_at -> Nullable<Timestamptz>,
+        last_status_code -> Nullable<Int4>,
+        last_error -> Nullable<Text>,
+        delivered_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    webhook_subscriptions (id) {
+        id -> Uuid,
+        organisation_id -> Uuid,
+        url -> Text,
+        event_types -> Array<Nullable<Text>>,
+        description -> Nullable<Text>,
+        secret -> Text,
+        active -> Bool,
+        disabled_at -> Nullable<Timestamptz>,
+        disabled_reason -> Nullable<Text>,
+        consecutive_failures -> Int4,
+        cursor_tx -> Int8,
+        cursor_id -> Int8,
+        created_by_sub -> Text,
+        created_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
 diesel::joinable!(access_log_unsealed -> access_log (entry_id));
 diesel::joinable!(case_actions -> case_steps (decision_step_id));
 diesel::joinable!(case_actions -> cases (case_id));
@@ -348,6 +399,9 @@ diesel::joinable!(signals -> children (child_id));
 diesel::joinable!(signals -> organisations (organisation_id));
 diesel::joinable!(timeline_entries -> children (child_id));
 diesel::joinable!(timeline_entries -> organisations (organisation_id));
+diesel::joinable!(webhook_deliveries -> events (event_id));
+diesel::joinable!(webhook_deliveries -> webhook_subscriptions (subscription_id));
+diesel::joinable!(webhook_subscriptions -> organisations (organisation_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     access_log,
@@ -366,8 +420,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     guardians,
     handoff_transitions,
     handoffs,
+    idempotency_keys,
     organisations,
     signal_revisions,
     signals,
     timeline_entries,
+    webhook_deliveries,
+    webhook_subscriptions,
 );

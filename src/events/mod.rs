@@ -4,73 +4,137 @@
 
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use poem_openapi::Enum;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::db::schema::events;
+use crate::{db::schema::events, domain::reference::Labelled};
 
 /// What happened, as `<resource>.<verb>`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Enum, Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EventType {
+    #[oai(rename = "organisation.created")]
+    #[serde(rename = "organisation.created")]
     OrganisationCreated,
+    #[oai(rename = "organisation.updated")]
+    #[serde(rename = "organisation.updated")]
     OrganisationUpdated,
+    #[oai(rename = "child.created")]
+    #[serde(rename = "child.created")]
     ChildCreated,
+    #[oai(rename = "child.updated")]
+    #[serde(rename = "child.updated")]
     ChildUpdated,
+    #[oai(rename = "guardian.added")]
+    #[serde(rename = "guardian.added")]
     GuardianAdded,
+    #[oai(rename = "guardian.updated")]
+    #[serde(rename = "guardian.updated")]
     GuardianUpdated,
+    #[oai(rename = "signal.recorded")]
+    #[serde(rename = "signal.recorded")]
     SignalRecorded,
+    #[oai(rename = "signal.revised")]
+    #[serde(rename = "signal.revised")]
     SignalRevised,
+    #[oai(rename = "case.opened")]
+    #[serde(rename = "case.opened")]
     CaseOpened,
+    #[oai(rename = "case.step_recorded")]
+    #[serde(rename = "case.step_recorded")]
     CaseStepRecorded,
+    #[oai(rename = "case.lead_changed")]
+    #[serde(rename = "case.lead_changed")]
     CaseLeadChanged,
+    #[oai(rename = "case.action_added")]
+    #[serde(rename = "case.action_added")]
     CaseActionAdded,
+    #[oai(rename = "case.action_updated")]
+    #[serde(rename = "case.action_updated")]
     CaseActionUpdated,
+    #[oai(rename = "case.closed")]
+    #[serde(rename = "case.closed")]
     CaseClosed,
+    #[oai(rename = "handoff.sent")]
+    #[serde(rename = "handoff.sent")]
     HandoffSent,
+    #[oai(rename = "handoff.acknowledged")]
+    #[serde(rename = "handoff.acknowledged")]
     HandoffAcknowledged,
+    #[oai(rename = "handoff.accepted")]
+    #[serde(rename = "handoff.accepted")]
     HandoffAccepted,
+    #[oai(rename = "handoff.declined")]
+    #[serde(rename = "handoff.declined")]
     HandoffDeclined,
+    #[oai(rename = "handoff.closed")]
+    #[serde(rename = "handoff.closed")]
     HandoffClosed,
+    #[oai(rename = "handoff.withdrawn")]
+    #[serde(rename = "handoff.withdrawn")]
     HandoffWithdrawn,
+    #[oai(rename = "consent.created")]
+    #[serde(rename = "consent.created")]
     ConsentCreated,
+    #[oai(rename = "consent.decision_recorded")]
+    #[serde(rename = "consent.decision_recorded")]
     ConsentDecisionRecorded,
+    #[oai(rename = "consent.activated")]
+    #[serde(rename = "consent.activated")]
     ConsentActivated,
+    #[oai(rename = "consent.rejected")]
+    #[serde(rename = "consent.rejected")]
     ConsentRejected,
+    #[oai(rename = "consent.withdrawn")]
+    #[serde(rename = "consent.withdrawn")]
     ConsentWithdrawn,
+    #[oai(rename = "feedback.sent")]
+    #[serde(rename = "feedback.sent")]
     FeedbackSent,
+    #[oai(rename = "feedback.read")]
+    #[serde(rename = "feedback.read")]
     FeedbackRead,
+    #[oai(rename = "webhook_subscription.disabled")]
+    #[serde(rename = "webhook_subscription.disabled")]
+    WebhookSubscriptionDisabled,
 }
+
+crate::labelled!(EventType {
+    OrganisationCreated => ("organisation.created", "Organisatie aangemaakt", "Organisation created", "An organisation was registered."),
+    OrganisationUpdated => ("organisation.updated", "Organisatie gewijzigd", "Organisation updated", "An organisation was changed."),
+    ChildCreated => ("child.created", "Kind aangemaakt", "Child created", "A child was registered (or taken in from a handoff)."),
+    ChildUpdated => ("child.updated", "Kind gewijzigd", "Child updated", "A child's data was corrected."),
+    GuardianAdded => ("guardian.added", "Ouder/verzorger toegevoegd", "Guardian added", "A guardian was added to a child (the resource is the child)."),
+    GuardianUpdated => ("guardian.updated", "Ouder/verzorger gewijzigd", "Guardian updated", "A guardian was corrected (the resource is the child)."),
+    SignalRecorded => ("signal.recorded", "Signaal vastgelegd", "Signal recorded", "A signal was recorded."),
+    SignalRevised => ("signal.revised", "Signaal gecorrigeerd", "Signal revised", "A signal was corrected by a revision."),
+    CaseOpened => ("case.opened", "Casus geopend", "Case opened", "A meldcode case was opened."),
+    CaseStepRecorded => ("case.step_recorded", "Casus stap vastgelegd", "Case step recorded", "A meldcode step was recorded on a case."),
+    CaseLeadChanged => ("case.lead_changed", "Casus regie overgedragen", "Case lead changed", "A case's lead changed hands."),
+    CaseActionAdded => ("case.action_added", "Casus afspraak toegevoegd", "Case action added", "An agreement was added to a case."),
+    CaseActionUpdated => ("case.action_updated", "Casus afspraak gewijzigd", "Case action updated", "An agreement of a case changed."),
+    CaseClosed => ("case.closed", "Casus afgesloten", "Case closed", "A case was closed."),
+    HandoffSent => ("handoff.sent", "Overdracht verstuurd", "Handoff sent", "A handoff was sent (to the recipient: received)."),
+    HandoffAcknowledged => ("handoff.acknowledged", "Overdracht ontvangst bevestigd", "Handoff acknowledged", "The recipient acknowledged a handoff."),
+    HandoffAccepted => ("handoff.accepted", "Overdracht aangenomen", "Handoff accepted", "The recipient accepted a handoff."),
+    HandoffDeclined => ("handoff.declined", "Overdracht afgewezen", "Handoff declined", "The recipient declined a handoff."),
+    HandoffClosed => ("handoff.closed", "Overdracht afgesloten", "Handoff closed", "The recipient closed a handoff."),
+    HandoffWithdrawn => ("handoff.withdrawn", "Overdracht ingetrokken", "Handoff withdrawn", "The sender withdrew a handoff."),
+    ConsentCreated => ("consent.created", "Toestemming aangemaakt", "Consent created", "A consent was asked."),
+    ConsentDecisionRecorded => ("consent.decision_recorded", "Toestemming besluit vastgelegd", "Consent decision recorded", "A party's decision on a consent was recorded."),
+    ConsentActivated => ("consent.activated", "Toestemming actief", "Consent activated", "A consent became active."),
+    ConsentRejected => ("consent.rejected", "Toestemming geweigerd", "Consent rejected", "A party refused a consent."),
+    ConsentWithdrawn => ("consent.withdrawn", "Toestemming ingetrokken", "Consent withdrawn", "A consent was withdrawn (to the recipient too)."),
+    FeedbackSent => ("feedback.sent", "Terugkoppeling verstuurd", "Feedback sent", "Feedback was sent (to the recipient: received)."),
+    FeedbackRead => ("feedback.read", "Terugkoppeling gelezen", "Feedback read", "Feedback was read at the receiving organisation."),
+    WebhookSubscriptionDisabled => ("webhook_subscription.disabled", "Webhook uitgeschakeld",
+        "Webhook subscription disabled",
+        "A webhook subscription was disabled after a run of failed deliveries."),
+});
 
 impl EventType {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::OrganisationCreated => "organisation.created",
-            Self::OrganisationUpdated => "organisation.updated",
-            Self::ChildCreated => "child.created",
-            Self::ChildUpdated => "child.updated",
-            Self::GuardianAdded => "guardian.added",
-            Self::GuardianUpdated => "guardian.updated",
-            Self::SignalRecorded => "signal.recorded",
-            Self::SignalRevised => "signal.revised",
-            Self::CaseOpened => "case.opened",
-            Self::CaseStepRecorded => "case.step_recorded",
-            Self::CaseLeadChanged => "case.lead_changed",
-            Self::CaseActionAdded => "case.action_added",
-            Self::CaseActionUpdated => "case.action_updated",
-            Self::CaseClosed => "case.closed",
-            Self::HandoffSent => "handoff.sent",
-            Self::HandoffAcknowledged => "handoff.acknowledged",
-            Self::HandoffAccepted => "handoff.accepted",
-            Self::HandoffDeclined => "handoff.declined",
-            Self::HandoffClosed => "handoff.closed",
-            Self::HandoffWithdrawn => "handoff.withdrawn",
-            Self::ConsentCreated => "consent.created",
-            Self::ConsentDecisionRecorded => "consent.decision_recorded",
-            Self::ConsentActivated => "consent.activated",
-            Self::ConsentRejected => "consent.rejected",
-            Self::ConsentWithdrawn => "consent.withdrawn",
-            Self::FeedbackSent => "feedback.sent",
-            Self::FeedbackRead => "feedback.read",
-        }
+        self.code()
     }
 }
 

@@ -102,6 +102,7 @@ fn reference_lists_cover_the_spec_enumerations() {
         ("FeedbackCategory", "feedback-categories"),
         ("AssessmentOutcome", "assessment-outcomes"),
         ("Audience", "audiences"),
+        ("EventType", "event-types"),
     ] {
         let mut in_spec: Vec<&str> = schemas[schema]["enum"]
             .as_array()

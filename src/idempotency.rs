@@ -1,0 +1,314 @@
+//! `Idempotency-Key` on POST: the first response to a key (per organisation and professional)
+//! is stored and replayed to retries with `Idempotent-Replayed: true`; the same key with another
+//! request is refused (422 `idempotency-key-reused`); concurrent duplicates wait for the first.
+//! Server errors and timing-dependent refusals are not stored, so a retry after one runs again. Keys are purged after 24 hours.
+
+use std::{sync::Arc, time::Duration};
+
+use base64::{Engine, engine::general_purpose::STANDARD};
+use diesel::{
+    ExpressionMethods, OptionalExtension, QueryDsl, Queryable, Selectable, SelectableHelper,
+    sql_types::Text,
+};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use poem::{
+    Endpoint, IntoResponse, Middleware, Request, Response,
+    http::{HeaderName, HeaderValue, Method, StatusCode, header},
+    web::headers::{Authorization, HeaderMapExt, authorization::Bearer},
+};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::{AppState, db::schema::idempotency_keys, error::AppError, http};
+
+pub static IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+pub static REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
+
+/// How long a duplicate waits for the first request with its key to finish.
+const WAIT_FOR_FIRST: Duration = Duration::from_secs(10);
+/// A key still in progress after this long belongs to a request that died; it is taken over.
+const ABANDONED_AFTER_SECS: i64 = 60;
+/// Keys are kept this long.
+pub const RETENTION_HOURS: i64 = 24;
+
+/// Response headers worth replaying.
+const REPLAYED_HEADERS: [header::HeaderName; 3] =
+    [header::CONTENT_TYPE, header::LOCATION, header::ETAG];
+
+pub struct Idempotency;
+
+impl<E: Endpoint<Output = Response>> Middleware<E> for Idempotency {
+    type Output = IdempotencyEndpoint<E>;
+
+    fn transform(&self, inner: E) -> Self::Output {
+        IdempotencyEndpoint { inner }
+    }
+}
+
+pub struct IdempotencyEndpoint<E> {
+    inner: E,
+}
+
+#[derive(Queryable, Selectable, Debug)]
+#[diesel(table_name = idempotency_keys, check_for_backend(diesel::pg::Pg))]
+struct Stored {
+    fingerprint: String,
+    status: String,
+    response_status: Option<i32>,
+    response_headers: Option<Value>,
+    response_body: Option<Vec<u8>>,
+}
+
+enum Claim {
+    /// This request owns the key: run it.
+    Owned,
+    /// A finished request with this key: replay it.
+    Replay(Stored),
+}
+
+impl<E: Endpoint<Output = Response>> Endpoint for IdempotencyEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, mut req: Request) -> poem::Result<Response> {
+        let key = match req.headers().get(&IDEMPOTENCY_KEY) {
+            Some(key) if req.method() == Method::POST => {
+                key.to_str().unwrap_or_default().to_owned()
+            }
+            _ => return self.inner.call(req).await,
+        };
+        if !(1..=255).contains(&key.len()) || key.chars().any(|c| c.is_control()) {
+            return Err(AppError::invalid_param(
+                "Idempotency-Key",
+                "must be 1 to 255 visible characters",
+            )
+            .into());
+        }
+        let Some(state) = req.data::<Arc<AppState>>().cloned() else {
+            return self.inner.call(req).await;
+        };
+        // The key belongs to the professional; an invalid token is the handler's to refuse.
+        let token = req
+            .headers()
+            .typed_get::<Authorization<Bearer>>()
+            .map(|auth| auth.token().to_owned());
+        let Some(principal) = (match token {
+            Some(token) => state.authenticator.authenticate(&token).await.ok(),
+            None => None,
+        }) else {
+            return self.inner.call(req).await;
+        };
+        let owner = format!("{}:{}", principal.org_id(), principal.sub);
+
+        let body = req.take_body().into_bytes().await?;
+        let fingerprint = fingerprint(&req, &body);
+        req.set_body(body);
+
+        let mut conn = state.pool.get().await.map_err(AppError::from)?;
+        match claim(&mut conn, &owner, &key, &fingerprint).await? {
+            Claim::Replay(stored) => return Ok(replay(stored)),
+            Claim::Owned => {}
+        }
+        drop(conn);
+
+        let instance = req.uri().path().to_owned();
+        let resp = http::render(self.inner.call(req).await, &instance);
+        let mut conn = state.pool.get().await.map_err(AppError::from)?;
+        if !is_final(resp.status()) {
+            // Let the client retry a failure on our side or a refusal that depends on timing.
+            release(&mut conn, &owner, &key).await?;
+            return Ok(resp);
+        }
+        let (parts, body) = resp.into_parts();
+        let bytes = body.into_bytes().await?;
+        let mut headers = Map::new();
+        for name in REPLAYED_HEADERS {
+            if let Some(value) = parts.headers.get(&name).and_then(|v| v.to_str().ok()) {
+                headers.insert(name.to_string(), Value::String(value.to_owned()));
+            }
+        }
+        complete(
+            &mut conn,
+            &owner,
+            &key,
+            parts.status.as_u16(),
+            Value::Object(headers),
+            &bytes,
+        )
+        .await?;
+        Ok(Response::from_parts(parts, bytes.into()))
+    }
+}
+
+/// Whether a response is the settled outcome of a request, to be replayed to its retries.
+/// Server errors and refusals that may pass later (conflicts, failed preconditions, rate
+/// limits) are not: the client may retry those with the same key.
+fn is_final(status: StatusCode) -> bool {
+    !status.is_server_error()
+        && !matches!(
+            status,
+            StatusCode::REQUEST_TIMEOUT
+                | StatusCode::CONFLICT
+                | StatusCode::PRECONDITION_FAILED
+                | StatusCode::LOCKED
+                | StatusCode::TOO_EARLY
+                | StatusCode::TOO_MANY_REQUESTS
+        )
+}
+
+/// Method, path and query, content type and body: what makes a retry the same request.
+fn fingerprint(req: &Request, body: &[u8]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(req.method().as_str());
+    hasher.update(b" ");
+    hasher.update(req.uri().to_string());
+    hasher.update(b"\n");
+    hasher.update(
+        req.headers()
+            .get(header::CONTENT_TYPE)
+            .map(|v| v.as_bytes())
+            .unwrap_or_default(),
+    );
+    hasher.update(b"\n");
+    hasher.update(body);
+    STANDARD.encode(hasher.finalize())
+}
+
+async fn claim(
+    conn: &mut AsyncPgConnection,
+    owner: &str,
+    key: &str,
+    fingerprint: &str,
+) -> Result<Claim, AppError> {
+    let deadline = tokio::time::Instant::now() + WAIT_FOR_FIRST;
+    loop {
+        let inserted = diesel::insert_into(idempotency_keys::table)
+            .values((
+                idempotency_keys::principal.eq(owner),
+                idempotency_keys::key.eq(key),
+                idempotency_keys::fingerprint.eq(fingerprint),
+            ))
+            .on_conflict_do_nothing()
+            .execute(conn)
+            .await?;
+        if inserted == 1 {
+            return Ok(Claim::Owned);
+        }
+        let stored: Option<Stored> = idempotency_keys::table
+            .filter(idempotency_keys::principal.eq(owner))
+            .filter(idempotency_keys::key.eq(key))
+            .select(Stored::as_select())
+            .first(conn)
+            .await
+            .optional()?;
+        let Some(stored) = stored else {
+            continue; // released meanwhile: try again
+        };
+        if stored.fingerprint != fingerprint {
+            return Err(AppError::unprocessable(
+                "idempotency-key-reused",
+                "Idempotency key reused",
+                "This Idempotency-Key was used for another request. Use a new key for a new request.",
+            ));
+        }
+        if stored.status == "completed" {
+            return Ok(Claim::Replay(stored));
+        }
+        if take_over_abandoned(conn, owner, key).await? {
+            continue;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(AppError::conflict(
+                "idempotency-key-in-progress",
+                "A request with this Idempotency-Key is still being processed; retry shortly.",
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Removes a key left in progress by a request that never finished.
+async fn take_over_abandoned(
+    conn: &mut AsyncPgConnection,
+    owner: &str,
+    key: &str,
+) -> Result<bool, AppError> {
+    let removed = diesel::sql_query(format!(
+        "DELETE FROM idempotency_keys WHERE principal = $1 AND key = $2 AND status = 'in_progress'
+           AND created_at < now() - interval '{ABANDONED_AFTER_SECS} seconds'"
+    ))
+    .bind::<Text, _>(owner)
+    .bind::<Text, _>(key)
+    .execute(conn)
+    .await?;
+    Ok(removed > 0)
+}
+
+async fn release(conn: &mut AsyncPgConnection, owner: &str, key: &str) -> Result<(), AppError> {
+    diesel::delete(
+        idempotency_keys::table
+            .filter(idempotency_keys::principal.eq(owner))
+            .filter(idempotency_keys::key.eq(key)),
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+async fn complete(
+    conn: &mut AsyncPgConnection,
+    owner: &str,
+    key: &str,
+    status: u16,
+    headers: Value,
+    body: &[u8],
+) -> Result<(), AppError> {
+    diesel::update(
+        idempotency_keys::table
+            .filter(idempotency_keys::principal.eq(owner))
+            .filter(idempotency_keys::key.eq(key)),
+    )
+    .set((
+        idempotency_keys::status.eq("completed"),
+        idempotency_keys::response_status.eq(i32::from(status)),
+        idempotency_keys::response_headers.eq(headers),
+        idempotency_keys::response_body.eq(body),
+        idempotency_keys::completed_at.eq(diesel::dsl::now),
+    ))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+fn replay(stored: Stored) -> Response {
+    let status = stored
+        .response_status
+        .and_then(|s| u16::try_from(s).ok())
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .unwrap_or(StatusCode::OK);
+    let mut resp = Response::builder()
+        .status(status)
+        .body(stored.response_body.unwrap_or_default())
+        .into_response();
+    if let Some(Value::Object(headers)) = stored.response_headers {
+        for (name, value) in headers {
+            if let (Ok(name), Some(Ok(value))) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                value.as_str().map(HeaderValue::from_str),
+            ) {
+                resp.headers_mut().insert(name, value);
+            }
+        }
+    }
+    resp.headers_mut()
+        .insert(REPLAYED.clone(), HeaderValue::from_static("true"));
+    resp
+}
+
+/// Deletes keys older than the retention period; returns how many.
+pub async fn purge(conn: &mut AsyncPgConnection) -> diesel::QueryResult<usize> {
+    diesel::sql_query(format!(
+        "DELETE FROM idempotency_keys WHERE created_at < now() - interval '{RETENTION_HOURS} hours'"
+    ))
+    .execute(conn)
+    .await
+}
