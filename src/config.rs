@@ -302,6 +302,81 @@ pub fn deadline_rules<F: Fn(&str) -> Option<String>>(
     Ok(rules)
 }
 
+/// Webhook delivery (see `webhooks`): who may be called, how long to wait, how often to retry.
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    /// Allows `http://` URLs on loopback addresses (for local development and tests only).
+    pub allow_insecure_loopback: bool,
+    /// How long one attempt may take before it counts as failed.
+    pub timeout: Duration,
+    /// The first retry waits this long; each next one twice as long, up to `retry_cap`.
+    pub retry_base: Duration,
+    pub retry_cap: Duration,
+    /// Attempts per delivery before it is marked failed.
+    pub max_attempts: u32,
+    /// Consecutive failed attempts (across a subscription's deliveries) that disable it.
+    pub disable_after_failures: u32,
+    /// How often the worker looks for work.
+    pub poll_interval: Duration,
+}
+
+impl Default for WebhookConfig {
+    /// Thirteen attempts over about a day: 30 s, 1, 2, 4 … minutes, capped at 8 hours.
+    fn default() -> Self {
+        Self {
+            allow_insecure_loopback: false,
+            timeout: Duration::from_secs(5),
+            retry_base: Duration::from_secs(30),
+            retry_cap: Duration::from_secs(8 * 3600),
+            max_attempts: 13,
+            disable_after_failures: 50,
+            poll_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+impl WebhookConfig {
+    pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
+        let defaults = Self::default();
+        let bounded = |var: &'static str, default: u64, range: std::ops::RangeInclusive<u64>| {
+            let value: u64 = env.parse(var, default)?;
+            if range.contains(&value) {
+                Ok(value)
+            } else {
+                Err(ConfigError::Invalid {
+                    var,
+                    reason: format!("{value}: expected {} to {}", range.start(), range.end()),
+                })
+            }
+        };
+        Ok(Self {
+            allow_insecure_loopback: env.flag("WEBHOOK_ALLOW_INSECURE_LOOPBACK")?,
+            timeout: Duration::from_secs(bounded(
+                "WEBHOOK_TIMEOUT_SECS",
+                defaults.timeout.as_secs(),
+                1..=30,
+            )?),
+            retry_base: Duration::from_secs(bounded(
+                "WEBHOOK_RETRY_BASE_SECS",
+                defaults.retry_base.as_secs(),
+                1..=3600,
+            )?),
+            retry_cap: defaults.retry_cap,
+            max_attempts: bounded(
+                "WEBHOOK_MAX_ATTEMPTS",
+                u64::from(defaults.max_attempts),
+                1..=50,
+            )? as u32,
+            disable_after_failures: bounded(
+                "WEBHOOK_DISABLE_AFTER_FAILURES",
+                u64::from(defaults.disable_after_failures),
+                1..=10_000,
+            )? as u32,
+            poll_interval: defaults.poll_interval,
+        })
+    }
+}
+
 /// Everything `schakel serve` needs.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -311,6 +386,7 @@ pub struct Config {
     pub log_format: LogFormat,
     pub migrate_on_start: bool,
     pub deadlines: crate::domain::handoff::DeadlineRules,
+    pub webhooks: WebhookConfig,
 }
 
 impl Config {
@@ -324,6 +400,7 @@ impl Config {
             log_format: log_format(env)?,
             migrate_on_start: migrate_on_start(env)?,
             deadlines: deadline_rules(env)?,
+            webhooks: WebhookConfig::from_env(env)?,
         })
     }
 }

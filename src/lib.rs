@@ -18,6 +18,7 @@ pub mod events;
 pub mod http;
 pub mod idempotency;
 pub mod openapi;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -30,7 +31,7 @@ use poem::{
 use crate::{
     auth::{Authenticator, jwt::TokenVerifier},
     compression::Compression,
-    config::{AuthConfig, ConfigError, HttpConfig},
+    config::{AuthConfig, ConfigError, HttpConfig, WebhookConfig},
     db::Pool,
     domain::handoff::DeadlineRules,
     http::{BodyLimit, Envelope},
@@ -44,19 +45,27 @@ pub struct AppState {
     pub authenticator: Authenticator,
     pub http: HttpConfig,
     pub deadlines: DeadlineRules,
+    pub webhooks: WebhookConfig,
 }
 
 impl AppState {
-    /// State with the default handoff deadlines.
+    /// State with the default handoff deadlines and webhook settings.
     pub fn new(pool: Pool, auth: &AuthConfig, http: HttpConfig) -> Result<Arc<Self>, ConfigError> {
-        Self::with_deadlines(pool, auth, http, DeadlineRules::default())
+        Self::configured(
+            pool,
+            auth,
+            http,
+            DeadlineRules::default(),
+            WebhookConfig::default(),
+        )
     }
 
-    pub fn with_deadlines(
+    pub fn configured(
         pool: Pool,
         auth: &AuthConfig,
         http: HttpConfig,
         deadlines: DeadlineRules,
+        webhooks: WebhookConfig,
     ) -> Result<Arc<Self>, ConfigError> {
         let verifier = TokenVerifier::from_config(auth)?;
         Ok(Arc::new(Self {
@@ -64,6 +73,7 @@ impl AppState {
             pool,
             http,
             deadlines,
+            webhooks,
         }))
     }
 }

@@ -1,4 +1,4 @@
-//! The `schakel` command line: serve | migrate | openapi | bootstrap | token | demo.
+//! The `schakel` command line: serve | worker | migrate | openapi | bootstrap | token | demo.
 
 use std::{error::Error, process::ExitCode, time::Duration};
 
@@ -9,10 +9,11 @@ use poem::{
 };
 use schakel::{
     AppState, app, audit,
-    config::{self, AuthConfig, Config, DatabaseConfig, HttpConfig, LogFormat},
+    config::{self, AuthConfig, Config, DatabaseConfig, HttpConfig, LogFormat, WebhookConfig},
     db,
     domain::organisation::Role,
     openapi,
+    webhooks::Dispatcher,
 };
 use tokio::sync::watch;
 use uuid::Uuid;
@@ -32,8 +33,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the API (and the access-log sealer) until SIGTERM or Ctrl-C.
+    /// Run the API (with the webhook worker and the access-log sealer) until SIGTERM or Ctrl-C.
     Serve,
+    /// Run only the webhook delivery worker until SIGTERM or Ctrl-C (any number may run).
+    Worker,
     /// Apply pending database migrations.
     Migrate,
     /// Print the OpenAPI document (JSON, or YAML with --yaml). Needs no database.
@@ -115,6 +118,29 @@ async fn run(command: Command) -> Result<(), AnyError> {
     let env = config::process_env();
     match command {
         Command::Serve => serve(Config::from_env(&env)?).await,
+        Command::Worker => {
+            init_logging(config::log_format(&env)?);
+            let database = DatabaseConfig::from_env(&env)?;
+            let webhooks = WebhookConfig::from_env(&env)?;
+            let pending = db::pending_migrations(&database.url).await?;
+            if !pending.is_empty() {
+                return Err(format!(
+                    "the database lacks {} migration(s): run `schakel migrate` first",
+                    pending.len()
+                )
+                .into());
+            }
+            let pool = db::pool(&database)?;
+            let (stop, stopped) = watch::channel(false);
+            let worker = tokio::spawn(Dispatcher::new(pool.clone(), webhooks)?.run(stopped));
+            tracing::info!("webhook worker started");
+            shutdown_signal().await;
+            let _ = stop.send(true);
+            let _ = worker.await;
+            pool.close();
+            tracing::info!("stopped");
+            Ok(())
+        }
         Command::Migrate => {
             init_logging(config::log_format(&env)?);
             let database = DatabaseConfig::from_env(&env)?;
@@ -231,19 +257,23 @@ async fn serve(config: Config) -> Result<(), AnyError> {
         }
     }
     let pool = db::pool(&config.database)?;
-    let state = AppState::with_deadlines(
+    let state = AppState::configured(
         pool.clone(),
         &config.auth,
         config.http.clone(),
         config.deadlines,
+        config.webhooks.clone(),
     )?;
 
     let (stop_background, background_stopped) = watch::channel(false);
     let sealer = tokio::spawn(audit::run_sealer(
         pool.clone(),
         Duration::from_secs(2),
-        background_stopped,
+        background_stopped.clone(),
     ));
+    let worker = tokio::spawn(
+        Dispatcher::new(pool.clone(), config.webhooks.clone())?.run(background_stopped),
+    );
 
     let acceptor = TcpListener::bind(config.http.bind_addr)
         .into_acceptor()
@@ -265,6 +295,7 @@ async fn serve(config: Config) -> Result<(), AnyError> {
 
     let _ = stop_background.send(true);
     let _ = sealer.await;
+    let _ = worker.await;
     if let Ok(mut conn) = pool.get().await {
         // Seal what the last requests logged, so a clean stop leaves nothing queued.
         let _ = audit::seal_all(&mut conn).await;

@@ -19,6 +19,7 @@ pub mod reference;
 pub mod shared;
 pub mod signals;
 pub mod types;
+pub mod webhooks;
 
 use poem_openapi::{ContactObject, ExtraHeader, LicenseObject, OpenApiService, Tags};
 
@@ -54,6 +55,8 @@ pub enum ApiTags {
     AccessLog,
     /// What changed: the event feed for polling and sync; ids and types only.
     Events,
+    /// Webhook subscriptions: events pushed to your system, signed, retried; ids and types only.
+    Webhooks,
     /// Enumerations with Dutch and English labels.
     Reference,
 }
@@ -70,6 +73,7 @@ pub type Apis = (
     feedback::FeedbackApi,
     access_log::AccessLogApi,
     events::EventsApi,
+    webhooks::WebhooksApi,
     reference::ReferenceApi,
 );
 
@@ -99,6 +103,7 @@ pub fn service() -> OpenApiService<Apis, ()> {
             feedback::FeedbackApi,
             access_log::AccessLogApi,
             events::EventsApi,
+            webhooks::WebhooksApi,
             reference::ReferenceApi,
         ),
         "schakel",

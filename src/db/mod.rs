@@ -12,6 +12,7 @@ pub mod organisations;
 pub mod schema;
 pub mod signals;
 pub mod timeline;
+pub mod webhooks;
 
 use std::time::Duration;
 
