@@ -68,7 +68,10 @@ fn finish(raw: &str) -> Value {
             let Some(operations) = item.as_object_mut() else {
                 continue;
             };
-            for operation in operations.values_mut() {
+            for (method, operation) in operations.iter_mut() {
+                if method == "post" {
+                    add_idempotency(operation);
+                }
                 if let Some(params) = operation
                     .get_mut("parameters")
                     .and_then(Value::as_array_mut)
@@ -94,6 +97,44 @@ fn finish(raw: &str) -> Value {
         }
     }
     doc
+}
+
+/// Every POST honours `Idempotency-Key` (the `idempotency` middleware); say so on each.
+fn add_idempotency(operation: &mut Value) {
+    let Some(object) = operation.as_object_mut() else {
+        return;
+    };
+    let params = object.entry("parameters").or_insert_with(|| json!([]));
+    if let Some(params) = params.as_array_mut() {
+        params.push(json!({
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": false,
+            "description": "Makes a retry safe: the same key from the same professional with the same request replays the first response (with `Idempotent-Replayed: true`) instead of doing it again; with another request, 422 `idempotency-key-reused`; while the first is still running, 409 `idempotency-key-in-progress`. Use a new random key (e.g. a UUID) per intended change. Kept 24 hours.",
+            "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+            "example": "5f0c7d1e-3b9a-4c1e-9f2a-7d8e6b5a4c3d"
+        }));
+    }
+    let Some(responses) = object.get_mut("responses").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for (status, response) in responses.iter_mut() {
+        if !status.starts_with('2') {
+            continue;
+        }
+        if let Some(response) = response.as_object_mut() {
+            let headers = response.entry("headers").or_insert_with(|| json!({}));
+            if let Some(headers) = headers.as_object_mut() {
+                headers.insert(
+                    "Idempotent-Replayed".into(),
+                    json!({
+                        "description": "`true` when this is the stored response to an earlier request with the same `Idempotency-Key`.",
+                        "schema": {"type": "boolean"}
+                    }),
+                );
+            }
+        }
+    }
 }
 
 /// poem-openapi names the variants of a union `Union_Variant`; schema names are UpperCamelCase.

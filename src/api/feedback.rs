@@ -7,7 +7,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 use poem::web::Data;
 use poem_openapi::{
     ApiResponse, Object, OpenApi,
-    param::{Path, Query},
+    param::{Header, Path, Query},
     payload::Json,
     types::Example,
 };
@@ -20,6 +20,7 @@ use crate::{
         ApiTags,
         body::JsonBody,
         consents::grants_for_child,
+        etag,
         organisations::OrganisationSummary,
         paging::{self, decode_cursor},
         problem::{ApiResult, Change, Create, ReadMany, ReadOne},
@@ -205,7 +206,18 @@ pub enum FeedbackCreatedResponse {
 pub enum FeedbackResponse {
     /// The feedback item.
     #[oai(status = 200)]
-    Ok(Json<Feedback>),
+    Ok(Json<Feedback>, #[oai(header = "ETag")] String),
+    /// Unchanged since the ETag in `If-None-Match`.
+    #[oai(status = 304)]
+    NotModified(#[oai(header = "ETag")] String),
+}
+
+#[allow(clippy::large_enum_variant)]
+#[derive(ApiResponse)]
+pub enum ReadReceiptResponse {
+    /// Read: the feedback item with its read receipts.
+    #[oai(status = 200)]
+    Ok(Json<Feedback>, #[oai(header = "ETag")] String),
 }
 
 #[derive(ApiResponse)]
@@ -593,7 +605,9 @@ impl FeedbackApi {
 
     /// Get feedback
     ///
-    /// One feedback item your organisation sent or received (and you may read).
+    /// One feedback item your organisation sent or received (and you may read). Send the
+    /// `ETag` back in `If-None-Match` to get a 304 while it is unchanged (new read receipts
+    /// change it).
     #[oai(path = "/feedback/:id", method = "get", operation_id = "getFeedback")]
     async fn get(
         &self,
@@ -602,6 +616,9 @@ impl FeedbackApi {
         request: Data<&RequestMeta>,
         /// The feedback item's id.
         id: Path<Uuid>,
+        /// ETag of the copy the client holds.
+        #[oai(name = "If-None-Match")]
+        if_none_match: Header<Option<String>>,
     ) -> ApiResult<FeedbackResponse, ReadOne> {
         let principal = auth.0;
         policy::require(&principal, Action::ReadFeedback)?;
@@ -621,13 +638,17 @@ impl FeedbackApi {
                 Ok(render_many(conn, &[item]).await?.remove(0))
             })
             .await?;
-        Ok(FeedbackResponse::Ok(Json(item)))
+        let tag = etag::of(&item);
+        if etag::none_match_hits(if_none_match.0.as_deref(), &tag) {
+            return Ok(FeedbackResponse::NotModified(tag));
+        }
+        Ok(FeedbackResponse::Ok(Json(item), tag))
     }
 
     /// Confirm reading
     ///
     /// Records that you read a feedback item sent to your organisation; the sender sees who read
-    /// it and when (`readBy`). Idempotent.
+    /// it and when (`readBy`). Idempotent. With `If-Match`, only when the item is as you read it.
     #[oai(
         path = "/feedback/:id/read-receipt",
         method = "post",
@@ -640,7 +661,10 @@ impl FeedbackApi {
         request: Data<&RequestMeta>,
         /// The feedback item's id.
         id: Path<Uuid>,
-    ) -> ApiResult<FeedbackResponse, Change> {
+        /// ETag of the copy you read.
+        #[oai(name = "If-Match")]
+        if_match: Header<Option<String>>,
+    ) -> ApiResult<ReadReceiptResponse, Change> {
         let principal = auth.0;
         policy::require(&principal, Action::ReadFeedback)?;
         let scope = reader_scope(&principal);
@@ -655,6 +679,12 @@ impl FeedbackApi {
                     .await?
                     .filter(|f| f.to_organisation_id == principal.org_id())
                     .ok_or_else(AppError::not_found)?;
+                if if_match.0.is_some() {
+                    let before = render_many(conn, std::slice::from_ref(&item))
+                        .await?
+                        .remove(0);
+                    etag::check_if_match(if_match.0.as_deref(), &etag::of(&before))?;
+                }
                 let new = queries::mark_read(
                     conn,
                     item.id,
@@ -682,6 +712,7 @@ impl FeedbackApi {
                 Ok(render_many(conn, &[item]).await?.remove(0))
             })
             .await?;
-        Ok(FeedbackResponse::Ok(Json(item)))
+        let tag = etag::of(&item);
+        Ok(ReadReceiptResponse::Ok(Json(item), tag))
     }
 }

@@ -1,11 +1,11 @@
 //! `GET /me`: the principal as the server sees it.
 
-use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json, types::Example};
+use poem_openapi::{ApiResponse, Object, OpenApi, param::Header, payload::Json, types::Example};
 use uuid::Uuid;
 
 use crate::{
     api::{
-        ApiTags,
+        ApiTags, etag,
         organisations::OrganisationSummary,
         problem::{ApiResult, Authenticated},
     },
@@ -50,7 +50,10 @@ impl Example for Me {
 pub enum MeResponse {
     /// The caller.
     #[oai(status = 200)]
-    Ok(Json<Me>),
+    Ok(Json<Me>, #[oai(header = "ETag")] String),
+    /// Unchanged since the ETag in `If-None-Match`.
+    #[oai(status = 304)]
+    NotModified(#[oai(header = "ETag")] String),
 }
 
 pub struct MeApi;
@@ -63,9 +66,15 @@ impl MeApi {
     /// their organisation, their roles, and the client acting for them. Use it to check a token
     /// and an integration's configuration.
     #[oai(path = "/me", method = "get", operation_id = "getMe")]
-    async fn me(&self, auth: BearerAuth) -> ApiResult<MeResponse, Authenticated> {
+    async fn me(
+        &self,
+        auth: BearerAuth,
+        /// ETag of the copy the client holds.
+        #[oai(name = "If-None-Match")]
+        if_none_match: Header<Option<String>>,
+    ) -> ApiResult<MeResponse, Authenticated> {
         let principal = auth.0;
-        Ok(MeResponse::Ok(Json(Me {
+        let me = Me {
             sub: principal.sub,
             name: principal.name,
             organisation: OrganisationSummary {
@@ -75,6 +84,11 @@ impl MeApi {
             },
             roles: principal.roles,
             acting_client: principal.acting_client,
-        })))
+        };
+        let tag = etag::of(&me);
+        if etag::none_match_hits(if_none_match.0.as_deref(), &tag) {
+            return Ok(MeResponse::NotModified(tag));
+        }
+        Ok(MeResponse::Ok(Json(me), tag))
     }
 }

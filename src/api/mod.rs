@@ -86,7 +86,12 @@ consent of parents and child for Veilig Thuis to tell the school more, and that 
 Every request needs `Authorization: Bearer <JWT>` (claims `iss`, `aud`, `exp`, `sub`, `name`, \
 `org`, `roles`, optionally `act`), except health checks and reference data. Errors are RFC 9457 \
 `application/problem+json` with a stable `type` URI. Every response carries `API-Version` and \
-`X-Request-Id`.";
+`X-Request-Id`.
+
+Integrating: every POST takes an `Idempotency-Key` so retries are safe; single resources carry \
+a strong `ETag` (`If-None-Match` → 304; changes take `If-Match` → 412 when stale); responses \
+are compressed (gzip, br) when you send `Accept-Encoding`. Learn about changes from the event \
+feed (`GET /v1/events`) or signed webhooks (`/v1/webhook-subscriptions`).";
 
 /// The OpenAPI service with every API of this version.
 pub fn service() -> OpenApiService<Apis, ()> {

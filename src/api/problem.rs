@@ -100,7 +100,7 @@ fn describe(status: u16) -> &'static str {
         403 => "The token is valid but its roles do not allow this.",
         404 => "No such resource, or it belongs to another organisation (the two look the same).",
         409 => {
-            "The request conflicts with the current state (a duplicate, or an impossible transition)."
+            "The request conflicts with the current state (a duplicate, an impossible transition, or a request with the same `Idempotency-Key` still running)."
         }
         412 => {
             "`If-Match` does not match the resource's current ETag: it changed since you read it."

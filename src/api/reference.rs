@@ -2,12 +2,15 @@
 //! no personal data, and integrators need it before they have a token.
 
 use poem_openapi::{
-    ApiResponse, Enum, Object, OpenApi, param::Path, payload::Json, types::Example,
+    ApiResponse, Enum, Object, OpenApi,
+    param::{Header, Path},
+    payload::Json,
+    types::Example,
 };
 
 use crate::{
     api::{
-        ApiTags,
+        ApiTags, etag,
         problem::{ApiResult, ReadOne},
     },
     domain::{
@@ -270,7 +273,10 @@ pub enum ListReferenceListsResponse {
 pub enum GetReferenceListResponse {
     /// The list's values, in display order.
     #[oai(status = 200)]
-    Ok(Json<ReferenceListItems>),
+    Ok(Json<ReferenceListItems>, #[oai(header = "ETag")] String),
+    /// Unchanged since the ETag in `If-None-Match`.
+    #[oai(status = 304)]
+    NotModified(#[oai(header = "ETag")] String),
 }
 
 pub struct ReferenceApi;
@@ -297,18 +303,27 @@ impl ReferenceApi {
     /// Get a reference list
     ///
     /// Every value of one enumeration with its Dutch and English label and a description, e.g.
-    /// `signal-categories`. Needs no token.
+    /// `signal-categories`. Needs no token. Lists change only with a new API version: cache them
+    /// and revalidate with `If-None-Match`.
     #[oai(path = "/:name", method = "get", operation_id = "getReferenceList")]
     async fn list(
         &self,
         /// The list's name.
         name: Path<ReferenceList>,
+        /// ETag of the copy the client holds.
+        #[oai(name = "If-None-Match")]
+        if_none_match: Header<Option<String>>,
     ) -> ApiResult<GetReferenceListResponse, ReadOne> {
         let list = name.0;
-        Ok(GetReferenceListResponse::Ok(Json(ReferenceListItems {
+        let rendered = ReferenceListItems {
             name: list.name().into(),
             description: list.describe().into(),
             items: list.items(),
-        })))
+        };
+        let tag = etag::of(&rendered);
+        if etag::none_match_hits(if_none_match.0.as_deref(), &tag) {
+            return Ok(GetReferenceListResponse::NotModified(tag));
+        }
+        Ok(GetReferenceListResponse::Ok(Json(rendered), tag))
     }
 }

@@ -137,7 +137,7 @@ impl Example for CreatedWebhookSubscription {
     fn example() -> Self {
         Self {
             subscription: WebhookSubscription::example(),
-            secret: "whsec_3q2+7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".into(),
+            secret: "whsec_wrnxoE1+O4iQqlweby1Ld4jhnANV+m0htMjn+QEqPV4=".into(),
         }
     }
 }

@@ -20,9 +20,12 @@ use poem::{
 use schakel::{
     AppState,
     auth::jwt::{DevToken, mint_dev_token},
-    config::{AuthConfig, DatabaseConfig, HttpConfig, Secret},
+    config::{AuthConfig, DatabaseConfig, HttpConfig, Secret, WebhookConfig},
     db::{self, organisations as queries},
-    domain::organisation::{OrganisationKind, Role},
+    domain::{
+        handoff::DeadlineRules,
+        organisation::{OrganisationKind, Role},
+    },
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -253,6 +256,15 @@ impl TestApp {
     }
 
     pub async fn with(auth: AuthConfig, http: HttpConfig) -> Self {
+        Self::configured(auth, http, WebhookConfig::default()).await
+    }
+
+    /// An app whose webhooks may call plain-http loopback receivers, retrying without delay.
+    pub async fn with_webhooks(webhooks: WebhookConfig) -> Self {
+        Self::configured(auth_config(), HttpConfig::default(), webhooks).await
+    }
+
+    pub async fn configured(auth: AuthConfig, http: HttpConfig, webhooks: WebhookConfig) -> Self {
         let db = TestDb::migrated().await;
         let pool = db::pool(&DatabaseConfig {
             url: db.url.clone(),
@@ -260,7 +272,8 @@ impl TestApp {
             statement_timeout: Duration::from_secs(10),
         })
         .expect("pool");
-        let state = AppState::new(pool, &auth, http).expect("app state");
+        let state = AppState::configured(pool, &auth, http, DeadlineRules::default(), webhooks)
+            .expect("app state");
         let client = TestClient::new(schakel::app(state.clone()).boxed());
         Self {
             state,
@@ -418,6 +431,10 @@ impl TestApp {
     pub fn patch(&self, path: &str) -> Call<'_> {
         self.request(Method::PATCH, path)
     }
+
+    pub fn delete(&self, path: &str) -> Call<'_> {
+        self.request(Method::DELETE, path)
+    }
 }
 
 /// A request being built.
@@ -470,6 +487,8 @@ impl Call<'_> {
 pub struct Reply {
     pub status: u16,
     pub headers: HeaderMap,
+    /// The body as received (compressed, if it was).
+    pub bytes: Vec<u8>,
     pub text: String,
     pub body: Value,
 }
@@ -488,6 +507,7 @@ impl Reply {
         Self {
             status,
             headers,
+            bytes: bytes.to_vec(),
             text,
             body,
         }

@@ -9,6 +9,7 @@ mod cli;
 mod consents;
 mod deployment;
 mod errors;
+mod events;
 mod feedback;
 mod handoffs;
 mod harness;
