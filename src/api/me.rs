@@ -7,7 +7,7 @@ use crate::{
     api::{
         ApiTags, etag,
         organisations::OrganisationSummary,
-        problem::{ApiResult, Authenticated},
+        problem::{ApiResult, ReadMany},
     },
     auth::BearerAuth,
     domain::organisation::{OrganisationKind, Role},
@@ -72,7 +72,7 @@ impl MeApi {
         /// ETag of the copy the client holds.
         #[oai(name = "If-None-Match")]
         if_none_match: Header<Option<String>>,
-    ) -> ApiResult<MeResponse, Authenticated> {
+    ) -> ApiResult<MeResponse, ReadMany> {
         let principal = auth.0;
         let me = Me {
             sub: principal.sub,
