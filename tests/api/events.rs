@@ -13,6 +13,7 @@ use uuid::Uuid;
 use crate::harness::{Member, Reply, TestApp};
 
 async fn feed(app: &TestApp, member: &Member, query: &str) -> Reply {
+    app.settle_events().await;
     let reply = app
         .get(&format!("/v1/events{query}"))
         .by(member)

@@ -410,6 +410,37 @@ impl TestApp {
             .expect("access log")
     }
 
+    /// Waits until every committed event is past the feed's horizon. Transaction ids are
+    /// cluster-wide, so a transaction running in another test's database holds back events
+    /// committed after it began (the feed's never-skip rule); once it ends they appear, and
+    /// newer transactions never hold them back again.
+    pub async fn settle_events(&self) {
+        #[derive(diesel::QueryableByName)]
+        struct HeldBack {
+            #[diesel(sql_type = Bool)]
+            held_back: bool,
+        }
+        let mut conn = self.conn().await;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let row: HeldBack = diesel::sql_query(
+                "SELECT EXISTS (SELECT 1 FROM events
+                   WHERE tx_id >= pg_snapshot_xmin(pg_current_snapshot())::text::bigint) AS held_back",
+            )
+            .get_result(&mut conn)
+            .await
+            .expect("events horizon");
+            if !row.held_back {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "events held back for 20 s by a running transaction"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     pub fn request(&self, method: Method, path: &str) -> Call<'_> {
         Call {
             app: self,

@@ -21,3 +21,4 @@ mod reference;
 mod signals;
 mod story;
 mod timeline;
+mod webhooks;
