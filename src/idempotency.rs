@@ -1,7 +1,8 @@
 //! `Idempotency-Key` on POST: the first response to a key (per organisation and professional)
 //! is stored and replayed to retries with `Idempotent-Replayed: true`; the same key with another
 //! request is refused (422 `idempotency-key-reused`); concurrent duplicates wait for the first.
-//! Server errors and timing-dependent refusals are not stored, so a retry after one runs again. Keys are purged after 24 hours.
+//! Only settled outcomes are stored (see [`is_final`]): after invalid input, a conflict or a
+//! server error, a retry with the same key runs again. Keys are purged after 24 hours.
 
 use std::{sync::Arc, time::Duration};
 
@@ -19,7 +20,12 @@ use poem::{
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::{AppState, db::schema::idempotency_keys, error::AppError, http};
+use crate::{
+    AppState,
+    db::{Pool, schema::idempotency_keys},
+    error::AppError,
+    http,
+};
 
 pub static IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 pub static REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
@@ -103,12 +109,10 @@ impl<E: Endpoint<Output = Response>> Endpoint for IdempotencyEndpoint<E> {
         let fingerprint = fingerprint(&req, &body);
         req.set_body(body);
 
-        let mut conn = state.pool.get().await.map_err(AppError::from)?;
-        match claim(&mut conn, &owner, &key, &fingerprint).await? {
+        match claim(&state.pool, &owner, &key, &fingerprint).await? {
             Claim::Replay(stored) => return Ok(replay(stored)),
             Claim::Owned => {}
         }
-        drop(conn);
 
         let instance = req.uri().path().to_owned();
         let resp = http::render(self.inner.call(req).await, &instance);
@@ -139,19 +143,15 @@ impl<E: Endpoint<Output = Response>> Endpoint for IdempotencyEndpoint<E> {
     }
 }
 
-/// Whether a response is the settled outcome of a request, to be replayed to its retries.
-/// Server errors and refusals that may pass later (conflicts, failed preconditions, rate
-/// limits) are not: the client may retry those with the same key.
+/// Whether a response is the settled outcome of a request, to be replayed to its retries: a
+/// success, or a refusal by the rules once the request ran (404, 410, 422). Input the request
+/// never got past (400, 401, 403, 413, 415), refusals that may pass later (409, 412, 429) and
+/// server errors are not stored: the client may correct or retry under the same key.
 fn is_final(status: StatusCode) -> bool {
-    !status.is_server_error()
-        && !matches!(
+    status.is_success()
+        || matches!(
             status,
-            StatusCode::REQUEST_TIMEOUT
-                | StatusCode::CONFLICT
-                | StatusCode::PRECONDITION_FAILED
-                | StatusCode::LOCKED
-                | StatusCode::TOO_EARLY
-                | StatusCode::TOO_MANY_REQUESTS
+            StatusCode::NOT_FOUND | StatusCode::GONE | StatusCode::UNPROCESSABLE_ENTITY
         )
 }
 
@@ -173,14 +173,14 @@ fn fingerprint(req: &Request, body: &[u8]) -> String {
     STANDARD.encode(hasher.finalize())
 }
 
-async fn claim(
-    conn: &mut AsyncPgConnection,
-    owner: &str,
-    key: &str,
-    fingerprint: &str,
-) -> Result<Claim, AppError> {
+/// Claims the key, or finds its stored response, waiting while another request holds it. No
+/// connection is held while waiting: the request being waited for needs one to finish.
+async fn claim(pool: &Pool, owner: &str, key: &str, fingerprint: &str) -> Result<Claim, AppError> {
     let deadline = tokio::time::Instant::now() + WAIT_FOR_FIRST;
+    let mut pause = Duration::from_millis(20);
     loop {
+        let mut conn = pool.get().await?;
+        let conn = &mut *conn;
         let inserted = diesel::insert_into(idempotency_keys::table)
             .values((
                 idempotency_keys::principal.eq(owner),
@@ -222,7 +222,8 @@ async fn claim(
                 "A request with this Idempotency-Key is still being processed; retry shortly.",
             ));
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_millis(250));
     }
 }
 

@@ -14,6 +14,7 @@ mod feedback;
 mod handoffs;
 mod harness;
 mod identity;
+mod integration;
 mod migrations;
 mod openapi;
 mod organisations;
