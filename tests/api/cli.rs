@@ -8,9 +8,12 @@ use std::{
     time::{Duration, Instant},
 };
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use crate::harness::{AUDIENCE, ISSUER, SECRET, TestDb};
+use crate::{
+    harness::{AUDIENCE, ISSUER, SECRET, TestDb},
+    webhooks::{Receiver, verify},
+};
 
 fn schakel(env: &[(&str, &str)]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_schakel"));
@@ -42,8 +45,18 @@ struct Server {
 
 impl Server {
     fn start(env: &[(&str, &str)]) -> Self {
+        let (server, ready) = Self::spawn(env, "serve", "listening");
+        let address = ready["address"].as_str().expect("address").to_owned();
+        Self {
+            base_url: format!("http://{address}"),
+            ..server
+        }
+    }
+
+    /// Starts `schakel <command>` and waits for the log line saying it is ready.
+    fn spawn(env: &[(&str, &str)], command: &str, ready: &str) -> (Self, Value) {
         let mut child = schakel(env)
-            .arg("serve")
+            .arg(command)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -63,25 +76,25 @@ impl Server {
         while Instant::now() < deadline {
             let Ok(line) = lines.recv_timeout(Duration::from_millis(200)) else {
                 if let Ok(Some(status)) = child.try_wait() {
-                    panic!("schakel serve exited with {status}: {seen:#?}");
+                    panic!("schakel {command} exited with {status}: {seen:#?}");
                 }
                 continue;
             };
             if let Ok(log) = serde_json::from_str::<Value>(&line)
-                && log["message"] == "listening"
+                && log["message"] == ready
             {
-                let address = log["address"].as_str().unwrap().to_owned();
-                return Self {
+                let process = Self {
                     child,
                     lines,
-                    base_url: format!("http://{address}"),
+                    base_url: String::new(),
                 };
+                return (process, log);
             }
             seen.push(line);
         }
         let _ = child.kill();
         let _ = child.wait();
-        panic!("schakel serve did not start listening: {seen:#?}");
+        panic!("schakel {command} did not log {ready:?}: {seen:#?}");
     }
 
     /// SIGTERM, then wait for a clean exit; returns the log lines written meanwhile.
@@ -112,6 +125,7 @@ async fn the_binary_migrates_bootstraps_mints_and_serves() {
         ("JWT_AUDIENCE", AUDIENCE),
         ("BIND_ADDR", "127.0.0.1:0"),
         ("LOG_FORMAT", "json"),
+        ("WEBHOOK_ALLOW_INSECURE_LOOPBACK", "true"),
     ];
 
     // Not migrated yet: the commands that need the schema say so.
@@ -229,6 +243,84 @@ async fn the_binary_migrates_bootstraps_mints_and_serves() {
     assert!(
         text.contains("care_coordinator") && text.contains("curl"),
         "{text}"
+    );
+
+    // The webhook worker inside `serve` delivers a signed event to a subscriber.
+    let receiver = Receiver::start().await;
+    let subscribe = || {
+        http.post(format!("{}/v1/webhook-subscriptions", server.base_url))
+            .bearer_auth(demo["tokens"]["org_admin"].as_str().unwrap())
+            .header("idempotency-key", "e2e-subscription")
+            .json(&json!({"url": receiver.url, "eventTypes": ["signal.recorded"]}))
+            .send()
+    };
+    let subscribed = subscribe().await.unwrap();
+    assert_eq!(subscribed.status(), 201);
+    let subscription: Value = subscribed.json().await.unwrap();
+    let retried = subscribe().await.unwrap();
+    assert_eq!(retried.headers()["idempotent-replayed"], "true");
+    assert_eq!(
+        retried.json::<Value>().await.unwrap(),
+        subscription,
+        "one subscription"
+    );
+    let child: Value = http
+        .post(format!("{}/v1/children", server.base_url))
+        .bearer_auth(teacher)
+        .json(
+            &json!({"externalRef": "E2E-1", "givenName": "Noah", "familyName": "de Boer",
+                      "dateOfBirth": "2013-04-02"}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let signal = http
+        .post(format!(
+            "{}/v1/children/{}/signals",
+            server.base_url,
+            child["id"].as_str().unwrap()
+        ))
+        .bearer_auth(teacher)
+        .json(
+            &json!({"observedAt": "2026-11-20T08:30:00Z", "category": "behaviour_change",
+                      "source": "own_observation", "facts": "Blauwe plek.",
+                      "direction": "raises_concern"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signal.status(), 201);
+    let signal: Value = signal.json().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while receiver.received().is_empty() {
+        assert!(Instant::now() < deadline, "no delivery within 30 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let delivered = &receiver.received()[0];
+    verify(subscription["secret"].as_str().unwrap(), delivered);
+    let event: Value = serde_json::from_slice(&delivered.body).unwrap();
+    assert_eq!(event["data"]["resource"]["id"], signal["id"]);
+
+    // Compressed for a client that accepts it.
+    let gzipped = http
+        .get(format!("{}/v1/openapi.json", server.base_url))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gzipped.headers()["content-encoding"], "gzip");
+
+    // The worker also runs alone, and stops on SIGTERM.
+    let (worker, _) = Server::spawn(&env, "worker", "webhook worker started");
+    let worker_lines = worker.stop();
+    assert!(
+        worker_lines
+            .iter()
+            .any(|l| l.contains("\"message\":\"stopped\"")),
+        "{worker_lines:#?}"
     );
 
     let lines = server.stop();

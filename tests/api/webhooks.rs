@@ -32,9 +32,9 @@ use crate::harness::{Member, Reply, TestApp};
 
 /// What the receiver got.
 #[derive(Clone, Debug)]
-struct Received {
-    headers: HeaderMap,
-    body: Vec<u8>,
+pub struct Received {
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
 }
 
 #[derive(Default)]
@@ -46,14 +46,14 @@ struct Script {
 }
 
 /// A webhook receiver on a loopback port.
-struct Receiver {
-    url: String,
+pub struct Receiver {
+    pub url: String,
     received: Arc<Mutex<Vec<Received>>>,
     script: Arc<Mutex<Script>>,
 }
 
 impl Receiver {
-    async fn start() -> Self {
+    pub async fn start() -> Self {
         let received: Arc<Mutex<Vec<Received>>> = Arc::default();
         let script: Arc<Mutex<Script>> = Arc::default();
         let (log, plan) = (received.clone(), script.clone());
@@ -99,7 +99,7 @@ impl Receiver {
         self.script.lock().unwrap().delay = delay;
     }
 
-    fn received(&self) -> Vec<Received> {
+    pub fn received(&self) -> Vec<Received> {
         self.received.lock().unwrap().clone()
     }
 }
@@ -167,7 +167,7 @@ fn dispatcher(s: &Setup, config: WebhookConfig) -> Dispatcher {
 
 /// The independent check a receiver makes (Standard Webhooks): HMAC-SHA256 keyed with the
 /// secret's bytes over `id.timestamp.body`.
-fn verify(secret: &str, received: &Received) {
+pub fn verify(secret: &str, received: &Received) {
     let header = |name: &str| {
         received
             .headers
