@@ -63,6 +63,7 @@ fn finish(raw: &str) -> Value {
     let mut doc: Value = serde_json::from_str(raw).unwrap_or_else(|_| json!({}));
     rename_schemas(&mut doc);
     add_union_examples(&mut doc);
+    add_idempotency_components(&mut doc);
     if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
         for (path, item) in paths.iter_mut() {
             let Some(operations) = item.as_object_mut() else {
@@ -99,6 +100,43 @@ fn finish(raw: &str) -> Value {
     doc
 }
 
+/// The `Idempotency-Key` parameter and `Idempotent-Replayed` header, defined once.
+fn add_idempotency_components(doc: &mut Value) {
+    let Some(components) = doc.get_mut("components").and_then(Value::as_object_mut) else {
+        return;
+    };
+    if let Some(parameters) = components
+        .entry("parameters")
+        .or_insert_with(|| json!({}))
+        .as_object_mut()
+    {
+        parameters.insert(
+            "IdempotencyKey".into(),
+            json!({
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": false,
+                "description": "Makes a retry safe: the same key from the same professional with the same request replays the first response (with `Idempotent-Replayed: true`) instead of doing it again; with another request, 422 `idempotency-key-reused`; while the first is still running, 409 `idempotency-key-in-progress`. Only settled outcomes are replayed (2xx, 404, 422): after 400, 409, 412 or 5xx the same key runs again. Use a new random key (e.g. a UUID) per intended change. Kept 24 hours.",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+                "example": "5f0c7d1e-3b9a-4c1e-9f2a-7d8e6b5a4c3d"
+            }),
+        );
+    }
+    if let Some(headers) = components
+        .entry("headers")
+        .or_insert_with(|| json!({}))
+        .as_object_mut()
+    {
+        headers.insert(
+            "IdempotentReplayed".into(),
+            json!({
+                "description": "`true` when this is the stored response to an earlier request with the same `Idempotency-Key`.",
+                "schema": {"type": "boolean"}
+            }),
+        );
+    }
+}
+
 /// Every POST honours `Idempotency-Key` (the `idempotency` middleware); say so on each.
 fn add_idempotency(operation: &mut Value) {
     let Some(object) = operation.as_object_mut() else {
@@ -106,14 +144,7 @@ fn add_idempotency(operation: &mut Value) {
     };
     let params = object.entry("parameters").or_insert_with(|| json!([]));
     if let Some(params) = params.as_array_mut() {
-        params.push(json!({
-            "name": "Idempotency-Key",
-            "in": "header",
-            "required": false,
-            "description": "Makes a retry safe: the same key from the same professional with the same request replays the first response (with `Idempotent-Replayed: true`) instead of doing it again; with another request, 422 `idempotency-key-reused`; while the first is still running, 409 `idempotency-key-in-progress`. Use a new random key (e.g. a UUID) per intended change. Kept 24 hours.",
-            "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-            "example": "5f0c7d1e-3b9a-4c1e-9f2a-7d8e6b5a4c3d"
-        }));
+        params.push(json!({"$ref": "#/components/parameters/IdempotencyKey"}));
     }
     let Some(responses) = object.get_mut("responses").and_then(Value::as_object_mut) else {
         return;
@@ -127,10 +158,7 @@ fn add_idempotency(operation: &mut Value) {
             if let Some(headers) = headers.as_object_mut() {
                 headers.insert(
                     "Idempotent-Replayed".into(),
-                    json!({
-                        "description": "`true` when this is the stored response to an earlier request with the same `Idempotency-Key`.",
-                        "schema": {"type": "boolean"}
-                    }),
+                    json!({"$ref": "#/components/headers/IdempotentReplayed"}),
                 );
             }
         }
