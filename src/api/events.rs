@@ -152,16 +152,18 @@ impl EventsApi {
         Ok(EventFeedResponse::Ok(Json(EventPage {
             items: rows
                 .into_iter()
-                .map(|e| FeedEvent {
-                    id: public_id(e.id),
-                    event_type: EventType::parse(&e.event_type)
-                        .unwrap_or(EventType::OrganisationUpdated),
-                    occurred_at: e.occurred_at.into(),
-                    resource: ResourceLink::new(
-                        &e.resource_type,
-                        e.resource_id,
-                        resource_href(&e.resource_type, e.resource_id),
-                    ),
+                // Every stored type is one of ours; one this version does not know is left out.
+                .filter_map(|e| {
+                    Some(FeedEvent {
+                        id: public_id(e.id),
+                        event_type: EventType::parse(&e.event_type)?,
+                        occurred_at: e.occurred_at.into(),
+                        resource: ResourceLink::new(
+                            &e.resource_type,
+                            e.resource_id,
+                            resource_href(&e.resource_type, e.resource_id),
+                        ),
+                    })
                 })
                 .collect(),
             next_cursor,
