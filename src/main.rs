@@ -133,8 +133,9 @@ async fn run(command: Command) -> Result<(), AnyError> {
             let pool = db::pool(&database)?;
             let (stop, stopped) = watch::channel(false);
             let worker = tokio::spawn(Dispatcher::new(pool.clone(), webhooks)?.run(stopped));
+            let shutdown = shutdown_signal();
             tracing::info!("webhook worker started");
-            shutdown_signal().await;
+            shutdown.await;
             let _ = stop.send(true);
             let _ = worker.await;
             pool.close();
@@ -275,6 +276,7 @@ async fn serve(config: Config) -> Result<(), AnyError> {
         Dispatcher::new(pool.clone(), config.webhooks.clone())?.run(background_stopped),
     );
 
+    let shutdown = shutdown_signal();
     let acceptor = TcpListener::bind(config.http.bind_addr)
         .into_acceptor()
         .await
@@ -290,7 +292,7 @@ async fn serve(config: Config) -> Result<(), AnyError> {
         }
     }
     Server::new_with_acceptor(acceptor)
-        .run_with_graceful_shutdown(app(state), shutdown_signal(), Some(Duration::from_secs(30)))
+        .run_with_graceful_shutdown(app(state), shutdown, Some(Duration::from_secs(30)))
         .await?;
 
     let _ = stop_background.send(true);
@@ -305,24 +307,38 @@ async fn serve(config: Config) -> Result<(), AnyError> {
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on SIGTERM or Ctrl-C. The handlers are installed when this is called, not when the
+/// future is first polled, so call it before saying you are ready: a signal sent right after
+/// is then a graceful stop, not the default death.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let (interrupt, terminate) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::interrupt()).ok(),
+            signal(SignalKind::terminate()).ok(),
+        )
     };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = interrupt => {},
-        _ = terminate => {},
+    async move {
+        #[cfg(unix)]
+        {
+            let wait = |signal: Option<tokio::signal::unix::Signal>| async move {
+                match signal {
+                    Some(mut signal) => {
+                        signal.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = wait(interrupt) => {},
+                _ = wait(terminate) => {},
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        tracing::info!("shutting down: no new connections, finishing requests in flight");
     }
-    tracing::info!("shutting down: no new connections, finishing requests in flight");
 }
