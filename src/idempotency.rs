@@ -116,10 +116,20 @@ impl<E: Endpoint<Output = Response>> Endpoint for IdempotencyEndpoint<E> {
 
         let instance = req.uri().path().to_owned();
         let resp = http::render(self.inner.call(req).await, &instance);
-        let mut conn = state.pool.get().await.map_err(AppError::from)?;
+        // The request has run: its response goes out even if the key cannot be updated (the key
+        // then stays in progress and is taken over after ABANDONED_AFTER_SECS).
+        let mut conn = match state.pool.get().await {
+            Ok(conn) => conn,
+            Err(error) => {
+                tracing::warn!(%error, "idempotency key left in progress");
+                return Ok(resp);
+            }
+        };
         if !is_final(resp.status()) {
-            // Let the client retry a failure on our side or a refusal that depends on timing.
-            release(&mut conn, &owner, &key).await?;
+            // Let the client correct or retry under the same key.
+            if let Err(error) = release(&mut conn, &owner, &key).await {
+                tracing::warn!(%error, "idempotency key left in progress");
+            }
             return Ok(resp);
         }
         let (parts, body) = resp.into_parts();
@@ -130,7 +140,7 @@ impl<E: Endpoint<Output = Response>> Endpoint for IdempotencyEndpoint<E> {
                 headers.insert(name.to_string(), Value::String(value.to_owned()));
             }
         }
-        complete(
+        if let Err(error) = complete(
             &mut conn,
             &owner,
             &key,
@@ -138,7 +148,10 @@ impl<E: Endpoint<Output = Response>> Endpoint for IdempotencyEndpoint<E> {
             Value::Object(headers),
             &bytes,
         )
-        .await?;
+        .await
+        {
+            tracing::warn!(%error, "idempotent response not stored; the key stays in progress");
+        }
         Ok(Response::from_parts(parts, bytes.into()))
     }
 }
