@@ -15,7 +15,7 @@ use crate::{
         paging::{self, decode_cursor},
         problem::{ApiResult, ReadMany},
         shared::Professional,
-        types::Timestamp,
+        types::{Timestamp, example_time},
     },
     audit::{self, AccessAction, Actor, LogFilter, Outcome, RequestMeta},
     auth::{
@@ -64,9 +64,7 @@ impl Example for AccessLogEntry {
     fn example() -> Self {
         Self {
             id: 4_217,
-            occurred_at: chrono::DateTime::from_timestamp(1_763_805_600, 0)
-                .unwrap_or_default()
-                .into(),
+            occurred_at: example_time(),
             actor: Professional {
                 sub: "ib-fatima".into(),
                 name: "Fatima El Amrani".into(),

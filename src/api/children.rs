@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::{
     AppState,
-    api::types::Timestamp,
+    api::types::{Timestamp, example_time},
     api::{
         ApiTags,
         body::JsonBody,
@@ -67,12 +67,6 @@ pub struct Child {
     pub guardians: Vec<Guardian>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
-}
-
-fn example_time() -> Timestamp {
-    DateTime::from_timestamp(1_763_805_600, 0)
-        .unwrap_or_default()
-        .into()
 }
 
 impl Example for Child {

@@ -26,7 +26,7 @@ use crate::{
         organisations::OrganisationSummary,
         problem::{ApiResult, Change, Create, ReadOne},
         shared::Professional,
-        types::Timestamp,
+        types::{Timestamp, example_id, example_time},
     },
     audit::{Access, AccessAction, Actor, RequestMeta},
     auth::{
@@ -56,16 +56,6 @@ use crate::{
 };
 
 const CONSENT: &str = "consent";
-
-fn example_time() -> Timestamp {
-    chrono::DateTime::from_timestamp(1_763_805_600, 0)
-        .unwrap_or_default()
-        .into()
-}
-
-fn example_id(n: u128) -> Uuid {
-    Uuid::from_u128(0x0193_5b1e_7c1a_7d00_8000_0000_0000_0000 + n)
-}
 
 // ---- requests ---------------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ use crate::{
         paging::{self, decode_cursor, encode_cursor},
         problem::{ApiResult, ReadMany},
         shared::ResourceLink,
-        types::Timestamp,
+        types::{Timestamp, example_time},
     },
     auth::{BearerAuth, policy},
     db::events as queries,
@@ -61,9 +61,7 @@ impl Example for FeedEvent {
         Self {
             id: public_id(4711),
             event_type: EventType::HandoffSent,
-            occurred_at: chrono::DateTime::from_timestamp(1_763_805_600, 0)
-                .unwrap_or_default()
-                .into(),
+            occurred_at: example_time(),
             resource: ResourceLink::new("handoff", id, resource_href("handoff", id)),
         }
     }

@@ -29,7 +29,7 @@ use crate::{
         paging::{self, decode_cursor},
         problem::{ApiResult, Change, Create, ReadMany, ReadOne},
         shared::Professional,
-        types::Timestamp,
+        types::{Timestamp, example_id, example_time},
     },
     audit::{Access, AccessAction, Actor, RequestMeta},
     auth::{
@@ -59,16 +59,6 @@ use crate::{
 };
 
 const HANDOFF: &str = "handoff";
-
-fn example_time() -> Timestamp {
-    chrono::DateTime::from_timestamp(1_763_805_600, 0)
-        .unwrap_or_default()
-        .into()
-}
-
-fn example_id(n: u128) -> Uuid {
-    Uuid::from_u128(0x0193_5b1e_7c1a_7d00_8000_0000_0000_0000 + n)
-}
 
 // ---- the snapshot: exactly what crossed ---------------------------------------------------------
 

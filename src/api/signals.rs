@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::{
     AppState,
-    api::types::Timestamp,
+    api::types::{Timestamp, example_time},
     api::{
         ApiTags,
         body::JsonBody,
@@ -104,12 +104,6 @@ pub struct SignalRevision {
     #[oai(skip_serializing_if_is_none)]
     pub interpretation: Option<String>,
     pub direction: SignalDirection,
-}
-
-fn example_time() -> Timestamp {
-    DateTime::from_timestamp(1_763_805_600, 0)
-        .unwrap_or_default()
-        .into()
 }
 
 impl Example for Signal {

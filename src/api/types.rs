@@ -85,6 +85,18 @@ impl ToJSON for Timestamp {
     }
 }
 
+/// The moment every example in the spec happened: 2025-11-22 10:00 UTC.
+pub fn example_time() -> Timestamp {
+    DateTime::from_timestamp(1_763_805_600, 0)
+        .unwrap_or_default()
+        .into()
+}
+
+/// The `n`-th example id of the spec: stable, time-ordered like a UUIDv7.
+pub fn example_id(n: u128) -> uuid::Uuid {
+    uuid::Uuid::from_u128(0x0193_5b1e_7c1a_7d00_8000_0000_0000_0000 + n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

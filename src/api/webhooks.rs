@@ -23,7 +23,7 @@ use crate::{
         events::public_id,
         paging::{self, decode_cursor},
         problem::{ApiResult, Change, Create, ReadMany, ReadOne},
-        types::Timestamp,
+        types::{Timestamp, example_id, example_time},
     },
     auth::{
         BearerAuth, Principal,
@@ -38,16 +38,6 @@ use crate::{
     events::EventType,
     webhooks as delivery,
 };
-
-fn example_time() -> Timestamp {
-    chrono::DateTime::from_timestamp(1_763_805_600, 0)
-        .unwrap_or_default()
-        .into()
-}
-
-fn example_id(n: u128) -> Uuid {
-    Uuid::from_u128(0x0193_5b1e_7c1a_7d00_8000_0000_0000_0900 + n)
-}
 
 /// A webhook subscription to create.
 #[derive(Object, Deserialize)]
@@ -109,7 +99,7 @@ impl Example for WebhookSubscription {
     fn example() -> Self {
         let new = NewWebhookSubscription::example();
         Self {
-            id: example_id(1),
+            id: example_id(0x900 + 1),
             url: new.url,
             event_types: new.event_types,
             description: new.description,
@@ -215,7 +205,7 @@ pub struct WebhookDelivery {
 impl Example for WebhookDelivery {
     fn example() -> Self {
         Self {
-            id: example_id(2),
+            id: example_id(0x900 + 2),
             event_id: public_id(4711),
             event_type: EventType::FeedbackSent,
             status: DeliveryStatus::Pending,
