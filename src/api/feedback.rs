@@ -30,11 +30,11 @@ use crate::{
     audit::{Access, AccessAction, Actor, RequestMeta},
     auth::{
         BearerAuth, Principal,
-        policy::{self, Action},
+        policy::{self, Action, FeedbackScope},
     },
     db::{
         consents as consent_queries,
-        feedback::{self as queries, Feedback as Stored, ReaderScope},
+        feedback::{self as queries, Feedback as Stored},
         handoffs as handoff_queries, organisations as organisation_queries,
         timeline::{TimelineEntry, Visibility},
     },
@@ -215,18 +215,6 @@ pub enum FeedbackListResponse {
     /// Feedback items, oldest first.
     #[oai(status = 200)]
     Ok(Json<FeedbackPage>),
-}
-
-/// The feedback a principal of the receiving organisation may read: casework roles all of it, a
-/// teacher guidance addressed to school staff about children they recorded signals for.
-fn reader_scope(principal: &Principal) -> ReaderScope {
-    if policy::does_casework(principal) {
-        ReaderScope::All
-    } else {
-        ReaderScope::StaffGuidanceFor {
-            sub: principal.sub.clone(),
-        }
-    }
 }
 
 async fn render_many(
@@ -533,7 +521,7 @@ impl FeedbackApi {
                     handoff_queries::find_for_party(conn, principal.org_id(), id.0, false)
                         .await?
                         .ok_or_else(AppError::not_found)?;
-                let items = queries::of_handoff(conn, handoff.id, &ReaderScope::All).await?;
+                let items = queries::of_handoff(conn, handoff.id, &FeedbackScope::All).await?;
                 let accesses = read_accesses(conn, &principal, &items).await?;
                 Effects::new().accesses(accesses).write(conn, actor).await?;
                 render_many(conn, &items).await
@@ -569,7 +557,7 @@ impl FeedbackApi {
         policy::require(&principal, Action::ReadFeedback)?;
         let after: Option<Uuid> = decode_cursor(cursor.0.as_deref())?;
         let fetch = paging::fetch_size(limit.0);
-        let scope = reader_scope(&principal);
+        let scope = policy::feedback_scope(&principal);
         let actor = Actor {
             principal: &principal,
             request: &request,
@@ -612,7 +600,7 @@ impl FeedbackApi {
     ) -> ApiResult<FeedbackResponse, ReadOne> {
         let principal = auth.0;
         policy::require(&principal, Action::ReadFeedback)?;
-        let scope = reader_scope(&principal);
+        let scope = policy::feedback_scope(&principal);
         let actor = Actor {
             principal: &principal,
             request: &request,
@@ -657,7 +645,7 @@ impl FeedbackApi {
     ) -> ApiResult<ReadReceiptResponse, Change> {
         let principal = auth.0;
         policy::require(&principal, Action::ReadFeedback)?;
-        let scope = reader_scope(&principal);
+        let scope = policy::feedback_scope(&principal);
         let actor = Actor {
             principal: &principal,
             request: &request,

@@ -231,6 +231,25 @@ pub fn case_scope(principal: &Principal) -> CaseScope {
     }
 }
 
+/// Which feedback items a reader sees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeedbackScope {
+    /// The sender of the handoff, or casework roles at its end: all.
+    All,
+    /// A teacher: guidance addressed to school staff, about children they recorded signals for.
+    StaffGuidanceFor { sub: String },
+}
+
+pub fn feedback_scope(principal: &Principal) -> FeedbackScope {
+    if does_casework(principal) {
+        FeedbackScope::All
+    } else {
+        FeedbackScope::StaffGuidanceFor {
+            sub: principal.sub.clone(),
+        }
+    }
+}
+
 /// Which of the organisation's events a principal sees in the feed: events about the kinds of
 /// records they may read; a teacher only about their own signals, and the cases and school-staff
 /// guidance of children they recorded signals about.
@@ -423,6 +442,11 @@ mod tests {
                 timeline_scope(&p) == TimelineScope::All,
                 casework,
                 "{role}: timeline"
+            );
+            assert_eq!(
+                feedback_scope(&p) == FeedbackScope::All,
+                casework,
+                "{role}: feedback"
             );
         }
     }

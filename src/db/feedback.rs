@@ -8,6 +8,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::{
+    auth::policy::FeedbackScope,
     db::schema::{feedback, feedback_reads, handoffs, signals},
     domain::{
         feedback::{Audience, FeedbackCategory},
@@ -83,22 +84,13 @@ pub async fn insert(conn: &mut AsyncPgConnection, new: &NewFeedback<'_>) -> Quer
         .await
 }
 
-/// Which feedback items of the sending organisation a reader there sees.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ReaderScope {
-    /// The recipient (sender of feedback) or the casework roles at the receiving end: all.
-    All,
-    /// A teacher: guidance addressed to school staff, about children they recorded signals for.
-    StaffGuidanceFor { sub: String },
-}
-
 fn in_scope(
-    scope: &ReaderScope,
+    scope: &FeedbackScope,
 ) -> Box<dyn BoxableExpression<feedback::table, diesel::pg::Pg, SqlType = diesel::sql_types::Bool>>
 {
     match scope {
-        ReaderScope::All => Box::new(diesel::dsl::sql::<diesel::sql_types::Bool>("TRUE")),
-        ReaderScope::StaffGuidanceFor { sub } => Box::new(
+        FeedbackScope::All => Box::new(diesel::dsl::sql::<diesel::sql_types::Bool>("TRUE")),
+        FeedbackScope::StaffGuidanceFor { sub } => Box::new(
             feedback::audience
                 .eq(Audience::SchoolStaff.code())
                 .and(feedback::category.eq(FeedbackCategory::GuidanceForSchool.code()))
@@ -118,7 +110,7 @@ fn in_scope(
 pub async fn of_handoff(
     conn: &mut AsyncPgConnection,
     handoff: Uuid,
-    scope: &ReaderScope,
+    scope: &FeedbackScope,
 ) -> QueryResult<Vec<Feedback>> {
     feedback::table
         .filter(feedback::handoff_id.eq(handoff))
@@ -133,7 +125,7 @@ pub async fn of_handoff(
 pub async fn find(
     conn: &mut AsyncPgConnection,
     organisation: Uuid,
-    scope: &ReaderScope,
+    scope: &FeedbackScope,
     id: Uuid,
 ) -> QueryResult<Option<Feedback>> {
     feedback::table
@@ -155,7 +147,7 @@ pub async fn find(
 pub async fn inbox(
     conn: &mut AsyncPgConnection,
     organisation: Uuid,
-    scope: &ReaderScope,
+    scope: &FeedbackScope,
     unread_by: Option<&str>,
     after: Option<Uuid>,
     limit: i64,
