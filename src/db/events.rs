@@ -14,6 +14,11 @@ use uuid::Uuid;
 
 use crate::auth::policy::EventScope;
 
+/// The feed's horizon, as SQL on `events` aliased `e`: only events of transactions older than
+/// every running one, so a cursor never moves past an event still to commit.
+pub const COMMITTED_HORIZON: &str =
+    "e.tx_id < pg_snapshot_xmin(pg_current_snapshot())::text::bigint";
+
 #[derive(QueryableByName, Debug, Clone, PartialEq, Eq)]
 pub struct FeedEvent {
     #[diesel(sql_type = BigInt)]
@@ -63,7 +68,7 @@ pub async fn feed(
             AND e.resource_type = ANY($2)
             AND ($3::text[] IS NULL OR e.event_type = ANY($3))
             AND (e.tx_id, e.id) > ($4, $6)
-            AND e.tx_id < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+            AND {COMMITTED_HORIZON}
             {SIGNALLER_SCOPE}
           ORDER BY e.tx_id, e.id
           LIMIT $7"

@@ -12,7 +12,10 @@ use diesel::{
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::db::schema::{webhook_deliveries, webhook_subscriptions};
+use crate::db::{
+    events::COMMITTED_HORIZON,
+    schema::{webhook_deliveries, webhook_subscriptions},
+};
 
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = webhook_subscriptions, check_for_backend(diesel::pg::Pg))]
@@ -258,13 +261,13 @@ pub async fn fan_out(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
     for subscription in subscriptions {
         // Only events of transactions older than every running one: a late commit is never
         // skipped by a cursor that moved past a later id (the feed's rule).
-        let scanned: Scanned = diesel::sql_query(
+        let scanned: Scanned = diesel::sql_query(format!(
             "WITH scanned AS (
-                 SELECT id, tx_id, event_type FROM events
-                  WHERE organisation_id = $1
-                    AND (tx_id, id) > ($2, $3)
-                    AND tx_id < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
-                  ORDER BY tx_id, id
+                 SELECT e.id, e.tx_id, e.event_type FROM events e
+                  WHERE e.organisation_id = $1
+                    AND (e.tx_id, e.id) > ($2, $3)
+                    AND {COMMITTED_HORIZON}
+                  ORDER BY e.tx_id, e.id
                   LIMIT $4),
              inserted AS (
                  INSERT INTO webhook_deliveries (id, subscription_id, event_id)
@@ -274,8 +277,8 @@ pub async fn fan_out(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
              last AS (SELECT tx_id, id FROM scanned ORDER BY tx_id DESC, id DESC LIMIT 1)
              SELECT (SELECT count(*) FROM inserted) AS inserted,
                     (SELECT tx_id FROM last) AS last_tx,
-                    (SELECT id FROM last) AS last_id",
-        )
+                    (SELECT id FROM last) AS last_id"
+        ))
         .bind::<SqlUuid, _>(subscription.organisation_id)
         .bind::<BigInt, _>(subscription.cursor_tx)
         .bind::<BigInt, _>(subscription.cursor_id)
