@@ -452,6 +452,43 @@ async fn concurrent_duplicates_create_one_record() {
 }
 
 #[tokio::test]
+async fn a_duplicate_waits_for_a_running_first_and_takes_over_an_abandoned_one() {
+    let app = TestApp::new().await;
+    let (teacher, child) = school(&app).await;
+    let key = "slow-first";
+    record(&app, &teacher, child, Some(key), "Blauwe plek.")
+        .await
+        .expect(201);
+    let mut conn = app.conn().await;
+    // As if the first request were still running.
+    diesel::update(idempotency_keys::table.filter(idempotency_keys::key.eq(key)))
+        .set(idempotency_keys::status.eq("in_progress"))
+        .execute(&mut conn)
+        .await
+        .expect("back in progress");
+    let started = std::time::Instant::now();
+    record(&app, &teacher, child, Some(key), "Blauwe plek.")
+        .await
+        .expect_problem(409, "idempotency-key-in-progress");
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(10),
+        "it waited first"
+    );
+    assert_eq!(signals_of(&app, child).await, 1);
+
+    // A first request that died a minute ago: the duplicate takes the key over and runs.
+    diesel::update(idempotency_keys::table.filter(idempotency_keys::key.eq(key)))
+        .set(idempotency_keys::created_at.eq(chrono::Utc::now() - chrono::Duration::minutes(2)))
+        .execute(&mut conn)
+        .await
+        .expect("abandoned");
+    let taken_over = record(&app, &teacher, child, Some(key), "Blauwe plek.").await;
+    taken_over.expect(201);
+    assert_eq!(taken_over.header("idempotent-replayed"), None);
+    assert_eq!(signals_of(&app, child).await, 2);
+}
+
+#[tokio::test]
 async fn a_server_failure_is_not_replayed_and_old_keys_are_purged() {
     let app = TestApp::new().await;
     let (teacher, child) = school(&app).await;

@@ -70,9 +70,13 @@ impl Receiver {
                     body,
                 });
                 tokio::time::sleep(delay).await;
-                Response::builder()
-                    .status(StatusCode::from_u16(status).unwrap())
-                    .body(Body::empty())
+                let mut response =
+                    Response::builder().status(StatusCode::from_u16(status).unwrap());
+                if (300..400).contains(&status) {
+                    // A redirect back to this receiver: followed, it would arrive as a request.
+                    response = response.header("location", "/elsewhere");
+                }
+                response.body(Body::empty())
             }
         });
         let acceptor = TcpListener::bind("127.0.0.1:0")
@@ -492,7 +496,7 @@ async fn failures_are_retried_with_the_same_id_until_the_receiver_recovers() {
     let created = subscribe(&s, &["signal.recorded"]).await;
     let secret = created.body["secret"].as_str().unwrap().to_owned();
     let subscription = created.body["id"].as_str().unwrap().to_owned();
-    s.receiver.answer(&[500, 503]);
+    s.receiver.answer(&[500, 307]);
     s.app.signal(&s.coordinator, s.child, "Blauwe plek.").await;
 
     let worker = dispatcher(&s, config());
@@ -511,7 +515,11 @@ async fn failures_are_retried_with_the_same_id_until_the_receiver_recovers() {
         .await;
     assert_eq!(subscribed.body["consecutiveFailures"], 1);
 
+    // A redirect is not followed: it is a failure like any other.
     assert_eq!(round(&s, &worker).await.delivered, 0);
+    assert_eq!(s.receiver.received().len(), 2);
+    let redirected = deliveries(&s, &subscription).await;
+    assert_eq!(redirected[0]["lastStatusCode"], 307);
     assert_eq!(round(&s, &worker).await.delivered, 1);
     let received = s.receiver.received();
     assert_eq!(received.len(), 3);
