@@ -24,7 +24,7 @@ use crate::{
         paging::{self, decode_cursor},
         problem::{ApiResult, Change, Create, ReadMany, ReadOne},
     },
-    audit::{self, Access, AccessAction, Actor, RequestMeta},
+    audit::{Access, AccessAction, Actor, RequestMeta},
     auth::{
         BearerAuth,
         policy::{self, Action},
@@ -34,8 +34,9 @@ use crate::{
         FieldError,
         organisation::{self as rules, Codes, OrganisationKind},
     },
+    effects::Effects,
     error::AppError,
-    events::{self, Event, EventType},
+    events::{Event, EventType},
 };
 
 const RESOURCE: &str = "organisation";
@@ -312,22 +313,16 @@ impl OrganisationsApi {
                         err.into()
                     }
                 })?;
-                audit::record(
-                    conn,
-                    actor,
-                    &[Access::allowed(AccessAction::Create, RESOURCE, row.id)],
-                )
-                .await?;
-                events::emit(
-                    conn,
-                    &[Event::new(
+                Effects::new()
+                    .access(Access::allowed(AccessAction::Create, RESOURCE, row.id))
+                    .event(Event::new(
                         EventType::OrganisationCreated,
                         row.id,
                         RESOURCE,
                         row.id,
-                    )],
-                )
-                .await?;
+                    ))
+                    .write(conn, actor)
+                    .await?;
                 Ok(row)
             })
             .await?;
@@ -490,22 +485,16 @@ impl OrganisationsApi {
                             err.into()
                         }
                     })?;
-                audit::record(
-                    conn,
-                    actor,
-                    &[Access::allowed(AccessAction::Update, RESOURCE, row.id)],
-                )
-                .await?;
-                events::emit(
-                    conn,
-                    &[Event::new(
+                Effects::new()
+                    .access(Access::allowed(AccessAction::Update, RESOURCE, row.id))
+                    .event(Event::new(
                         EventType::OrganisationUpdated,
                         row.id,
                         RESOURCE,
                         row.id,
-                    )],
-                )
-                .await?;
+                    ))
+                    .write(conn, actor)
+                    .await?;
                 Ok(row)
             })
             .await?;
