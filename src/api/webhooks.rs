@@ -25,6 +25,7 @@ use crate::{
         problem::{ApiResult, Change, Create, ReadMany, ReadOne},
         types::{Timestamp, example_id, example_time},
     },
+    audit::{Access, AccessAction, Actor, RequestMeta},
     auth::{
         BearerAuth, Principal,
         policy::{self, Action},
@@ -34,6 +35,7 @@ use crate::{
         webhooks::{self as queries, Delivery as StoredDelivery, NewSubscription},
     },
     domain::reference::Labelled,
+    effects::Effects,
     error::AppError,
     events::EventType,
     webhooks as delivery,
@@ -350,6 +352,17 @@ async fn managing(auth: BearerAuth, state: &AppState) -> Result<(Principal, Conn
     Ok((principal, conn))
 }
 
+const SUBSCRIPTION: &str = "webhook_subscription";
+
+/// A change to a subscription in the access log: who pointed the organisation's events where.
+fn audited(action: AccessAction, subscription: Uuid) -> Effects {
+    Effects::new().access(Access::allowed(action, SUBSCRIPTION, subscription))
+}
+
+fn actor<'a>(principal: &'a Principal, request: &'a RequestMeta) -> Actor<'a> {
+    Actor { principal, request }
+}
+
 pub struct WebhooksApi;
 
 #[OpenApi(tag = "ApiTags::Webhooks")]
@@ -374,6 +387,7 @@ impl WebhooksApi {
         &self,
         auth: BearerAuth,
         state: Data<&Arc<AppState>>,
+        request: Data<&RequestMeta>,
         body: JsonBody<NewWebhookSubscription>,
     ) -> ApiResult<CreateSubscriptionResponse, Create> {
         let (principal, mut conn) = managing(auth, &state).await?;
@@ -392,7 +406,7 @@ impl WebhooksApi {
             .transaction::<_, AppError, _>(async |conn| {
                 // Start at the newest event: a subscription receives what happens from now on.
                 let cursor = event_queries::head(conn, principal.org_id()).await?;
-                Ok(queries::insert_subscription(
+                let stored = queries::insert_subscription(
                     conn,
                     NewSubscription {
                         id: Uuid::now_v7(),
@@ -405,7 +419,11 @@ impl WebhooksApi {
                         created_by_sub: &principal.sub,
                     },
                 )
-                .await?)
+                .await?;
+                audited(AccessAction::Create, stored.id)
+                    .write(conn, actor(&principal, &request))
+                    .await?;
+                Ok(stored)
             })
             .await?;
         tracing::info!(subscription = %stored.id, "webhook subscription created");
@@ -492,6 +510,7 @@ impl WebhooksApi {
         &self,
         auth: BearerAuth,
         state: Data<&Arc<AppState>>,
+        request: Data<&RequestMeta>,
         /// The subscription's id.
         id: Path<Uuid>,
         /// ETag of the copy you mean to delete.
@@ -503,6 +522,9 @@ impl WebhooksApi {
             let stored = own_subscription(conn, &principal, id.0, true).await?;
             etag::check_if_match(if_match.0.as_deref(), &etag::of(&render(&stored)))?;
             queries::delete_subscription(conn, stored.id).await?;
+            audited(AccessAction::Update, stored.id)
+                .write(conn, actor(&principal, &request))
+                .await?;
             Ok(())
         })
         .await?;
@@ -525,6 +547,7 @@ impl WebhooksApi {
         &self,
         auth: BearerAuth,
         state: Data<&Arc<AppState>>,
+        request: Data<&RequestMeta>,
         /// The subscription's id.
         id: Path<Uuid>,
         /// ETag of the copy you read.
@@ -540,6 +563,9 @@ impl WebhooksApi {
                     return Ok(stored);
                 }
                 queries::reactivate(conn, stored.id).await?;
+                audited(AccessAction::Update, stored.id)
+                    .write(conn, actor(&principal, &request))
+                    .await?;
                 own_subscription(conn, &principal, id.0, false).await
             })
             .await?;
@@ -639,6 +665,7 @@ impl WebhooksApi {
         &self,
         auth: BearerAuth,
         state: Data<&Arc<AppState>>,
+        request: Data<&RequestMeta>,
         /// The subscription's id.
         id: Path<Uuid>,
         /// The delivery's id.
@@ -668,6 +695,9 @@ impl WebhooksApi {
                         "An attempt of this delivery is under way; ask again when it is done.",
                     ));
                 }
+                audited(AccessAction::Update, subscription.id)
+                    .write(conn, actor(&principal, &request))
+                    .await?;
                 queries::find_delivery(conn, subscription.id, delivery_id.0)
                     .await?
                     .ok_or_else(AppError::not_found)

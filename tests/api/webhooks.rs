@@ -285,6 +285,36 @@ async fn an_org_admin_subscribes_and_sees_the_secret_once() {
         .send()
         .await
         .expect_problem(404, "not-found");
+    // Who pointed the organisation's events where is in its access log.
+    let logged: Vec<(String, String, String)> = {
+        use diesel::{ExpressionMethods, QueryDsl};
+        use diesel_async::RunQueryDsl;
+        use schakel::db::schema::access_log;
+        let mut conn = s.app.conn().await;
+        access_log::table
+            .filter(access_log::resource_id.eq(id.parse::<Uuid>().unwrap()))
+            .order(access_log::id)
+            .select((
+                access_log::action,
+                access_log::resource_type,
+                access_log::actor_sub,
+            ))
+            .load(&mut conn)
+            .await
+            .expect("access log")
+    };
+    let admin = s.admin.sub.clone();
+    assert_eq!(
+        logged,
+        [
+            (
+                "create".into(),
+                "webhook_subscription".into(),
+                admin.clone()
+            ),
+            ("update".into(), "webhook_subscription".into(), admin),
+        ]
+    );
     // A deleted subscription receives nothing.
     s.app
         .signal(&s.coordinator, s.child, "Na verwijderen.")
