@@ -23,7 +23,7 @@ CREATE TABLE webhook_subscriptions (
     event_types text[] NOT NULL CHECK (cardinality(event_types) > 0),
     description text,
     secret text NOT NULL,
-    active boolean NOT NULL DEFAULT true,
+    -- Set when a run of failures disabled it; it delivers while this is null.
     disabled_at timestamptz,
     disabled_reason text,
     consecutive_failures integer NOT NULL DEFAULT 0,

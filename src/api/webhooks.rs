@@ -304,7 +304,7 @@ fn render(stored: &queries::Subscription) -> WebhookSubscription {
         url: stored.url.clone(),
         event_types: stored.event_types().filter_map(EventType::parse).collect(),
         description: stored.description.clone(),
-        status: if stored.active {
+        status: if stored.is_active() {
             WebhookSubscriptionStatus::Active
         } else {
             WebhookSubscriptionStatus::Disabled
@@ -559,7 +559,7 @@ impl WebhooksApi {
             .transaction::<_, AppError, _>(async |conn| {
                 let stored = own_subscription(conn, &principal, id.0, true).await?;
                 etag::check_if_match(if_match.0.as_deref(), &etag::of(&render(&stored)))?;
-                if stored.active {
+                if stored.is_active() {
                     return Ok(stored);
                 }
                 queries::reactivate(conn, stored.id).await?;
@@ -683,7 +683,7 @@ impl WebhooksApi {
                     .await?
                     .ok_or_else(AppError::not_found)?;
                 etag::check_if_match(if_match.0.as_deref(), &etag::of(&render_delivery(&current)))?;
-                if !subscription.active {
+                if !subscription.is_active() {
                     return Err(AppError::conflict(
                         "webhook-subscription-disabled",
                         "The subscription is disabled; reactivate it first.",

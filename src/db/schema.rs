@@ -361,7 +361,6 @@ diesel::table! {
         event_types -> Array<Nullable<Text>>,
         description -> Nullable<Text>,
         secret -> Text,
-        active -> Bool,
         disabled_at -> Nullable<Timestamptz>,
         disabled_reason -> Nullable<Text>,
         consecutive_failures -> Int4,

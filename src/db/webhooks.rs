@@ -26,7 +26,6 @@ pub struct Subscription {
     pub event_types: Vec<Option<String>>,
     pub description: Option<String>,
     pub secret: String,
-    pub active: bool,
     pub disabled_at: Option<DateTime<Utc>>,
     pub disabled_reason: Option<String>,
     pub consecutive_failures: i32,
@@ -35,6 +34,11 @@ pub struct Subscription {
 }
 
 impl Subscription {
+    /// Delivers events: not disabled after failures (deleted ones are never loaded).
+    pub fn is_active(&self) -> bool {
+        self.disabled_at.is_none()
+    }
+
     pub fn event_types(&self) -> impl Iterator<Item = &str> {
         self.event_types.iter().flatten().map(String::as_str)
     }
@@ -118,10 +122,7 @@ pub async fn list_subscriptions(
 /// Deletes a subscription: it stops at once; its delivery history is kept.
 pub async fn delete_subscription(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<()> {
     diesel::update(webhook_subscriptions::table.find(id))
-        .set((
-            webhook_subscriptions::active.eq(false),
-            webhook_subscriptions::deleted_at.eq(diesel::dsl::now),
-        ))
+        .set(webhook_subscriptions::deleted_at.eq(diesel::dsl::now))
         .execute(conn)
         .await?;
     Ok(())
@@ -131,7 +132,6 @@ pub async fn delete_subscription(conn: &mut AsyncPgConnection, id: Uuid) -> Quer
 pub async fn reactivate(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<()> {
     diesel::update(webhook_subscriptions::table.find(id))
         .set((
-            webhook_subscriptions::active.eq(true),
             webhook_subscriptions::consecutive_failures.eq(0),
             webhook_subscriptions::disabled_at.eq(None::<DateTime<Utc>>),
             webhook_subscriptions::disabled_reason.eq(None::<String>),
@@ -251,7 +251,7 @@ pub async fn fan_out(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
     let subscriptions: Vec<Cursor> = diesel::sql_query(
         "SELECT id, organisation_id, event_types, cursor_tx, cursor_id
            FROM webhook_subscriptions
-          WHERE active AND deleted_at IS NULL
+          WHERE disabled_at IS NULL AND deleted_at IS NULL
           ORDER BY id
           FOR UPDATE SKIP LOCKED",
     )
@@ -341,7 +341,7 @@ pub async fn claim(
         "WITH due AS (
              SELECT d.id FROM webhook_deliveries d
                JOIN webhook_subscriptions s ON s.id = d.subscription_id
-              WHERE s.active AND s.deleted_at IS NULL
+              WHERE s.disabled_at IS NULL AND s.deleted_at IS NULL
                 AND ((d.status = 'pending' AND d.next_attempt_at <= now())
                   OR (d.status = 'in_flight' AND d.locked_until <= now() AND d.attempts < $3))
               ORDER BY d.next_attempt_at
@@ -458,7 +458,7 @@ pub async fn count_failure(
             )
             .returning((
                 webhook_subscriptions::consecutive_failures,
-                webhook_subscriptions::active,
+                webhook_subscriptions::disabled_at.is_null(),
             ))
             .get_result(conn)
             .await
@@ -467,7 +467,6 @@ pub async fn count_failure(
         Some((failures, true)) if failures >= threshold => {
             diesel::update(webhook_subscriptions::table.find(subscription))
                 .set((
-                    webhook_subscriptions::active.eq(false),
                     webhook_subscriptions::disabled_at.eq(diesel::dsl::now),
                     webhook_subscriptions::disabled_reason
                         .eq(format!("{failures} consecutive failed delivery attempts")),
