@@ -59,7 +59,7 @@ pub struct IdempotencyEndpoint<E> {
 #[diesel(table_name = idempotency_keys, check_for_backend(diesel::pg::Pg))]
 struct Stored {
     fingerprint: String,
-    status: String,
+    completed_at: Option<chrono::DateTime<chrono::Utc>>,
     response_status: Option<i32>,
     response_headers: Option<Value>,
     response_body: Option<Vec<u8>>,
@@ -223,7 +223,7 @@ async fn claim(pool: &Pool, owner: &str, key: &str, fingerprint: &str) -> Result
                 "This Idempotency-Key was used for another request. Use a new key for a new request.",
             ));
         }
-        if stored.status == "completed" {
+        if stored.completed_at.is_some() {
             return Ok(Claim::Replay(stored));
         }
         if take_over_abandoned(conn, owner, key).await? {
@@ -247,7 +247,7 @@ async fn take_over_abandoned(
     key: &str,
 ) -> Result<bool, AppError> {
     let removed = diesel::sql_query(format!(
-        "DELETE FROM idempotency_keys WHERE principal = $1 AND key = $2 AND status = 'in_progress'
+        "DELETE FROM idempotency_keys WHERE principal = $1 AND key = $2 AND completed_at IS NULL
            AND created_at < now() - interval '{ABANDONED_AFTER_SECS} seconds'"
     ))
     .bind::<Text, _>(owner)
@@ -282,7 +282,6 @@ async fn complete(
             .filter(idempotency_keys::key.eq(key)),
     )
     .set((
-        idempotency_keys::status.eq("completed"),
         idempotency_keys::response_status.eq(i32::from(status)),
         idempotency_keys::response_headers.eq(headers),
         idempotency_keys::response_body.eq(body),

@@ -5,11 +5,11 @@ CREATE TABLE idempotency_keys (
     key text NOT NULL CHECK (length(key) BETWEEN 1 AND 255),
     -- Method, path and a hash of the body: a reused key with another request is refused.
     fingerprint text NOT NULL,
-    status text NOT NULL DEFAULT 'in_progress' CHECK (status IN ('in_progress', 'completed')),
     response_status integer,
     response_headers jsonb,
     response_body bytea,
     created_at timestamptz NOT NULL DEFAULT now(),
+    -- Null while the first request with the key runs.
     completed_at timestamptz,
     PRIMARY KEY (principal, key)
 );

@@ -266,7 +266,6 @@ diesel::table! {
         principal -> Text,
         key -> Text,
         fingerprint -> Text,
-        status -> Text,
         response_status -> Nullable<Int4>,
         response_headers -> Nullable<Jsonb>,
         response_body -> Nullable<Bytea>,

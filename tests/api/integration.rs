@@ -462,7 +462,7 @@ async fn a_duplicate_waits_for_a_running_first_and_takes_over_an_abandoned_one()
     let mut conn = app.conn().await;
     // As if the first request were still running.
     diesel::update(idempotency_keys::table.filter(idempotency_keys::key.eq(key)))
-        .set(idempotency_keys::status.eq("in_progress"))
+        .set(idempotency_keys::completed_at.eq(None::<chrono::DateTime<chrono::Utc>>))
         .execute(&mut conn)
         .await
         .expect("back in progress");
