@@ -316,12 +316,13 @@ fn render(stored: &queries::Subscription) -> WebhookSubscription {
     }
 }
 
-fn render_delivery((stored, event_type): &(StoredDelivery, String)) -> WebhookDelivery {
+/// `None` for an event type this version does not know (as in the feed, it is left out).
+fn render_delivery((stored, event_type): &(StoredDelivery, String)) -> Option<WebhookDelivery> {
     let status = DeliveryStatus::parse(&stored.status);
-    WebhookDelivery {
+    Some(WebhookDelivery {
         id: stored.id,
         event_id: public_id(stored.event_id),
-        event_type: EventType::parse(event_type).unwrap_or(EventType::OrganisationUpdated),
+        event_type: EventType::parse(event_type)?,
         status,
         attempts: stored.attempts,
         next_attempt_at: (status == DeliveryStatus::Pending).then(|| stored.next_attempt_at.into()),
@@ -330,7 +331,7 @@ fn render_delivery((stored, event_type): &(StoredDelivery, String)) -> WebhookDe
         last_error: stored.last_error.clone(),
         delivered_at: stored.delivered_at.map(Into::into),
         created_at: stored.created_at.into(),
-    }
+    })
 }
 
 /// The caller's organisation's subscription, or 404 (also for another organisation's).
@@ -611,7 +612,7 @@ impl WebhooksApi {
         .await?;
         let (rows, next_cursor) = paging::paginate(rows, fetch, |(d, _)| d.event_id);
         Ok(DeliveryListResponse::Ok(Json(WebhookDeliveryPage {
-            items: rows.iter().map(render_delivery).collect(),
+            items: rows.iter().filter_map(render_delivery).collect(),
             next_cursor,
         })))
     }
@@ -642,7 +643,7 @@ impl WebhooksApi {
         let stored = queries::find_delivery(&mut conn, subscription.id, delivery_id.0)
             .await?
             .ok_or_else(AppError::not_found)?;
-        let rendered = render_delivery(&stored);
+        let rendered = render_delivery(&stored).ok_or_else(AppError::not_found)?;
         let tag = etag::of(&rendered);
         if etag::none_match_hits(if_none_match.0.as_deref(), &tag) {
             return Ok(DeliveryResponse::NotModified(tag));
@@ -682,7 +683,10 @@ impl WebhooksApi {
                 let current = queries::find_delivery(conn, subscription.id, delivery_id.0)
                     .await?
                     .ok_or_else(AppError::not_found)?;
-                etag::check_if_match(if_match.0.as_deref(), &etag::of(&render_delivery(&current)))?;
+                etag::check_if_match(
+                    if_match.0.as_deref(),
+                    &etag::of(&render_delivery(&current).ok_or_else(AppError::not_found)?),
+                )?;
                 if !subscription.is_active() {
                     return Err(AppError::conflict(
                         "webhook-subscription-disabled",
@@ -703,7 +707,7 @@ impl WebhooksApi {
                     .ok_or_else(AppError::not_found)
             })
             .await?;
-        let rendered = render_delivery(&stored);
+        let rendered = render_delivery(&stored).ok_or_else(AppError::not_found)?;
         let tag = etag::of(&rendered);
         Ok(RedeliveryResponse::Accepted(Json(rendered), tag))
     }
