@@ -7,7 +7,11 @@
 //! entries: each seal lists the entry ids it covers and hashes them together with the previous
 //! seal. Requests never wait for each other to extend the chain. [`verify`] recomputes it all.
 
-use std::{collections::HashSet, time::Duration};
+use std::{
+    collections::HashSet,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use diesel::{
@@ -29,10 +33,55 @@ use crate::{
 };
 
 /// The request an access happens in: its id (X-Request-Id) and the client's address.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct RequestMeta {
     pub request_id: String,
     pub client_address: Option<String>,
+    /// The records this request logged access to.
+    pub accessed: AccessTrail,
+}
+
+impl RequestMeta {
+    pub fn new(request_id: impl Into<String>, client_address: Option<String>) -> Self {
+        Self {
+            request_id: request_id.into(),
+            client_address,
+            accessed: AccessTrail::default(),
+        }
+    }
+}
+
+/// A record a request accessed: what an idempotent replay of the request reads again.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Accessed {
+    #[serde(rename = "type")]
+    pub resource_type: String,
+    pub id: Option<Uuid>,
+    pub child: Option<Uuid>,
+}
+
+/// The records a request logged access to, in order, each once.
+#[derive(Debug, Clone, Default)]
+pub struct AccessTrail(Arc<Mutex<Vec<Accessed>>>);
+
+impl AccessTrail {
+    fn note(&self, accesses: &[Access]) {
+        let mut trail = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        for access in accesses.iter().filter(|a| a.outcome == Outcome::Allowed) {
+            let accessed = Accessed {
+                resource_type: access.resource_type.to_owned(),
+                id: access.resource_id,
+                child: access.child_id,
+            };
+            if !trail.contains(&accessed) {
+                trail.push(accessed);
+            }
+        }
+    }
+
+    pub fn entries(&self) -> Vec<Accessed> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
 }
 
 /// Who accesses: the principal, in a request.
@@ -176,6 +225,45 @@ pub async fn record(
             request_id: &actor.request.request_id,
             client_address: actor.request.client_address.as_deref(),
             recipient_organisation_id: access.recipient,
+        })
+        .collect();
+    diesel::insert_into(access_log::table)
+        .values(&rows)
+        .execute(conn)
+        .await?;
+    actor.request.accessed.note(accesses);
+    Ok(())
+}
+
+/// Logs an idempotent replay: the replayed response shows the records the first request
+/// accessed, so the replay is a read of each of them.
+pub async fn record_replay(
+    conn: &mut AsyncPgConnection,
+    actor: Actor<'_>,
+    accessed: &[Accessed],
+) -> QueryResult<()> {
+    if accessed.is_empty() {
+        return Ok(());
+    }
+    let principal = actor.principal;
+    let rows: Vec<NewEntry<'_>> = accessed
+        .iter()
+        .map(|record| NewEntry {
+            actor_sub: &principal.sub,
+            actor_name: &principal.name,
+            acting_client: principal.acting_client.as_deref(),
+            organisation_id: principal.org_id(),
+            roles: principal.roles.iter().map(|r| Some(r.as_str())).collect(),
+            action: AccessAction::Read.as_str(),
+            resource_type: &record.resource_type,
+            resource_id: record.id,
+            child_id: record.child,
+            legal_basis: None,
+            consent_id: None,
+            outcome: Outcome::Allowed.as_str(),
+            request_id: &actor.request.request_id,
+            client_address: actor.request.client_address.as_deref(),
+            recipient_organisation_id: None,
         })
         .collect();
     diesel::insert_into(access_log::table)

@@ -66,10 +66,8 @@ impl<E: Endpoint> Endpoint for EnvelopeEndpoint<E> {
             .remote_addr()
             .as_socket_addr()
             .map(|a| a.ip().to_string());
-        req.extensions_mut().insert(RequestMeta {
-            request_id: request_id.clone(),
-            client_address,
-        });
+        req.extensions_mut()
+            .insert(RequestMeta::new(request_id.clone(), client_address));
         let method = req.method().clone();
         let instance = req.uri().path().to_owned();
         let started = Instant::now();

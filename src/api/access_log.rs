@@ -1,15 +1,11 @@
 //! The access log, for the organisation's privacy officer: every access by the organisation's
 //! own professionals. Reading the log is itself logged.
 
-use std::sync::Arc;
-
-use diesel_async::AsyncConnection;
 use poem::web::Data;
 use poem_openapi::{ApiResponse, Object, OpenApi, param::Query, payload::Json, types::Example};
 use uuid::Uuid;
 
 use crate::{
-    AppState,
     api::{
         ApiTags,
         paging::{self, decode_cursor},
@@ -22,8 +18,8 @@ use crate::{
         BearerAuth,
         policy::{self, Action},
     },
+    db::Db,
     effects::Effects,
-    error::AppError,
 };
 
 /// One access.
@@ -118,7 +114,7 @@ impl AccessLogApi {
     async fn list(
         &self,
         auth: BearerAuth,
-        state: Data<&Arc<AppState>>,
+        db: Db,
         request: Data<&RequestMeta>,
         /// Only entries about this child.
         #[oai(name = "childId")]
@@ -149,9 +145,8 @@ impl AccessLogApi {
             principal: &principal,
             request: &request,
         };
-        let mut conn = state.pool.get().await?;
-        let (rows, next_cursor) = conn
-            .transaction::<_, AppError, _>(async |conn| {
+        let (rows, next_cursor) = db
+            .transaction(async |conn| {
                 let rows = audit::list(conn, principal.org_id(), &filter, before, fetch).await?;
                 let (rows, next_cursor) = paging::paginate(rows, fetch, |e| e.id);
                 // Access to the log is logged too, after the page was read.

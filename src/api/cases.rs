@@ -1,9 +1,7 @@
 //! Meldcode cases: the five steps, the afwegingskader, the lead (regiehouder) and agreements.
 
-use std::sync::Arc;
-
 use chrono::{NaiveDate, Utc};
-use diesel_async::{AsyncConnection, AsyncPgConnection};
+use diesel_async::AsyncPgConnection;
 use poem::web::Data;
 use poem_openapi::{
     ApiResponse, Enum, Object, OpenApi, Union,
@@ -16,7 +14,6 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::{
-    AppState,
     api::{
         ApiTags,
         body::JsonBody,
@@ -32,6 +29,7 @@ use crate::{
         BearerAuth, Principal,
         policy::{self, Action},
     },
+    db::Db,
     db::{
         cases::{self as queries, CaseFile, StepRecord},
         children as child_queries, organisations as organisation_queries,
@@ -1610,7 +1608,7 @@ impl CasesApi {
     async fn open(
         &self,
         auth: BearerAuth,
-        state: Data<&Arc<AppState>>,
+        db: Db,
         request: Data<&RequestMeta>,
         /// The child's id.
         id: Path<Uuid>,
@@ -1633,9 +1631,8 @@ impl CasesApi {
             principal: &principal,
             request: &request,
         };
-        let mut conn = state.pool.get().await?;
-        let file = conn
-            .transaction::<_, AppError, _>(async |conn| {
+        let file = db
+            .transaction(async |conn| {
                 let child = load_own_child(conn, &principal, id.0).await?;
                 let open = queries::list(
                     conn,
@@ -1718,7 +1715,7 @@ impl CasesApi {
     async fn list(
         &self,
         auth: BearerAuth,
-        state: Data<&Arc<AppState>>,
+        db: Db,
         request: Data<&RequestMeta>,
         /// Only open or closed cases.
         status: Query<Option<StatusFilter>>,
@@ -1756,9 +1753,8 @@ impl CasesApi {
             principal: &principal,
             request: &request,
         };
-        let mut conn = state.pool.get().await?;
-        let (files, next_cursor) = conn
-            .transaction::<_, AppError, _>(async |conn| {
+        let (files, next_cursor) = db
+            .transaction(async |conn| {
                 let rows =
                     queries::list(conn, principal.org_id(), &scope, &filter, after, fetch).await?;
                 let (rows, next_cursor) = paging::paginate(rows, fetch, |c| c.id);
@@ -1788,7 +1784,7 @@ impl CasesApi {
     async fn get(
         &self,
         auth: BearerAuth,
-        state: Data<&Arc<AppState>>,
+        db: Db,
         request: Data<&RequestMeta>,
         /// The case's id.
         id: Path<Uuid>,
@@ -1802,9 +1798,8 @@ impl CasesApi {
             principal: &principal,
             request: &request,
         };
-        let mut conn = state.pool.get().await?;
-        let file = conn
-            .transaction::<_, AppError, _>(async |conn| {
+        let file = db
+            .transaction(async |conn| {
                 let file = load_file(conn, &principal, id.0, false).await?;
                 case_effects(&file.case, AccessAction::Read)
                     .write(conn, actor)
@@ -1838,7 +1833,7 @@ impl CasesApi {
     async fn record_step(
         &self,
         auth: BearerAuth,
-        state: Data<&Arc<AppState>>,
+        db: Db,
         request: Data<&RequestMeta>,
         /// The case's id.
         id: Path<Uuid>,
@@ -1854,9 +1849,8 @@ impl CasesApi {
             principal: &principal,
             request: &request,
         };
-        let mut conn = state.pool.get().await?;
-        let file = conn
-            .transaction::<_, AppError, _>(async |conn| {
+        let file = db
+            .transaction(async |conn| {
                 let file = load_file(conn, &principal, id.0, true).await?;
                 etag::check_if_match(
                     if_match.0.as_deref(),
@@ -1888,7 +1882,7 @@ impl CasesApi {
     async fn change_lead(
         &self,
         auth: BearerAuth,
-        state: Data<&Arc<AppState>>,
+        db: Db,
         request: Data<&RequestMeta>,
         /// The case's id.
         id: Path<Uuid>,
@@ -1914,9 +1908,8 @@ impl CasesApi {
             principal: &principal,
             request: &request,
         };
-        let mut conn = state.pool.get().await?;
-        let file = conn
-            .transaction::<_, AppError, _>(async |conn| {
+        let file = db
+            .transaction(async |conn| {
                 let file = load_file(conn, &principal, id.0, true).await?;
                 etag::check_if_match(
                     if_match.0.as_deref(),
@@ -1973,7 +1966,7 @@ impl CasesApi {
     async fn create_action(
         &self,
         auth: BearerAuth,
-        state: Data<&Arc<AppState>>,
+        db: Db,
         request: Data<&RequestMeta>,
         /// The case's id.
         id: Path<Uuid>,
@@ -1991,9 +1984,8 @@ impl CasesApi {
             principal: &principal,
             request: &request,
         };
-        let mut conn = state.pool.get().await?;
-        let (case, action) = conn
-            .transaction::<_, AppError, _>(async |conn| {
+        let (case, action) = db
+            .transaction(async |conn| {
                 let file = load_file(conn, &principal, id.0, true).await?;
                 require_open(&file)?;
                 let action = insert_action(conn, &principal, file.case.id, &input, None).await?;
@@ -2025,7 +2017,7 @@ impl CasesApi {
     async fn update_action(
         &self,
         auth: BearerAuth,
-        state: Data<&Arc<AppState>>,
+        db: Db,
         request: Data<&RequestMeta>,
         /// The case's id.
         id: Path<Uuid>,
@@ -2062,9 +2054,8 @@ impl CasesApi {
             principal: &principal,
             request: &request,
         };
-        let mut conn = state.pool.get().await?;
-        let action = conn
-            .transaction::<_, AppError, _>(async |conn| {
+        let action = db
+            .transaction(async |conn| {
                 let file = load_file(conn, &principal, id.0, true).await?;
                 let current = file
                     .actions
@@ -2116,7 +2107,7 @@ impl CasesApi {
     async fn close(
         &self,
         auth: BearerAuth,
-        state: Data<&Arc<AppState>>,
+        db: Db,
         request: Data<&RequestMeta>,
         /// The case's id.
         id: Path<Uuid>,
@@ -2132,9 +2123,8 @@ impl CasesApi {
             principal: &principal,
             request: &request,
         };
-        let mut conn = state.pool.get().await?;
-        let file = conn
-            .transaction::<_, AppError, _>(async |conn| {
+        let file = db
+            .transaction(async |conn| {
                 let file = load_file(conn, &principal, id.0, true).await?;
                 etag::check_if_match(if_match.0.as_deref(), &etag::of(&render(&principal, &file)?))?;
                 require_open(&file)?;

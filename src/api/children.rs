@@ -1,10 +1,8 @@
 //! Children, their guardians, and their timeline. Each organisation sees only its own children;
 //! another organisation's child answers exactly like one that does not exist.
 
-use std::sync::Arc;
-
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel_async::{AsyncConnection, AsyncPgConnection};
+use diesel_async::AsyncPgConnection;
 use poem::web::Data;
 use poem_openapi::{
     ApiResponse, Object, OpenApi,
@@ -16,7 +14,6 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::{
-    AppState,
     api::types::{Timestamp, example_time},
     api::{
         ApiTags,
@@ -31,6 +28,7 @@ use crate::{
         BearerAuth, Principal,
         policy::{self, Action},
     },
+    db::Db,
     db::{
         children as queries,
         timeline::{self, TimelineEntry, Visibility},
@@ -566,7 +564,7 @@ impl ChildrenApi {
     async fn create(
         &self,
         auth: BearerAuth,
-        state: Data<&Arc<AppState>>,
+        db: Db,
         request: Data<&RequestMeta>,
         body: JsonBody<CreateChild>,
     ) -> ApiResult<CreateChildResponse, Create> {
@@ -603,9 +601,8 @@ impl ChildrenApi {
             principal: &principal,
             request: &request,
         };
-        let mut conn = state.pool.get().await?;
-        let (child, guardians) = conn
-            .transaction::<_, AppError, _>(async |conn| {
+        let (child, guardians) = db
+            .transaction(async |conn| {
                 let org = principal.org_id();
                 if let Some(existing) =
                     queries::find_by_external_ref(conn, org, &input.external_ref).await?
@@ -681,7 +678,7 @@ impl ChildrenApi {
     async fn list(
         &self,
         auth: BearerAuth,
-        state: Data<&Arc<AppState>>,
+        db: Db,
         request: Data<&RequestMeta>,
         /// Your own pupil or client number.
         #[oai(name = "externalRef", validator(min_length = 1, max_length = 64))]
@@ -701,9 +698,8 @@ impl ChildrenApi {
             principal: &principal,
             request: &request,
         };
-        let mut conn = state.pool.get().await?;
-        let (children, guardians, next_cursor) = conn
-            .transaction::<_, AppError, _>(async |conn| {
+        let (children, guardians, next_cursor) = db
+            .transaction(async |conn| {
                 let org = principal.org_id();
                 let (children, next_cursor) = match &external_ref.0 {
                     Some(external_ref) => (
@@ -748,7 +744,7 @@ impl ChildrenApi {
     async fn get(
         &self,
         auth: BearerAuth,
-        state: Data<&Arc<AppState>>,
+        db: Db,
         request: Data<&RequestMeta>,
         /// The child's id.
         id: Path<Uuid>,
@@ -762,9 +758,8 @@ impl ChildrenApi {
             principal: &principal,
             request: &request,
         };
-        let mut conn = state.pool.get().await?;
-        let rendered = conn
-            .transaction::<_, AppError, _>(async |conn| {
+        let rendered = db
+            .transaction(async |conn| {
                 let child = own_child(conn, &principal, id.0).await?;
                 let guardians = queries::guardians_of(conn, &[child.id]).await?;
                 Effects::new()
@@ -792,7 +787,7 @@ impl ChildrenApi {
     async fn update(
         &self,
         auth: BearerAuth,
-        state: Data<&Arc<AppState>>,
+        db: Db,
         request: Data<&RequestMeta>,
         /// The child's id.
         id: Path<Uuid>,
@@ -833,9 +828,8 @@ impl ChildrenApi {
             principal: &principal,
             request: &request,
         };
-        let mut conn = state.pool.get().await?;
-        let (child, guardians) = conn
-            .transaction::<_, AppError, _>(async |conn| {
+        let (child, guardians) = db
+            .transaction(async |conn| {
                 let org = principal.org_id();
                 let current = queries::find_for_update(conn, org, id.0)
                     .await?
@@ -911,7 +905,7 @@ impl ChildrenApi {
     async fn create_guardian(
         &self,
         auth: BearerAuth,
-        state: Data<&Arc<AppState>>,
+        db: Db,
         request: Data<&RequestMeta>,
         /// The child's id.
         id: Path<Uuid>,
@@ -928,9 +922,8 @@ impl ChildrenApi {
             principal: &principal,
             request: &request,
         };
-        let mut conn = state.pool.get().await?;
-        let (child, guardian) = conn
-            .transaction::<_, AppError, _>(async |conn| {
+        let (child, guardian) = db
+            .transaction(async |conn| {
                 let child = own_child(conn, &principal, id.0).await?;
                 let guardian = insert_guardian(conn, child.id, &input).await?;
                 guardian_added(&principal, child.id, &guardian)
@@ -959,7 +952,7 @@ impl ChildrenApi {
     async fn get_guardian(
         &self,
         auth: BearerAuth,
-        state: Data<&Arc<AppState>>,
+        db: Db,
         request: Data<&RequestMeta>,
         /// The child's id.
         id: Path<Uuid>,
@@ -976,9 +969,8 @@ impl ChildrenApi {
             principal: &principal,
             request: &request,
         };
-        let mut conn = state.pool.get().await?;
-        let guardian = conn
-            .transaction::<_, AppError, _>(async |conn| {
+        let guardian = db
+            .transaction(async |conn| {
                 let child = own_child(conn, &principal, id.0).await?;
                 let guardian = queries::find_guardian(conn, child.id, guardian_id.0)
                     .await?
@@ -1014,7 +1006,7 @@ impl ChildrenApi {
     async fn update_guardian(
         &self,
         auth: BearerAuth,
-        state: Data<&Arc<AppState>>,
+        db: Db,
         request: Data<&RequestMeta>,
         /// The child's id.
         id: Path<Uuid>,
@@ -1033,9 +1025,8 @@ impl ChildrenApi {
             principal: &principal,
             request: &request,
         };
-        let mut conn = state.pool.get().await?;
-        let guardian = conn
-            .transaction::<_, AppError, _>(async |conn| {
+        let guardian = db
+            .transaction(async |conn| {
                 let child = own_child(conn, &principal, id.0).await?;
                 let current = queries::find_guardian(conn, child.id, guardian_id.0)
                     .await?
@@ -1126,7 +1117,7 @@ impl ChildrenApi {
     async fn timeline(
         &self,
         auth: BearerAuth,
-        state: Data<&Arc<AppState>>,
+        db: Db,
         request: Data<&RequestMeta>,
         /// The child's id.
         id: Path<Uuid>,
@@ -1146,9 +1137,8 @@ impl ChildrenApi {
             principal: &principal,
             request: &request,
         };
-        let mut conn = state.pool.get().await?;
-        let (child, entries, next_cursor) = conn
-            .transaction::<_, AppError, _>(async |conn| {
+        let (child, entries, next_cursor) = db
+            .transaction(async |conn| {
                 let child = own_child(conn, &principal, id.0).await?;
                 let rows = timeline::list(conn, child.id, &scope, before, fetch).await?;
                 let (rows, next_cursor) =

@@ -2,10 +2,8 @@
 //! child's record: whose consent counts follows from the child's age and the guardians'
 //! parental authority; any party may withdraw it at any time.
 
-use std::sync::Arc;
-
 use chrono::{NaiveDate, Utc};
-use diesel_async::{AsyncConnection, AsyncPgConnection};
+use diesel_async::AsyncPgConnection;
 use poem::web::Data;
 use poem_openapi::{
     ApiResponse, Enum, Object, OpenApi,
@@ -17,7 +15,6 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::{
-    AppState,
     api::{
         ApiTags,
         body::JsonBody,
@@ -33,6 +30,7 @@ use crate::{
         BearerAuth, Principal,
         policy::{self, Action},
     },
+    db::Db,
     db::{
         children as child_queries,
         consents::{self as queries, ConsentRecord},
@@ -620,7 +618,7 @@ impl ConsentsApi {
     async fn create(
         &self,
         auth: BearerAuth,
-        state: Data<&Arc<AppState>>,
+        db: Db,
         request: Data<&RequestMeta>,
         body: JsonBody<CreateConsent>,
     ) -> ApiResult<ConsentCreatedResponse, Create> {
@@ -648,9 +646,8 @@ impl ConsentsApi {
             principal: &principal,
             request: &request,
         };
-        let mut conn = state.pool.get().await?;
-        let (rendered, id) = conn
-            .transaction::<_, AppError, _>(async |conn| {
+        let (rendered, id) = db
+            .transaction(async |conn| {
                 let child = load_own_child(conn, &principal, input.child_id)
                     .await
                     .map_err(|_| {
@@ -740,7 +737,7 @@ impl ConsentsApi {
     async fn get(
         &self,
         auth: BearerAuth,
-        state: Data<&Arc<AppState>>,
+        db: Db,
         request: Data<&RequestMeta>,
         /// The consent's id.
         id: Path<Uuid>,
@@ -754,9 +751,8 @@ impl ConsentsApi {
             principal: &principal,
             request: &request,
         };
-        let mut conn = state.pool.get().await?;
-        let rendered = conn
-            .transaction::<_, AppError, _>(async |conn| {
+        let rendered = db
+            .transaction(async |conn| {
                 let (record, child, guardians) = load(conn, &principal, id.0, false).await?;
                 Effects::new()
                     .access(
@@ -786,7 +782,7 @@ impl ConsentsApi {
     async fn list(
         &self,
         auth: BearerAuth,
-        state: Data<&Arc<AppState>>,
+        db: Db,
         request: Data<&RequestMeta>,
         /// The child's id.
         id: Path<Uuid>,
@@ -797,9 +793,8 @@ impl ConsentsApi {
             principal: &principal,
             request: &request,
         };
-        let mut conn = state.pool.get().await?;
-        let items = conn
-            .transaction::<_, AppError, _>(async |conn| {
+        let items = db
+            .transaction(async |conn| {
                 let child = load_own_child(conn, &principal, id.0).await?;
                 let guardians = child_queries::guardians_of(conn, &[child.id]).await?;
                 let records = queries::of_child(conn, child.id).await?;
@@ -835,7 +830,7 @@ impl ConsentsApi {
     async fn decide(
         &self,
         auth: BearerAuth,
-        state: Data<&Arc<AppState>>,
+        db: Db,
         request: Data<&RequestMeta>,
         /// The consent's id.
         id: Path<Uuid>,
@@ -857,9 +852,8 @@ impl ConsentsApi {
             principal: &principal,
             request: &request,
         };
-        let mut conn = state.pool.get().await?;
-        let rendered = conn
-            .transaction::<_, AppError, _>(async |conn| {
+        let rendered = db
+            .transaction(async |conn| {
                 let (mut record, child, guardians) = load(conn, &principal, id.0, true).await?;
                 let before = render(conn, &record, &child, &guardians).await?;
                 etag::check_if_match(if_match.0.as_deref(), &etag::of(&before))?;
@@ -984,7 +978,7 @@ impl ConsentsApi {
     async fn withdraw(
         &self,
         auth: BearerAuth,
-        state: Data<&Arc<AppState>>,
+        db: Db,
         request: Data<&RequestMeta>,
         /// The consent's id.
         id: Path<Uuid>,
@@ -1003,9 +997,8 @@ impl ConsentsApi {
             principal: &principal,
             request: &request,
         };
-        let mut conn = state.pool.get().await?;
-        let rendered = conn
-            .transaction::<_, AppError, _>(async |conn| {
+        let rendered = db
+            .transaction(async |conn| {
                 let (mut record, child, guardians) = load(conn, &principal, id.0, true).await?;
                 let before = render(conn, &record, &child, &guardians).await?;
                 etag::check_if_match(if_match.0.as_deref(), &etag::of(&before))?;

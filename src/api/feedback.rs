@@ -1,9 +1,7 @@
 //! Feedback (terugkoppeling) from a handoff's recipient — typically Veilig Thuis — to its sender:
 //! status news without consent, anything more only under an active consent, with read receipts.
 
-use std::sync::Arc;
-
-use diesel_async::{AsyncConnection, AsyncPgConnection};
+use diesel_async::AsyncPgConnection;
 use poem::web::Data;
 use poem_openapi::{
     ApiResponse, Object, OpenApi,
@@ -15,7 +13,6 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::{
-    AppState,
     api::{
         ApiTags,
         body::JsonBody,
@@ -32,6 +29,7 @@ use crate::{
         BearerAuth, Principal,
         policy::{self, Action, FeedbackScope},
     },
+    db::Db,
     db::{
         consents as consent_queries,
         feedback::{self as queries, Feedback as Stored},
@@ -334,7 +332,7 @@ impl FeedbackApi {
     async fn send(
         &self,
         auth: BearerAuth,
-        state: Data<&Arc<AppState>>,
+        db: Db,
         request: Data<&RequestMeta>,
         /// The handoff's id.
         id: Path<Uuid>,
@@ -360,9 +358,8 @@ impl FeedbackApi {
             principal: &principal,
             request: &request,
         };
-        let mut conn = state.pool.get().await?;
-        let stored = conn
-            .transaction::<_, AppError, _>(async |conn| {
+        let (stored, rendered) = db
+            .transaction(async |conn| {
                 let handoff = handoff_queries::find_for_party(conn, principal.org_id(), id.0, true)
                     .await?
                     .ok_or_else(AppError::not_found)?;
@@ -478,12 +475,12 @@ impl FeedbackApi {
                     });
                 }
                 effects.write(conn, actor).await?;
-                Ok(stored)
+                let rendered = render_many(conn, std::slice::from_ref(&stored))
+                    .await?
+                    .remove(0);
+                Ok((stored, rendered))
             })
             .await?;
-        let rendered = render_many(&mut conn, std::slice::from_ref(&stored))
-            .await?
-            .remove(0);
         Ok(FeedbackCreatedResponse::Created(
             Json(rendered),
             format!("/v1/feedback/{}", stored.id),
@@ -503,7 +500,7 @@ impl FeedbackApi {
     async fn of_handoff(
         &self,
         auth: BearerAuth,
-        state: Data<&Arc<AppState>>,
+        db: Db,
         request: Data<&RequestMeta>,
         /// The handoff's id.
         id: Path<Uuid>,
@@ -514,9 +511,8 @@ impl FeedbackApi {
             principal: &principal,
             request: &request,
         };
-        let mut conn = state.pool.get().await?;
-        let items = conn
-            .transaction::<_, AppError, _>(async |conn| {
+        let items = db
+            .transaction(async |conn| {
                 let handoff =
                     handoff_queries::find_for_party(conn, principal.org_id(), id.0, false)
                         .await?
@@ -542,7 +538,7 @@ impl FeedbackApi {
     async fn inbox(
         &self,
         auth: BearerAuth,
-        state: Data<&Arc<AppState>>,
+        db: Db,
         request: Data<&RequestMeta>,
         /// Only what you have not read.
         unread: Query<Option<bool>>,
@@ -562,9 +558,8 @@ impl FeedbackApi {
             principal: &principal,
             request: &request,
         };
-        let mut conn = state.pool.get().await?;
-        let (items, next_cursor) = conn
-            .transaction::<_, AppError, _>(async |conn| {
+        let (items, next_cursor) = db
+            .transaction(async |conn| {
                 let unread_by = (unread.0 == Some(true)).then_some(principal.sub.as_str());
                 let rows =
                     queries::inbox(conn, principal.org_id(), &scope, unread_by, after, fetch)
@@ -590,7 +585,7 @@ impl FeedbackApi {
     async fn get(
         &self,
         auth: BearerAuth,
-        state: Data<&Arc<AppState>>,
+        db: Db,
         request: Data<&RequestMeta>,
         /// The feedback item's id.
         id: Path<Uuid>,
@@ -605,9 +600,8 @@ impl FeedbackApi {
             principal: &principal,
             request: &request,
         };
-        let mut conn = state.pool.get().await?;
-        let item = conn
-            .transaction::<_, AppError, _>(async |conn| {
+        let item = db
+            .transaction(async |conn| {
                 let item = queries::find(conn, principal.org_id(), &scope, id.0)
                     .await?
                     .ok_or_else(AppError::not_found)?;
@@ -635,7 +629,7 @@ impl FeedbackApi {
     async fn read_receipt(
         &self,
         auth: BearerAuth,
-        state: Data<&Arc<AppState>>,
+        db: Db,
         request: Data<&RequestMeta>,
         /// The feedback item's id.
         id: Path<Uuid>,
@@ -650,9 +644,8 @@ impl FeedbackApi {
             principal: &principal,
             request: &request,
         };
-        let mut conn = state.pool.get().await?;
-        let item = conn
-            .transaction::<_, AppError, _>(async |conn| {
+        let item = db
+            .transaction(async |conn| {
                 let item = queries::find(conn, principal.org_id(), &scope, id.0)
                     .await?
                     .filter(|f| f.to_organisation_id == principal.org_id())

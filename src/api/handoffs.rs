@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use chrono::{NaiveDate, Utc};
-use diesel_async::{AsyncConnection, AsyncPgConnection};
+use diesel_async::AsyncPgConnection;
 use poem::web::Data;
 use poem_openapi::{
     ApiResponse, Enum, Object, OpenApi,
@@ -36,6 +36,7 @@ use crate::{
         BearerAuth, Principal,
         policy::{self, Action},
     },
+    db::Db,
     db::{
         children as child_queries,
         handoffs::{self as queries, Direction, Handoff as Stored, TransitionRecord},
@@ -849,6 +850,7 @@ impl HandoffsApi {
         &self,
         auth: BearerAuth,
         state: Data<&Arc<AppState>>,
+        db: Db,
         request: Data<&RequestMeta>,
         body: JsonBody<CreateHandoff>,
     ) -> ApiResult<HandoffCreatedResponse, Create> {
@@ -864,9 +866,8 @@ impl HandoffsApi {
             request: &request,
         };
         let deadlines = state.deadlines;
-        let mut conn = state.pool.get().await?;
-        let stored = conn
-            .transaction::<_, AppError, _>(async |conn| {
+        let (stored, rendered) = db
+            .transaction(async |conn| {
                 let recipient = organisation_queries::find(conn, input.to_organisation)
                     .await?
                     .ok_or_else(|| {
@@ -993,10 +994,10 @@ impl HandoffsApi {
                 )
                 .write(conn, actor)
                 .await?;
-                Ok(stored)
+                let rendered = render_one(conn, &principal, &stored).await?;
+                Ok((stored, rendered))
             })
             .await?;
-        let rendered = render_one(&mut conn, &principal, &stored).await?;
         let tag = etag::of(&rendered);
         Ok(HandoffCreatedResponse::Created(
             Json(rendered),
@@ -1015,7 +1016,7 @@ impl HandoffsApi {
     async fn list(
         &self,
         auth: BearerAuth,
-        state: Data<&Arc<AppState>>,
+        db: Db,
         request: Data<&RequestMeta>,
         /// Sent or received by your organisation.
         direction: Query<Option<DirectionFilter>>,
@@ -1051,9 +1052,8 @@ impl HandoffsApi {
             principal: &principal,
             request: &request,
         };
-        let mut conn = state.pool.get().await?;
-        let (items, next_cursor) = conn
-            .transaction::<_, AppError, _>(async |conn| {
+        let (items, next_cursor) = db
+            .transaction(async |conn| {
                 let rows = queries::list(conn, principal.org_id(), &filter, after, fetch).await?;
                 let (rows, next_cursor) = paging::paginate(rows, fetch, |h| h.id);
                 let ids: Vec<Uuid> = rows.iter().map(|h| h.id).collect();
@@ -1083,7 +1083,7 @@ impl HandoffsApi {
     async fn get(
         &self,
         auth: BearerAuth,
-        state: Data<&Arc<AppState>>,
+        db: Db,
         request: Data<&RequestMeta>,
         /// The handoff's id.
         id: Path<Uuid>,
@@ -1097,9 +1097,8 @@ impl HandoffsApi {
             principal: &principal,
             request: &request,
         };
-        let mut conn = state.pool.get().await?;
-        let rendered = conn
-            .transaction::<_, AppError, _>(async |conn| {
+        let rendered = db
+            .transaction(async |conn| {
                 let stored = visible(conn, &principal, id.0, false).await?;
                 Effects::new()
                     .access(read_access(&principal, &stored))
@@ -1128,6 +1127,7 @@ impl HandoffsApi {
         &self,
         auth: BearerAuth,
         state: Data<&Arc<AppState>>,
+        db: Db,
         request: Data<&RequestMeta>,
         /// The handoff's id.
         id: Path<Uuid>,
@@ -1138,6 +1138,7 @@ impl HandoffsApi {
     ) -> ApiResult<TransitionResponse, Change> {
         transition(
             &state,
+            &db,
             auth.0,
             &request,
             id.0,
@@ -1160,6 +1161,7 @@ impl HandoffsApi {
         &self,
         auth: BearerAuth,
         state: Data<&Arc<AppState>>,
+        db: Db,
         request: Data<&RequestMeta>,
         /// The handoff's id.
         id: Path<Uuid>,
@@ -1170,6 +1172,7 @@ impl HandoffsApi {
     ) -> ApiResult<TransitionResponse, Change> {
         transition(
             &state,
+            &db,
             auth.0,
             &request,
             id.0,
@@ -1193,6 +1196,7 @@ impl HandoffsApi {
         &self,
         auth: BearerAuth,
         state: Data<&Arc<AppState>>,
+        db: Db,
         request: Data<&RequestMeta>,
         /// The handoff's id.
         id: Path<Uuid>,
@@ -1203,6 +1207,7 @@ impl HandoffsApi {
     ) -> ApiResult<TransitionResponse, Change> {
         transition(
             &state,
+            &db,
             auth.0,
             &request,
             id.0,
@@ -1222,6 +1227,7 @@ impl HandoffsApi {
         &self,
         auth: BearerAuth,
         state: Data<&Arc<AppState>>,
+        db: Db,
         request: Data<&RequestMeta>,
         /// The handoff's id.
         id: Path<Uuid>,
@@ -1232,6 +1238,7 @@ impl HandoffsApi {
     ) -> ApiResult<TransitionResponse, Change> {
         transition(
             &state,
+            &db,
             auth.0,
             &request,
             id.0,
@@ -1255,6 +1262,7 @@ impl HandoffsApi {
         &self,
         auth: BearerAuth,
         state: Data<&Arc<AppState>>,
+        db: Db,
         request: Data<&RequestMeta>,
         /// The handoff's id.
         id: Path<Uuid>,
@@ -1265,6 +1273,7 @@ impl HandoffsApi {
     ) -> ApiResult<TransitionResponse, Change> {
         transition(
             &state,
+            &db,
             auth.0,
             &request,
             id.0,
@@ -1288,7 +1297,7 @@ impl HandoffsApi {
     async fn intake(
         &self,
         auth: BearerAuth,
-        state: Data<&Arc<AppState>>,
+        db: Db,
         request: Data<&RequestMeta>,
         /// The handoff's id.
         id: Path<Uuid>,
@@ -1307,9 +1316,8 @@ impl HandoffsApi {
             principal: &principal,
             request: &request,
         };
-        let mut conn = state.pool.get().await?;
-        let (child, created) = conn
-            .transaction::<_, AppError, _>(async |conn| {
+        let (child, guardians, created) = db
+            .transaction(async |conn| {
                 let stored = visible(conn, &principal, id.0, true).await?;
                 if stored.is_sender(principal.org_id()) {
                     return Err(AppError::forbidden(
@@ -1325,7 +1333,8 @@ impl HandoffsApi {
                         )
                         .write(conn, actor)
                         .await?;
-                    return Ok((child, false));
+                    let guardians = child_queries::guardians_of(conn, &[child.id]).await?;
+                    return Ok((child, guardians, false));
                 }
                 if !matches!(
                     stored.status(),
@@ -1427,10 +1436,10 @@ impl HandoffsApi {
                     .write(conn, actor)
                     .await?;
                 queries::set_intake(conn, stored.id, child.id).await?;
-                Ok((child, true))
+                let guardians = child_queries::guardians_of(conn, &[child.id]).await?;
+                Ok((child, guardians, true))
             })
             .await?;
-        let guardians = child_queries::guardians_of(&mut conn, &[child.id]).await?;
         let rendered = crate::api::children::render_child(&principal, &child, &guardians);
         let location = format!("/v1/children/{}", child.id);
         Ok(if created {
@@ -1444,6 +1453,7 @@ impl HandoffsApi {
 /// One lifecycle step: who may take it, from which status, with which note, what it leaves.
 async fn transition(
     state: &Arc<AppState>,
+    db: &Db,
     principal: Principal,
     request: &RequestMeta,
     id: Uuid,
@@ -1466,9 +1476,8 @@ async fn transition(
         request,
     };
     let deadlines = state.deadlines;
-    let mut conn = state.pool.get().await?;
-    let rendered = conn
-        .transaction::<_, AppError, _>(async |conn| {
+    let rendered = db
+        .transaction(async |conn| {
             let stored = visible(conn, &principal, id, true).await?;
             let current = render_one(conn, &principal, &stored).await?;
             etag::check_if_match(if_match.as_deref(), &etag::of(&current))?;

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use chrono::DateTime;
-use diesel_async::AsyncConnection;
+
 use poem::web::Data;
 use poem_openapi::{
     ApiResponse, Object, OpenApi,
@@ -29,6 +29,7 @@ use crate::{
         BearerAuth,
         policy::{self, Action},
     },
+    db::Db,
     db::{self, organisations as queries},
     domain::{
         FieldError,
@@ -262,7 +263,7 @@ impl OrganisationsApi {
     async fn create(
         &self,
         auth: BearerAuth,
-        state: Data<&Arc<AppState>>,
+        db: Db,
         request: Data<&RequestMeta>,
         body: JsonBody<CreateOrganisation>,
     ) -> ApiResult<CreateOrganisationResponse, Create> {
@@ -288,9 +289,8 @@ impl OrganisationsApi {
             principal: &principal,
             request: &request,
         };
-        let mut conn = state.pool.get().await?;
-        let row = conn
-            .transaction::<_, AppError, _>(async |conn| {
+        let row = db
+            .transaction(async |conn| {
                 if let Some(brin) = &codes.brin
                     && let Some(existing) =
                         queries::find_by_brin(conn, brin, codes.branch.as_deref()).await?
@@ -417,6 +417,7 @@ impl OrganisationsApi {
         &self,
         auth: BearerAuth,
         state: Data<&Arc<AppState>>,
+        db: Db,
         request: Data<&RequestMeta>,
         /// The organisation's id.
         id: Path<Uuid>,
@@ -437,9 +438,8 @@ impl OrganisationsApi {
             principal: &principal,
             request: &request,
         };
-        let mut conn = state.pool.get().await?;
-        let row = conn
-            .transaction::<_, AppError, _>(async |conn| {
+        let row = db
+            .transaction(async |conn| {
                 let current = queries::find_for_update(conn, id.0).await?;
                 etag::check_if_match(
                     if_match.0.as_deref(),

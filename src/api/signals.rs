@@ -1,10 +1,8 @@
 //! Signals (meldcode step 1): recorded about a child, never changed in place — a correction is a
 //! revision with a reason, and the original stays readable.
 
-use std::sync::Arc;
-
 use chrono::{DateTime, Utc};
-use diesel_async::AsyncConnection;
+
 use poem::web::Data;
 use poem_openapi::{
     ApiResponse, Object, OpenApi,
@@ -16,7 +14,6 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::{
-    AppState,
     api::types::{Timestamp, example_time},
     api::{
         ApiTags,
@@ -32,6 +29,7 @@ use crate::{
         BearerAuth, Principal,
         policy::{self, Action},
     },
+    db::Db,
     db::{
         signals::{self as queries, Recorder, SignalWithHistory},
         timeline::TimelineEntry,
@@ -390,7 +388,7 @@ impl SignalsApi {
     async fn record(
         &self,
         auth: BearerAuth,
-        state: Data<&Arc<AppState>>,
+        db: Db,
         request: Data<&RequestMeta>,
         /// The child's id.
         id: Path<Uuid>,
@@ -405,9 +403,8 @@ impl SignalsApi {
             principal: &principal,
             request: &request,
         };
-        let mut conn = state.pool.get().await?;
-        let stored = conn
-            .transaction::<_, AppError, _>(async |conn| {
+        let stored = db
+            .transaction(async |conn| {
                 let child = load_own_child(conn, &principal, id.0).await?;
                 let errors = rules::check_content(&content, child.date_of_birth, Utc::now());
                 if !errors.is_empty() {
@@ -474,7 +471,7 @@ impl SignalsApi {
     async fn list(
         &self,
         auth: BearerAuth,
-        state: Data<&Arc<AppState>>,
+        db: Db,
         request: Data<&RequestMeta>,
         /// The child's id.
         id: Path<Uuid>,
@@ -494,9 +491,8 @@ impl SignalsApi {
             principal: &principal,
             request: &request,
         };
-        let mut conn = state.pool.get().await?;
-        let (signals, next_cursor) = conn
-            .transaction::<_, AppError, _>(async |conn| {
+        let (signals, next_cursor) = db
+            .transaction(async |conn| {
                 let child = load_own_child(conn, &principal, id.0).await?;
                 let rows = queries::list_for_child(conn, child.id, &scope, before, fetch).await?;
                 let (rows, next_cursor) =
@@ -525,7 +521,7 @@ impl SignalsApi {
     async fn get(
         &self,
         auth: BearerAuth,
-        state: Data<&Arc<AppState>>,
+        db: Db,
         request: Data<&RequestMeta>,
         /// The signal's id.
         id: Path<Uuid>,
@@ -539,9 +535,8 @@ impl SignalsApi {
             principal: &principal,
             request: &request,
         };
-        let mut conn = state.pool.get().await?;
-        let stored = conn
-            .transaction::<_, AppError, _>(async |conn| {
+        let stored = db
+            .transaction(async |conn| {
                 let stored = visible_signal(conn, &principal, id.0, false).await?;
                 Effects::new()
                     .access(
@@ -574,7 +569,7 @@ impl SignalsApi {
     async fn revise(
         &self,
         auth: BearerAuth,
-        state: Data<&Arc<AppState>>,
+        db: Db,
         request: Data<&RequestMeta>,
         /// The signal's id.
         id: Path<Uuid>,
@@ -591,9 +586,8 @@ impl SignalsApi {
             principal: &principal,
             request: &request,
         };
-        let mut conn = state.pool.get().await?;
-        let stored = conn
-            .transaction::<_, AppError, _>(async |conn| {
+        let stored = db
+            .transaction(async |conn| {
                 let mut stored = visible_signal(conn, &principal, id.0, true).await?;
                 etag::check_if_match(if_match.0.as_deref(), &etag::of(&render(&stored)))?;
                 let child = load_own_child(conn, &principal, stored.signal.child_id).await?;

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use diesel_async::AsyncConnection;
 use poem::web::Data;
 use poem_openapi::{
     ApiResponse, Enum, Object, OpenApi,
@@ -30,6 +29,7 @@ use crate::{
         BearerAuth, Principal,
         policy::{self, Action},
     },
+    db::Db,
     db::{
         Conn, events as event_queries,
         webhooks::{self as queries, Delivery as StoredDelivery, NewSubscription},
@@ -346,9 +346,14 @@ async fn own_subscription(
         .ok_or_else(AppError::not_found)
 }
 
-async fn managing(auth: BearerAuth, state: &AppState) -> Result<(Principal, Conn), AppError> {
+fn manager(auth: BearerAuth) -> Result<Principal, AppError> {
     let principal = auth.0;
     policy::require(&principal, Action::ManageWebhooks)?;
+    Ok(principal)
+}
+
+async fn managing(auth: BearerAuth, state: &AppState) -> Result<(Principal, Conn), AppError> {
+    let principal = manager(auth)?;
     let conn = state.pool.get().await?;
     Ok((principal, conn))
 }
@@ -388,10 +393,11 @@ impl WebhooksApi {
         &self,
         auth: BearerAuth,
         state: Data<&Arc<AppState>>,
+        db: Db,
         request: Data<&RequestMeta>,
         body: JsonBody<NewWebhookSubscription>,
     ) -> ApiResult<CreateSubscriptionResponse, Create> {
-        let (principal, mut conn) = managing(auth, &state).await?;
+        let principal = manager(auth)?;
         let input = body.0;
         let url = delivery::check_url(input.url.trim(), state.webhooks.allow_insecure_loopback)
             .map_err(|reason| AppError::invalid_param("url", reason))?;
@@ -403,8 +409,8 @@ impl WebhooksApi {
             }
         }
         let secret = delivery::new_secret();
-        let stored = conn
-            .transaction::<_, AppError, _>(async |conn| {
+        let stored = db
+            .transaction(async |conn| {
                 // Start at the newest event: a subscription receives what happens from now on.
                 let cursor = event_queries::head(conn, principal.org_id()).await?;
                 let stored = queries::insert_subscription(
@@ -510,7 +516,7 @@ impl WebhooksApi {
     async fn delete(
         &self,
         auth: BearerAuth,
-        state: Data<&Arc<AppState>>,
+        db: Db,
         request: Data<&RequestMeta>,
         /// The subscription's id.
         id: Path<Uuid>,
@@ -518,8 +524,8 @@ impl WebhooksApi {
         #[oai(name = "If-Match")]
         if_match: Header<Option<String>>,
     ) -> ApiResult<DeleteSubscriptionResponse, Change> {
-        let (principal, mut conn) = managing(auth, &state).await?;
-        conn.transaction::<_, AppError, _>(async |conn| {
+        let principal = manager(auth)?;
+        db.transaction(async |conn| {
             let stored = own_subscription(conn, &principal, id.0, true).await?;
             etag::check_if_match(if_match.0.as_deref(), &etag::of(&render(&stored)))?;
             queries::delete_subscription(conn, stored.id).await?;
@@ -547,7 +553,7 @@ impl WebhooksApi {
     async fn reactivate(
         &self,
         auth: BearerAuth,
-        state: Data<&Arc<AppState>>,
+        db: Db,
         request: Data<&RequestMeta>,
         /// The subscription's id.
         id: Path<Uuid>,
@@ -555,9 +561,9 @@ impl WebhooksApi {
         #[oai(name = "If-Match")]
         if_match: Header<Option<String>>,
     ) -> ApiResult<ReactivateResponse, Change> {
-        let (principal, mut conn) = managing(auth, &state).await?;
-        let stored = conn
-            .transaction::<_, AppError, _>(async |conn| {
+        let principal = manager(auth)?;
+        let stored = db
+            .transaction(async |conn| {
                 let stored = own_subscription(conn, &principal, id.0, true).await?;
                 etag::check_if_match(if_match.0.as_deref(), &etag::of(&render(&stored)))?;
                 if stored.is_active() {
@@ -665,7 +671,7 @@ impl WebhooksApi {
     async fn redeliver(
         &self,
         auth: BearerAuth,
-        state: Data<&Arc<AppState>>,
+        db: Db,
         request: Data<&RequestMeta>,
         /// The subscription's id.
         id: Path<Uuid>,
@@ -676,9 +682,9 @@ impl WebhooksApi {
         #[oai(name = "If-Match")]
         if_match: Header<Option<String>>,
     ) -> ApiResult<RedeliveryResponse, Change> {
-        let (principal, mut conn) = managing(auth, &state).await?;
-        let stored = conn
-            .transaction::<_, AppError, _>(async |conn| {
+        let principal = manager(auth)?;
+        let stored = db
+            .transaction(async |conn| {
                 let subscription = own_subscription(conn, &principal, id.0, true).await?;
                 let current = queries::find_delivery(conn, subscription.id, delivery_id.0)
                     .await?

@@ -9,6 +9,7 @@ pub mod events;
 pub mod feedback;
 pub mod handoffs;
 pub mod organisations;
+pub mod request;
 pub mod schema;
 pub mod signals;
 pub mod timeline;
@@ -28,6 +29,8 @@ use diesel_async::{
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::config::DatabaseConfig;
+
+pub use request::Db;
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 

@@ -266,11 +266,11 @@ diesel::table! {
         principal -> Text,
         key -> Text,
         fingerprint -> Text,
-        response_status -> Nullable<Int4>,
-        response_headers -> Nullable<Jsonb>,
-        response_body -> Nullable<Bytea>,
+        response_status -> Int4,
+        response_headers -> Jsonb,
+        response_body -> Bytea,
         created_at -> Timestamptz,
-        completed_at -> Nullable<Timestamptz>,
+        accessed -> Jsonb,
     }
 }
 

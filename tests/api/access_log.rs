@@ -28,10 +28,7 @@ fn principal(organisation: Uuid) -> Principal {
 
 async fn log(conn: &mut AsyncPgConnection, organisation: Uuid, count: usize) {
     let principal = principal(organisation);
-    let request = RequestMeta {
-        request_id: "req-1".into(),
-        client_address: Some("192.0.2.10".into()),
-    };
+    let request = RequestMeta::new("req-1", Some("192.0.2.10".into()));
     let accesses: Vec<Access> = (0..count)
         .map(|_| {
             Access::allowed(AccessAction::Read, "signal", Uuid::now_v7())

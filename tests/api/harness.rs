@@ -33,6 +33,16 @@ use uuid::Uuid;
 pub const SECRET: &str = "test-secret-that-is-long-enough-0123456789";
 pub const ISSUER: &str = "schakel-test";
 pub const AUDIENCE: &str = "schakel";
+
+/// Any claims, signed with the test secret (HS256).
+pub fn sign_claims(claims: &Value) -> String {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        claims,
+        &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .expect("sign claims")
+}
 const DEFAULT_TEST_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 pub fn server_url() -> String {
@@ -325,6 +335,15 @@ impl TestApp {
             },
         )
         .expect("mint token")
+    }
+
+    /// A token of a machine client (`act.sub`) acting for the professional.
+    pub fn token_acting(&self, organisation: Uuid, roles: &[&str], sub: &str, client: &str) -> String {
+        sign_claims(&serde_json::json!({
+            "iss": ISSUER, "aud": AUDIENCE, "exp": jsonwebtoken::get_current_timestamp() + 600,
+            "sub": sub, "name": "Test Professional", "org": organisation, "roles": roles,
+            "act": {"sub": client},
+        }))
     }
 
     /// A new organisation of `kind` with one professional holding `role`.

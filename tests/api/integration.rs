@@ -452,22 +452,29 @@ async fn concurrent_duplicates_create_one_record() {
 }
 
 #[tokio::test]
-async fn a_duplicate_waits_for_a_running_first_and_takes_over_an_abandoned_one() {
+async fn a_duplicate_waits_for_a_running_first_and_gets_409_after_ten_seconds() {
     let app = TestApp::new().await;
     let (teacher, child) = school(&app).await;
-    let key = "slow-first";
-    record(&app, &teacher, child, Some(key), "Blauwe plek.")
+    record(&app, &teacher, child, Some("first"), "Blauwe plek.")
         .await
         .expect(201);
+    // As if a request with the key "slow" were still running: it holds the key's lock, taken
+    // with the very expression the middleware uses, in an open transaction.
     let mut conn = app.conn().await;
-    // As if the first request were still running.
-    diesel::update(idempotency_keys::table.filter(idempotency_keys::key.eq(key)))
-        .set(idempotency_keys::completed_at.eq(None::<chrono::DateTime<chrono::Utc>>))
+    let owner: String = idempotency_keys::table
+        .filter(idempotency_keys::key.eq("first"))
+        .select(idempotency_keys::principal)
+        .first(&mut conn)
+        .await
+        .expect("the first key");
+    conn.batch_execute("BEGIN").await.expect("begin");
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1 || E'\\n' || 'slow', 0))")
+        .bind::<diesel::sql_types::Text, _>(&owner)
         .execute(&mut conn)
         .await
-        .expect("back in progress");
+        .expect("hold the key");
     let started = std::time::Instant::now();
-    record(&app, &teacher, child, Some(key), "Blauwe plek.")
+    record(&app, &teacher, child, Some("slow"), "Blauwe plek.")
         .await
         .expect_problem(409, "idempotency-key-in-progress");
     assert!(
@@ -476,16 +483,62 @@ async fn a_duplicate_waits_for_a_running_first_and_takes_over_an_abandoned_one()
     );
     assert_eq!(signals_of(&app, child).await, 1);
 
-    // A first request that died a minute ago: the duplicate takes the key over and runs.
-    diesel::update(idempotency_keys::table.filter(idempotency_keys::key.eq(key)))
-        .set(idempotency_keys::created_at.eq(chrono::Utc::now() - chrono::Duration::minutes(2)))
-        .execute(&mut conn)
-        .await
-        .expect("abandoned");
-    let taken_over = record(&app, &teacher, child, Some(key), "Blauwe plek.").await;
-    taken_over.expect(201);
-    assert_eq!(taken_over.header("idempotent-replayed"), None);
+    // The first one died (its transaction ended without a commit): the key is free, and runs.
+    conn.batch_execute("ROLLBACK").await.expect("rollback");
+    let after = record(&app, &teacher, child, Some("slow"), "Blauwe plek.").await;
+    after.expect(201);
+    assert_eq!(after.header("idempotent-replayed"), None);
     assert_eq!(signals_of(&app, child).await, 2);
+}
+
+#[tokio::test]
+async fn a_key_belongs_to_the_whole_principal_and_a_replay_is_logged_as_a_read() {
+    let app = TestApp::new().await;
+    let school = app.organisation(OrganisationKind::School, "De Linde").await;
+    let coordinator_token = app.token(school, &["care_coordinator"], "ib-mila");
+    let child = app
+        .post("/v1/children")
+        .token(&coordinator_token)
+        .json(&json!({"externalRef": "P-1", "givenName": "Noa", "familyName": "Jansen",
+                      "dateOfBirth": "2015-01-01", "bsn": "111222333"}))
+        .send()
+        .await;
+    child.expect(201);
+    let child_id: Uuid = child.body["id"].as_str().unwrap().parse().unwrap();
+    let body = observation("Blauwe plek.");
+    let send = |token: &str| {
+        app.post(&format!("/v1/children/{child_id}/signals"))
+            .token(token)
+            .header("idempotency-key", "k-1")
+            .json(&body)
+            .send()
+    };
+    let first = send(&coordinator_token).await;
+    first.expect(201);
+    let replay = send(&coordinator_token).await;
+    assert_eq!(replay.header("idempotent-replayed"), Some("true"));
+
+    // The replay read the signal again: it is in the access log as a read by the same person.
+    let signal: Uuid = first.body["id"].as_str().unwrap().parse().unwrap();
+    let entries = app.access_log(child_id).await;
+    let reads = entries
+        .iter()
+        .filter(|(action, _, id, sub)| action == "read" && *id == Some(signal) && sub == "ib-mila")
+        .count();
+    assert_eq!(reads, 1, "{entries:?}");
+
+    // The same professional with other roles is another principal: nothing is replayed to it.
+    let as_teacher = app.token(school, &["teacher"], "ib-mila");
+    let other = send(&as_teacher).await;
+    other.expect(201);
+    assert_eq!(other.header("idempotent-replayed"), None);
+    assert_ne!(other.body["id"], first.body["id"]);
+    // So is the same token through an acting client.
+    let through_client = app.token_acting(school, &["care_coordinator"], "ib-mila", "parnassys");
+    let third = send(&through_client).await;
+    third.expect(201);
+    assert_eq!(third.header("idempotent-replayed"), None);
+    assert_eq!(signals_of(&app, child_id).await, 3);
 }
 
 #[tokio::test]
