@@ -298,6 +298,22 @@ impl From<DieselError> for AppError {
                 _ if info.message().contains("statement timeout") => {
                     Self::unavailable("The database took too long; retry shortly.").with_source(err)
                 }
+                // No connection (`UnableToSendCommand`), or the server ended it (57P01 admin
+                // shutdown, 57P02 crash shutdown, recovery conflicts): the request may be retried.
+                DatabaseErrorKind::UnableToSendCommand => {
+                    Self::unavailable("The database connection broke; retry shortly.")
+                        .with_source(err)
+                }
+                _ if info.message().starts_with("terminating connection") => {
+                    Self::unavailable("The database connection broke; retry shortly.")
+                        .with_source(err)
+                }
+                // A last line of defence: input is checked for NUL characters before it gets
+                // here, but text that still holds one is the client's error, not ours.
+                _ if info.message().contains("0x00") => Self::bad_request(
+                    "invalid-input",
+                    "Text must not contain a NUL character (\\u0000).",
+                ),
                 _ => Self::internal(err),
             },
             DieselError::BrokenTransactionManager => {
@@ -356,6 +372,37 @@ mod tests {
             AppError::from(DieselError::RollbackTransaction).status,
             StatusCode::INTERNAL_SERVER_ERROR
         );
+        let db_error = |kind, message: &str| {
+            AppError::from(DieselError::DatabaseError(
+                kind,
+                Box::new(message.to_owned()),
+            ))
+            .status
+        };
+        for (kind, message, status) in [
+            (
+                DatabaseErrorKind::UnableToSendCommand,
+                "connection closed",
+                503,
+            ),
+            (
+                DatabaseErrorKind::Unknown,
+                "terminating connection due to administrator command",
+                503,
+            ),
+            (
+                DatabaseErrorKind::Unknown,
+                "invalid byte sequence for encoding \"UTF8\": 0x00",
+                400,
+            ),
+            (
+                DatabaseErrorKind::Unknown,
+                "relation \"x\" does not exist",
+                500,
+            ),
+        ] {
+            assert_eq!(db_error(kind, message).as_u16(), status, "{message}");
+        }
     }
 
     #[test]

@@ -73,12 +73,15 @@ impl<E: Endpoint> Endpoint for EnvelopeEndpoint<E> {
         let started = Instant::now();
         let span = tracing::info_span!("request", request_id = %request_id, %method);
 
-        let result = self
-            .inner
-            .call(req)
-            .instrument(span.clone())
-            .await
-            .map(IntoResponse::into_response);
+        let result = match nul_character_in(req.uri()) {
+            Some(refusal) => Err(refusal.into()),
+            None => self
+                .inner
+                .call(req)
+                .instrument(span.clone())
+                .await
+                .map(IntoResponse::into_response),
+        };
         let mut resp = {
             let _entered = span.enter();
             render(result, &instance)
@@ -109,6 +112,23 @@ impl<E: Endpoint> Endpoint for EnvelopeEndpoint<E> {
     }
 }
 
+/// A NUL character in the path or a query parameter, refused before it can reach PostgreSQL
+/// (which cannot store one in text) — naming the parameter.
+fn nul_character_in(uri: &poem::http::Uri) -> Option<AppError> {
+    const REASON: &str = "must not contain a NUL character (%00)";
+    if let Some(query) = uri.query()
+        && let Some((name, _)) = form_urlencoded::parse(query.as_bytes())
+            .find(|(name, value)| name.contains('\0') || value.contains('\0'))
+    {
+        return Some(AppError::invalid_param(name.replace('\0', "%00"), REASON));
+    }
+    let path = uri.path();
+    if path.contains("%00") || path.contains('\0') {
+        return Some(AppError::invalid_param("(path)", REASON));
+    }
+    None
+}
+
 /// The response to send for a handler's result: errors — ours and the framework's — become
 /// problem+json (server errors logged with their cause); the matched route and operation stay
 /// attached for the request log.
@@ -134,6 +154,14 @@ pub fn render(result: poem::Result<Response>, instance: &str) -> Response {
                 );
             }
             let mut resp = problem.to_response(Some(instance));
+            if problem.status == StatusCode::METHOD_NOT_ALLOWED {
+                // RFC 9110: a 405 says which methods the resource has.
+                let allowed =
+                    crate::openapi::allowed_methods(instance).unwrap_or_else(|| "GET".into());
+                if let Ok(value) = HeaderValue::from_str(&allowed) {
+                    resp.headers_mut().insert(header::ALLOW, value);
+                }
+            }
             if let Some(route) = route {
                 resp.set_data(route);
             }
@@ -333,6 +361,21 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nul_characters_in_the_uri_are_refused_naming_the_parameter() {
+        let named = |uri: &str| {
+            nul_character_in(&uri.parse().unwrap()).map(|e| e.invalid_params[0].name.clone())
+        };
+        assert_eq!(
+            named("/v1/children?externalRef=a%00b"),
+            Some("externalRef".into())
+        );
+        assert_eq!(named("/v1/events?limit=5&types=%00"), Some("types".into()));
+        assert_eq!(named("/v1/children/%00/signals"), Some("(path)".into()));
+        assert_eq!(named("/v1/children?externalRef=a%2500b"), None);
+        assert_eq!(named("/v1/children?externalRef=ab"), None);
+    }
 
     #[test]
     fn request_ids_are_echoed_only_when_plain() {

@@ -115,6 +115,7 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint<Output = Response> {
         .at("/v1/openapi.json", get(openapi_json))
         .at("/v1/openapi.yaml", get(openapi_yaml))
         .at("/docs", get(docs))
+        .at("/docs/", get(docs))
         .at("/", get(root))
         .with(Idempotency)
         .with(BodyLimit {

@@ -63,6 +63,7 @@ fn finish(raw: &str) -> Value {
     let mut doc: Value = serde_json::from_str(raw).unwrap_or_else(|_| json!({}));
     rename_schemas(&mut doc);
     add_union_examples(&mut doc);
+    finish_schemas(&mut doc);
     add_idempotency_components(&mut doc);
     if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
         for (path, item) in paths.iter_mut() {
@@ -72,6 +73,9 @@ fn finish(raw: &str) -> Value {
             for (method, operation) in operations.iter_mut() {
                 if method == "post" {
                     add_idempotency(operation);
+                }
+                if path.contains('{') {
+                    add_not_found(operation);
                 }
                 if let Some(params) = operation
                     .get_mut("parameters")
@@ -85,6 +89,10 @@ fn finish(raw: &str) -> Value {
                         }
                     }
                 }
+                let operation_id = operation["operationId"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
                 let Some(responses) = operation
                     .get_mut("responses")
                     .and_then(Value::as_object_mut)
@@ -93,6 +101,20 @@ fn finish(raw: &str) -> Value {
                 };
                 for (status, response) in responses.iter_mut() {
                     finish_response(path, status, response);
+                }
+                let mut refusals: Vec<&str> = REFUSALS
+                    .iter()
+                    .find(|(id, _)| *id == operation_id)
+                    .map(|(_, kinds)| kinds.to_vec())
+                    .unwrap_or_default();
+                if method == "post" {
+                    refusals.push("idempotency-key-reused");
+                }
+                if refusals.is_empty() {
+                    // No rule of this operation refuses with 422.
+                    responses.remove("422");
+                } else if let Some(response) = responses.get_mut("422") {
+                    add_refusal_examples(path, response, &refusals);
                 }
             }
         }
@@ -287,6 +309,250 @@ fn finish_response(path: &str, status: &str, response: &mut Value) {
     media.insert("example".into(), problem_example(path, code));
 }
 
+/// What poem-openapi cannot say from the types:
+/// - a property documented to take `null` (``"`null` removes it"``, ``"`null` on the last
+///   page"``) is `nullable`, so generated clients can send and receive it;
+/// - chrono's dates are `format: date` (poem-openapi writes `naive-date`, no OpenAPI format);
+/// - the problem schema lists the extension members refusals carry.
+fn finish_schemas(doc: &mut Value) {
+    rename_formats(doc);
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    for schema in schemas.values_mut() {
+        let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        for property in properties.values_mut() {
+            let documents_null = property
+                .get("description")
+                .and_then(Value::as_str)
+                .is_some_and(|d| d.contains("`null`"));
+            if let (true, Some(property)) = (documents_null, property.as_object_mut()) {
+                property.insert("nullable".into(), Value::Bool(true));
+            }
+        }
+    }
+    if let Some(properties) = schemas
+        .get_mut("Problem")
+        .and_then(|p| p.get_mut("properties"))
+        .and_then(Value::as_object_mut)
+    {
+        for (name, schema) in problem_extensions() {
+            properties.insert(name.into(), schema);
+        }
+    }
+}
+
+/// Extension members of problems, by the refusals that carry them.
+fn problem_extensions() -> [(&'static str, Value); 10] {
+    let codes = |description: &str| json!({"type": "array", "items": {"type": "string"}, "description": description});
+    let ids = |description: &str| json!({"type": "array", "items": {"type": "string", "format": "uuid"}, "description": description});
+    let text = |description: &str| json!({"type": "string", "description": description});
+    [
+        (
+            "existingId",
+            json!({"type": "string", "format": "uuid", "description": "`duplicate-external-ref`, `case-already-open`: the record that already exists."}),
+        ),
+        (
+            "question",
+            text(
+                "`report-required`, `decision-not-allowed`, `weighing-incomplete`: the afwegingsvraag concerned (`suspicion`, `unsafety`, `help_possible`, `help_accepted`, `lasting_safety`).",
+            ),
+        ),
+        (
+            "answer",
+            text(
+                "`report-required`, `decision-not-allowed`: the answer given to that question (`yes`, `no`, `doubt`).",
+            ),
+        ),
+        (
+            "allowedDecisions",
+            codes("`decision-not-allowed`: the decisions the weighing allows."),
+        ),
+        (
+            "missingSteps",
+            codes("`step-out-of-order`, `decision-required`: the meldcode steps still to record."),
+        ),
+        (
+            "signalIds",
+            ids("`unknown-signal`: the ids that are not signals of this child."),
+        ),
+        (
+            "guardianIds",
+            ids("The guardians concerned (consent refusals)."),
+        ),
+        (
+            "handoffStatus",
+            text("`invalid-transition`, `report-not-sent`: the handoff's current status."),
+        ),
+        (
+            "consentStatus",
+            text("Consent refusals: the consent's current status."),
+        ),
+        (
+            "missing",
+            text(
+                "`consent-required`: what is missing: `no_consent`, `consent_not_active` or `category_not_in_scope`.",
+            ),
+        ),
+    ]
+}
+
+/// `naive-date` → `date`, wherever a schema names it.
+fn rename_formats(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            if map.get("format").and_then(Value::as_str) == Some("naive-date") {
+                map.insert("format".into(), json!("date"));
+            }
+            map.values_mut().for_each(rename_formats);
+        }
+        Value::Array(items) => items.iter_mut().for_each(rename_formats),
+        _ => {}
+    }
+}
+
+/// Every operation on a path with an id can answer 404: the id, or its parent, does not exist
+/// for the caller.
+fn add_not_found(operation: &mut Value) {
+    let Some(responses) = operation
+        .get_mut("responses")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    if responses.contains_key("404") {
+        return;
+    }
+    let Some(template) = responses
+        .iter()
+        .find(|(status, _)| status.starts_with('4'))
+        .map(|(_, response)| response.clone())
+    else {
+        return;
+    };
+    let mut not_found = template;
+    not_found["description"] = json!(crate::api::problem::describe(404));
+    responses.insert("404".into(), not_found);
+    let mut sorted: Vec<(String, Value)> = std::mem::take(responses).into_iter().collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    responses.extend(sorted);
+}
+
+/// The domain refusals (422) each operation can answer, beyond `idempotency-key-reused` on every
+/// POST: the examples a client branches on.
+const REFUSALS: &[(&str, &[&str])] = &[
+    ("openCase", &["unknown-signal"]),
+    (
+        "recordCaseStep",
+        &[
+            "decision-not-allowed",
+            "invalid-correction",
+            "report-required",
+            "step-out-of-order",
+            "unknown-signal",
+            "weighing-incomplete",
+        ],
+    ),
+    ("closeCase", &["decision-required", "report-not-sent"]),
+    (
+        "createConsent",
+        &["unknown-child", "unknown-handoff", "unknown-recipient"],
+    ),
+    (
+        "recordConsentDecision",
+        &[
+            "no-consenting-party",
+            "not-a-required-party",
+            "parental-authority-unknown",
+        ],
+    ),
+    ("withdrawConsent", &["not-a-required-party"]),
+    ("sendFeedback", &["consent-required"]),
+    (
+        "sendHandoff",
+        &[
+            "recipient-inactive",
+            "report-not-decided",
+            "route-not-allowed",
+            "unknown-case",
+            "unknown-child",
+            "unknown-recipient",
+            "unknown-request",
+            "unknown-signal",
+        ],
+    ),
+    ("takeInHandoffChild", &["no-child"]),
+    ("createOrganisation", &["platform-organisation"]),
+    ("updateOrganisation", &["platform-organisation"]),
+];
+
+/// The methods the document allows on a request path (for `Allow` on a 405).
+pub fn allowed_methods(request_path: &str) -> Option<String> {
+    let relative = request_path.strip_prefix("/v1")?;
+    let segments: Vec<&str> = relative.split('/').collect();
+    let paths = document()["paths"].as_object()?;
+    // The most specific template wins, as in routing: `/handoffs/overdue` before `/handoffs/{id}`.
+    let (_, item) = paths
+        .iter()
+        .filter_map(|(template, item)| {
+            let parts: Vec<&str> = template.split('/').collect();
+            let matches = parts.len() == segments.len()
+                && parts
+                    .iter()
+                    .zip(&segments)
+                    .all(|(part, segment)| part.starts_with('{') || part == segment);
+            let literal = parts.iter().filter(|p| !p.starts_with('{')).count();
+            matches.then_some((literal, item))
+        })
+        .max_by_key(|(literal, _)| *literal)?;
+    let methods: Vec<String> = item
+        .as_object()?
+        .keys()
+        .map(|m| m.to_ascii_uppercase())
+        .collect();
+    Some(methods.join(", "))
+}
+
+/// The 422 response of an operation: the rules that refuse it, each with an example problem.
+fn add_refusal_examples(path: &str, response: &mut Value, refusals: &[&str]) {
+    let list = refusals
+        .iter()
+        .map(|kind| format!("`{kind}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    response["description"] = json!(format!(
+        "Well-formed, but a rule refuses it; `type` says which: {list}."
+    ));
+    let Some(media) = response
+        .get_mut("content")
+        .and_then(|c| c.get_mut(PROBLEM_CONTENT_TYPE))
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    media.remove("example");
+    let examples: Map<String, Value> = refusals
+        .iter()
+        .map(|kind| {
+            let mut value = problem_example(path, 422);
+            value["type"] = json!(format!("{}{kind}", crate::error::PROBLEM_TYPE_BASE));
+            let words = kind.replace('-', " ");
+            let title = words[..1].to_uppercase() + &words[1..];
+            value["title"] = json!(title);
+            value["detail"] = json!(format!(
+                "Refused by the rule `{kind}`; `detail` explains what is missing."
+            ));
+            (kind.to_string(), json!({"summary": kind, "value": value}))
+        })
+        .collect();
+    media.insert("examples".into(), Value::Object(examples));
+}
+
 /// `API-VERSION` → `API-Version`, `ETAG` → `ETag`, `IF-NONE-MATCH` → `If-None-Match`.
 fn canonical_header(name: &str) -> String {
     match name.to_ascii_lowercase().as_str() {
@@ -383,6 +649,20 @@ fn problem_example(path: &str, status: u16) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn allowed_methods_follow_the_most_specific_path() {
+        assert_eq!(
+            allowed_methods("/v1/children").as_deref(),
+            Some("GET, POST")
+        );
+        assert_eq!(
+            allowed_methods("/v1/handoffs/0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b/acknowledgement")
+                .as_deref(),
+            Some("POST")
+        );
+        assert_eq!(allowed_methods("/v1/nothing/here"), None);
+    }
 
     #[test]
     fn header_names_are_canonical() {

@@ -9,9 +9,11 @@ use std::sync::LazyLock;
 
 use poem::{Request, RequestBody};
 use poem_openapi::{
+    ApiExtractor, ApiExtractorType, ExtractParamOptions,
+    error::ContentTypeError,
     impl_apirequest_for_payload,
     payload::{ParsePayload, Payload},
-    registry::{MetaSchemaRef, Registry},
+    registry::{MetaMediaType, MetaRequest, MetaSchemaRef, Registry},
     types::{ParseFromJSON, Type},
 };
 use regex::Regex;
@@ -52,6 +54,60 @@ impl<T: Type + ParseFromJSON + DeserializeOwned> ParsePayload for JsonBody<T> {
 
 impl_apirequest_for_payload!(JsonBody<T>, T: Type + ParseFromJSON + DeserializeOwned);
 
+/// An optional `application/json` body, for a state change that may carry a note or nothing at
+/// all: a bare `POST` (no body, no Content-Type) is `None`.
+pub struct OptionalJsonBody<T>(pub Option<T>);
+
+impl<T> OptionalJsonBody<T> {
+    pub fn into_inner(self) -> Option<T> {
+        self.0
+    }
+}
+
+impl<'a, T: Type + ParseFromJSON + DeserializeOwned> ApiExtractor<'a> for OptionalJsonBody<T> {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::RequestObject];
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+
+    fn request_meta() -> Option<MetaRequest> {
+        Some(MetaRequest {
+            description: None,
+            content: vec![MetaMediaType {
+                content_type: <JsonBody<T> as Payload>::CONTENT_TYPE,
+                schema: T::schema_ref(),
+            }],
+            required: false,
+        })
+    }
+
+    async fn from_request(
+        request: &'a Request,
+        body: &mut RequestBody,
+        _param_opts: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        let bytes = body.take()?.into_bytes().await?;
+        match request.content_type() {
+            None if bytes.is_empty() => Ok(Self(None)),
+            Some(content_type) if <JsonBody<T> as Payload>::check_content_type(content_type) => {
+                if bytes.iter().all(u8::is_ascii_whitespace) {
+                    Ok(Self(None))
+                } else {
+                    Ok(Self(Some(parse_json(&bytes)?)))
+                }
+            }
+            Some(content_type) => Err(ContentTypeError::NotSupported {
+                content_type: content_type.to_owned(),
+            }
+            .into()),
+            None => Err(ContentTypeError::ExpectContentType.into()),
+        }
+    }
+}
+
 /// Parses and validates a JSON body.
 pub fn parse_json<T: ParseFromJSON + DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -66,6 +122,12 @@ pub fn parse_json<T: ParseFromJSON + DeserializeOwned>(bytes: &[u8]) -> Result<T
             format!("The body is not valid JSON: {err}."),
         )
     })?;
+    if let Some(path) = nul_character_at(&value, String::new()) {
+        return Err(AppError::invalid(vec![InvalidParam::new(
+            path,
+            "must not contain a NUL character (\\u0000)",
+        )]));
+    }
     if let Err(err) = serde_path_to_error::deserialize::<_, T>(&value) {
         return Err(AppError::invalid(vec![describe_serde_error(&err)]));
     }
@@ -78,6 +140,37 @@ pub fn parse_json<T: ParseFromJSON + DeserializeOwned>(bytes: &[u8]) -> Result<T
         }
         AppError::invalid(vec![param])
     })
+}
+
+/// The path of the first string (or property name) holding a NUL character: PostgreSQL cannot
+/// store one in text, and no field has a use for it.
+fn nul_character_at(value: &Value, path: String) -> Option<String> {
+    let join = |key: &str| {
+        if path.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    match value {
+        Value::String(text) if text.contains('\0') => Some(if path.is_empty() {
+            "(body)".into()
+        } else {
+            path
+        }),
+        Value::Object(map) => map.iter().find_map(|(key, child)| {
+            if key.contains('\0') {
+                Some(join(&key.replace('\0', "\\u0000")))
+            } else {
+                nul_character_at(child, join(key))
+            }
+        }),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, child)| nul_character_at(child, format!("{path}[{i}]"))),
+        _ => None,
+    }
 }
 
 /// The path of the first property called `name`, breadth-first.
@@ -263,6 +356,22 @@ mod tests {
         let (name, reason) = invalid(r#"{"givenName": "A", "nested": {"count": 11}}"#);
         assert_eq!(name, "nested.count");
         assert_eq!(reason, "must satisfy maximum(10, exclusive: false)");
+    }
+
+    #[test]
+    fn names_a_nul_character_wherever_it_is() {
+        assert_eq!(
+            invalid("{\"givenName\": \"A\\u0000\"}"),
+            (
+                "givenName".into(),
+                "must not contain a NUL character (\\u0000)".into()
+            )
+        );
+        assert_eq!(
+            invalid("{\"givenName\": \"A\", \"nested\": {\"x\": [\"\\u0000\"]}}").0,
+            "nested.x[0]"
+        );
+        assert_eq!(invalid("{\"given\\u0000\": 1}").0, "given\\u0000");
     }
 
     #[test]

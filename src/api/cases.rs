@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::{
     api::{
         ApiTags,
-        body::JsonBody,
+        body::{JsonBody, OptionalJsonBody},
         children::load_own_child,
         etag,
         paging::{self, decode_cursor},
@@ -117,7 +117,7 @@ impl Example for ChangeLead {
 }
 
 /// Closes a case.
-#[derive(Object, Deserialize)]
+#[derive(Object, Deserialize, Default)]
 #[oai(rename_all = "camelCase", deny_unknown_fields, example)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CloseCase {
@@ -1692,6 +1692,8 @@ impl CasesApi {
                     supersedes: None,
                     correction_reason: None,
                 });
+                // The very rule recording step 1 applies: only this child's signals.
+                check_step(conn, &file, &step).await?;
                 append_step(conn, &principal, actor, file, &step).await
             })
             .await?;
@@ -2114,11 +2116,11 @@ impl CasesApi {
         /// ETag of the case the closure is based on.
         #[oai(name = "If-Match")]
         if_match: Header<Option<String>>,
-        body: JsonBody<CloseCase>,
+        body: OptionalJsonBody<CloseCase>,
     ) -> ApiResult<CaseResponse, Change> {
         let principal = auth.0;
         policy::require(&principal, Action::ManageCases)?;
-        let input = body.0;
+        let input = body.into_inner().unwrap_or_default();
         let actor = Actor {
             principal: &principal,
             request: &request,

@@ -20,7 +20,7 @@ use crate::{
     AppState,
     api::{
         ApiTags,
-        body::JsonBody,
+        body::{JsonBody, OptionalJsonBody},
         cases::case_and_decision,
         children::{Contact, load_own_child},
         consents::check_handoff_consent,
@@ -204,7 +204,7 @@ impl Example for CreateHandoff {
 
 /// A note with a lifecycle step: the declination's reason, the closure's outcome, or the
 /// withdrawal's reason.
-#[derive(Object, Deserialize)]
+#[derive(Object, Deserialize, Default)]
 #[oai(rename_all = "camelCase", deny_unknown_fields, example)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TransitionNote {
@@ -221,7 +221,7 @@ impl Example for TransitionNote {
 }
 
 /// Taking a handoff's child in as your own record.
-#[derive(Object, Deserialize)]
+#[derive(Object, Deserialize, Default)]
 #[oai(rename_all = "camelCase", deny_unknown_fields, example)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Intake {
@@ -1123,6 +1123,7 @@ impl HandoffsApi {
         method = "post",
         operation_id = "acknowledgeHandoff"
     )]
+    #[allow(clippy::too_many_arguments)] // until a request context bundles state, db and request
     async fn acknowledge(
         &self,
         auth: BearerAuth,
@@ -1134,16 +1135,20 @@ impl HandoffsApi {
         /// ETag of the handoff the step is based on.
         #[oai(name = "If-Match")]
         if_match: Header<Option<String>>,
-        body: JsonBody<TransitionNote>,
+        body: OptionalJsonBody<TransitionNote>,
     ) -> ApiResult<TransitionResponse, Change> {
+        let actor = Actor {
+            principal: &auth.0,
+            request: &request,
+        };
+        let note = body.into_inner().unwrap_or_default().note;
         transition(
-            &state,
             &db,
-            auth.0,
-            &request,
+            state.deadlines,
+            actor,
             id.0,
             if_match.0,
-            body.0,
+            note,
             Transition::Acknowledge,
         )
         .await
@@ -1157,6 +1162,7 @@ impl HandoffsApi {
         method = "post",
         operation_id = "acceptHandoff"
     )]
+    #[allow(clippy::too_many_arguments)] // until a request context bundles state, db and request
     async fn accept(
         &self,
         auth: BearerAuth,
@@ -1168,16 +1174,20 @@ impl HandoffsApi {
         /// ETag of the handoff the step is based on.
         #[oai(name = "If-Match")]
         if_match: Header<Option<String>>,
-        body: JsonBody<TransitionNote>,
+        body: OptionalJsonBody<TransitionNote>,
     ) -> ApiResult<TransitionResponse, Change> {
+        let actor = Actor {
+            principal: &auth.0,
+            request: &request,
+        };
+        let note = body.into_inner().unwrap_or_default().note;
         transition(
-            &state,
             &db,
-            auth.0,
-            &request,
+            state.deadlines,
+            actor,
             id.0,
             if_match.0,
-            body.0,
+            note,
             Transition::Accept,
         )
         .await
@@ -1192,6 +1202,7 @@ impl HandoffsApi {
         method = "post",
         operation_id = "declineHandoff"
     )]
+    #[allow(clippy::too_many_arguments)] // until a request context bundles state, db and request
     async fn decline(
         &self,
         auth: BearerAuth,
@@ -1203,16 +1214,20 @@ impl HandoffsApi {
         /// ETag of the handoff the step is based on.
         #[oai(name = "If-Match")]
         if_match: Header<Option<String>>,
-        body: JsonBody<TransitionNote>,
+        body: OptionalJsonBody<TransitionNote>,
     ) -> ApiResult<TransitionResponse, Change> {
+        let actor = Actor {
+            principal: &auth.0,
+            request: &request,
+        };
+        let note = body.into_inner().unwrap_or_default().note;
         transition(
-            &state,
             &db,
-            auth.0,
-            &request,
+            state.deadlines,
+            actor,
             id.0,
             if_match.0,
-            body.0,
+            note,
             Transition::Decline,
         )
         .await
@@ -1223,6 +1238,7 @@ impl HandoffsApi {
     /// The recipient closes an accepted handoff (`accepted` → `closed`); `note` is the outcome
     /// and is required.
     #[oai(path = "/:id/closure", method = "post", operation_id = "closeHandoff")]
+    #[allow(clippy::too_many_arguments)] // until a request context bundles state, db and request
     async fn close(
         &self,
         auth: BearerAuth,
@@ -1234,16 +1250,20 @@ impl HandoffsApi {
         /// ETag of the handoff the step is based on.
         #[oai(name = "If-Match")]
         if_match: Header<Option<String>>,
-        body: JsonBody<TransitionNote>,
+        body: OptionalJsonBody<TransitionNote>,
     ) -> ApiResult<TransitionResponse, Change> {
+        let actor = Actor {
+            principal: &auth.0,
+            request: &request,
+        };
+        let note = body.into_inner().unwrap_or_default().note;
         transition(
-            &state,
             &db,
-            auth.0,
-            &request,
+            state.deadlines,
+            actor,
             id.0,
             if_match.0,
-            body.0,
+            note,
             Transition::Close,
         )
         .await
@@ -1258,6 +1278,7 @@ impl HandoffsApi {
         method = "post",
         operation_id = "withdrawHandoff"
     )]
+    #[allow(clippy::too_many_arguments)] // until a request context bundles state, db and request
     async fn withdraw(
         &self,
         auth: BearerAuth,
@@ -1269,16 +1290,20 @@ impl HandoffsApi {
         /// ETag of the handoff the step is based on.
         #[oai(name = "If-Match")]
         if_match: Header<Option<String>>,
-        body: JsonBody<TransitionNote>,
+        body: OptionalJsonBody<TransitionNote>,
     ) -> ApiResult<TransitionResponse, Change> {
+        let actor = Actor {
+            principal: &auth.0,
+            request: &request,
+        };
+        let note = body.into_inner().unwrap_or_default().note;
         transition(
-            &state,
             &db,
-            auth.0,
-            &request,
+            state.deadlines,
+            actor,
             id.0,
             if_match.0,
-            body.0,
+            note,
             Transition::Withdraw,
         )
         .await
@@ -1301,12 +1326,12 @@ impl HandoffsApi {
         request: Data<&RequestMeta>,
         /// The handoff's id.
         id: Path<Uuid>,
-        body: JsonBody<Intake>,
+        body: OptionalJsonBody<Intake>,
     ) -> ApiResult<IntakeResponse, Create> {
         let principal = auth.0;
         policy::require(&principal, Action::RegisterChildren)?;
         policy::require(&principal, Action::ReadHandoffs)?;
-        let input = body.0;
+        let input = body.into_inner().unwrap_or_default();
         if let Some(external_ref) = &input.external_ref
             && let Some(err) = check_text("externalRef", external_ref)
         {
@@ -1452,17 +1477,17 @@ impl HandoffsApi {
 
 /// One lifecycle step: who may take it, from which status, with which note, what it leaves.
 async fn transition(
-    state: &Arc<AppState>,
     db: &Db,
-    principal: Principal,
-    request: &RequestMeta,
+    deadlines: crate::domain::handoff::DeadlineRules,
+    actor: Actor<'_>,
     id: Uuid,
     if_match: Option<String>,
-    body: TransitionNote,
+    note: Option<String>,
     step: Transition,
 ) -> ApiResult<TransitionResponse, Change> {
-    policy::require(&principal, Action::SendHandoffs)?;
-    let note = body.note.filter(|n| !n.trim().is_empty());
+    let principal = actor.principal;
+    policy::require(principal, Action::SendHandoffs)?;
+    let note = note.filter(|n| !n.trim().is_empty());
     if matches!(step, Transition::Decline | Transition::Close) && note.is_none() {
         let what = if step == Transition::Decline {
             "the reason"
@@ -1471,15 +1496,10 @@ async fn transition(
         };
         return Err(AppError::invalid_param("note", format!("is required: {what}")).into());
     }
-    let actor = Actor {
-        principal: &principal,
-        request,
-    };
-    let deadlines = state.deadlines;
     let rendered = db
         .transaction(async |conn| {
-            let stored = visible(conn, &principal, id, true).await?;
-            let current = render_one(conn, &principal, &stored).await?;
+            let stored = visible(conn, principal, id, true).await?;
+            let current = render_one(conn, principal, &stored).await?;
             etag::check_if_match(if_match.as_deref(), &etag::of(&current))?;
             let party = if stored.is_sender(principal.org_id()) {
                 Party::Sender
@@ -1524,7 +1544,7 @@ async fn transition(
                     at: now,
                     assessment_due_at: assessment_due,
                 },
-                &principal,
+                principal,
             )
             .await?;
             let (event, entry_type) = match step {
@@ -1535,7 +1555,7 @@ async fn transition(
                 Transition::Withdraw => (EventType::HandoffWithdrawn, "handoff.withdrawn"),
             };
             let mut access = Access::allowed(AccessAction::Update, HANDOFF, updated.id);
-            if let Some(child) = own_child(&principal, &updated) {
+            if let Some(child) = own_child(principal, &updated) {
                 access = access.about_child(child);
             }
             Effects::new().access(access).write(conn, actor).await?;
@@ -1551,7 +1571,7 @@ async fn transition(
             )
             .write(conn, actor)
             .await?;
-            render_one(conn, &principal, &updated).await
+            render_one(conn, principal, &updated).await
         })
         .await?;
     let tag = etag::of(&rendered);

@@ -413,6 +413,7 @@ impl OrganisationsApi {
     /// seconds on every server). Send `If-Match` with the ETag you read to refuse the change
     /// (412) when someone else changed it meanwhile.
     #[oai(path = "/:id", method = "patch", operation_id = "updateOrganisation")]
+    #[allow(clippy::too_many_arguments)] // until a request context bundles state, db and request
     async fn update(
         &self,
         auth: BearerAuth,

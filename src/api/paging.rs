@@ -1,7 +1,9 @@
 //! Cursor pagination: `?limit=` (default 50, max 200) and an opaque `?cursor=`.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use chrono::{DateTime, Datelike, Utc};
 use serde::{Serialize, de::DeserializeOwned};
+use uuid::Uuid;
 
 use crate::error::AppError;
 
@@ -18,14 +20,53 @@ pub fn encode_cursor<P: Serialize>(position: &P) -> String {
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(position).unwrap_or_default())
 }
 
-pub fn decode_cursor<P: DeserializeOwned>(cursor: Option<&str>) -> Result<Option<P>, AppError> {
+/// A position in a list, as a cursor holds it. A cursor is opaque to clients but not secret: a
+/// forged one must still be a position the list could have returned, so every field is checked
+/// before it reaches SQL (PostgreSQL refuses timestamps outside 4713 BC–294276 AD and NUL
+/// characters in text; a 500 there is a 400 here).
+pub trait Position: Serialize + DeserializeOwned {
+    fn is_valid(&self) -> bool;
+}
+
+impl Position for Uuid {
+    fn is_valid(&self) -> bool {
+        true
+    }
+}
+
+impl Position for i64 {
+    fn is_valid(&self) -> bool {
+        *self >= 0
+    }
+}
+
+impl Position for DateTime<Utc> {
+    fn is_valid(&self) -> bool {
+        (1..=9999).contains(&self.year())
+    }
+}
+
+impl Position for String {
+    fn is_valid(&self) -> bool {
+        self.len() <= 1000 && !self.contains('\0')
+    }
+}
+
+impl<A: Position, B: Position> Position for (A, B) {
+    fn is_valid(&self) -> bool {
+        self.0.is_valid() && self.1.is_valid()
+    }
+}
+
+pub fn decode_cursor<P: Position>(cursor: Option<&str>) -> Result<Option<P>, AppError> {
     let Some(cursor) = cursor else {
         return Ok(None);
     };
     URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .and_then(|bytes| serde_json::from_slice::<P>(&bytes).ok())
+        .filter(Position::is_valid)
         .map(Some)
         .ok_or_else(|| {
             AppError::invalid_param(
@@ -57,11 +98,33 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_reject_garbage() {
-        let cursor = encode_cursor(&("de regenboog", 7));
-        let back: Option<(String, i32)> = decode_cursor(Some(&cursor)).unwrap();
-        assert_eq!(back, Some(("de regenboog".to_owned(), 7)));
-        assert!(decode_cursor::<(String, i32)>(Some("!!")).is_err());
-        assert!(decode_cursor::<(String, i32)>(Some(&encode_cursor(&1))).is_err());
+        let id = Uuid::now_v7();
+        let cursor = encode_cursor(&("de regenboog", id));
+        let back: Option<(String, Uuid)> = decode_cursor(Some(&cursor)).unwrap();
+        assert_eq!(back, Some(("de regenboog".to_owned(), id)));
+        assert!(decode_cursor::<(String, Uuid)>(Some("!!")).is_err());
+        assert!(decode_cursor::<(String, Uuid)>(Some(&encode_cursor(&1))).is_err());
+    }
+
+    #[test]
+    fn forged_positions_outside_what_a_list_returns_are_refused() {
+        let id = Uuid::now_v7();
+        let forged = [
+            encode_cursor(&("-4714-01-01T00:00:00Z", id)),
+            encode_cursor(&("+10000-01-01T00:00:00Z", id)),
+        ];
+        for cursor in &forged {
+            assert!(
+                decode_cursor::<(DateTime<Utc>, Uuid)>(Some(cursor)).is_err(),
+                "{cursor}"
+            );
+        }
+        let fine = encode_cursor(&("2026-11-20T08:30:00Z", id));
+        assert!(decode_cursor::<(DateTime<Utc>, Uuid)>(Some(&fine)).is_ok());
+        assert!(decode_cursor::<(String, Uuid)>(Some(&encode_cursor(&("a\0b", id)))).is_err());
+        assert!(decode_cursor::<i64>(Some(&encode_cursor(&-1))).is_err());
+        assert!(decode_cursor::<(i64, i64)>(Some(&encode_cursor(&(1, -5)))).is_err());
+        assert!(decode_cursor::<(i64, i64)>(Some(&encode_cursor(&(1, 5)))).is_ok());
     }
 
     #[test]

@@ -91,7 +91,7 @@ problem_sets! {
     Change: [400, 401, 403, 404, 409, 412, 413, 415, 422, 500, 503];
 }
 
-fn describe(status: u16) -> &'static str {
+pub fn describe(status: u16) -> &'static str {
     match status {
         400 => "The request is malformed or its input invalid; `invalidParams` names each problem.",
         401 => {

@@ -100,6 +100,19 @@ impl Authenticator {
             .verifier
             .verify(token)
             .map_err(|err| AppError::unauthorized(err.to_string()))?;
+        // PostgreSQL cannot store a NUL character: a token carrying one is unusable here.
+        let texts = [("sub", Some(&claims.sub)), ("name", claims.name.as_ref())]
+            .into_iter()
+            .chain([("act.sub", claims.act.as_ref().map(|act| &act.sub))])
+            .chain(claims.roles.iter().map(|role| ("roles", Some(role))));
+        for (claim, value) in texts {
+            if value.is_some_and(|v| v.contains('\0')) {
+                return Err(AppError::invalid_param(
+                    format!("Authorization (token claim `{claim}`)"),
+                    "must not contain a NUL character",
+                ));
+            }
+        }
         let organisation = self
             .organisation(claims.org)
             .await?

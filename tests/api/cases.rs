@@ -403,6 +403,28 @@ async fn steps_come_in_order_and_weighings_must_conclude() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_case_opens_only_with_signals_of_its_child() {
+    let app = TestApp::new().await;
+    let s = school(&app).await;
+    let other_child = app.child(&s.coordinator, "LL-9").await;
+    let other_signal = app.signal(&s.teacher, other_child, "Ander kind.").await;
+    let elsewhere = school(&app).await;
+    for foreign in [other_signal, elsewhere.signal, Uuid::new_v4()] {
+        let reply = app
+            .post(&format!("/v1/children/{}/cases", s.child))
+            .by(&s.coordinator)
+            .json(&json!({"lead": {"sub": s.coordinator.sub, "name": "F"},
+                          "signalIds": [s.signal, foreign]}))
+            .send()
+            .await;
+        reply.expect_problem(422, "unknown-signal");
+        assert_eq!(reply.body["signalIds"], json!([foreign.to_string()]));
+    }
+    // Nothing was opened by the refused attempts.
+    open_case(&app, &s).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn step_input_is_validated() {
     let app = TestApp::new().await;
     let s = school(&app).await;

@@ -338,7 +338,13 @@ impl TestApp {
     }
 
     /// A token of a machine client (`act.sub`) acting for the professional.
-    pub fn token_acting(&self, organisation: Uuid, roles: &[&str], sub: &str, client: &str) -> String {
+    pub fn token_acting(
+        &self,
+        organisation: Uuid,
+        roles: &[&str],
+        sub: &str,
+        client: &str,
+    ) -> String {
         sign_claims(&serde_json::json!({
             "iss": ISSUER, "aud": AUDIENCE, "exp": jsonwebtoken::get_current_timestamp() + 600,
             "sub": sub, "name": "Test Professional", "org": organisation, "roles": roles,

@@ -499,8 +499,10 @@ async fn a_key_belongs_to_the_whole_principal_and_a_replay_is_logged_as_a_read()
     let child = app
         .post("/v1/children")
         .token(&coordinator_token)
-        .json(&json!({"externalRef": "P-1", "givenName": "Noa", "familyName": "Jansen",
-                      "dateOfBirth": "2015-01-01", "bsn": "111222333"}))
+        .json(
+            &json!({"externalRef": "P-1", "givenName": "Noa", "familyName": "Jansen",
+                      "dateOfBirth": "2015-01-01", "bsn": "111222333"}),
+        )
         .send()
         .await;
     child.expect(201);

@@ -92,11 +92,23 @@ fn every_operation_is_documented_completely() {
                     problem["schema"].is_object(),
                     "{here} {status}: not a problem"
                 );
-                assert_eq!(
-                    problem["example"]["status"].as_u64(),
-                    status.parse::<u64>().ok(),
-                    "{here} {status}: example"
-                );
+                let examples: Vec<&Value> = match problem["examples"].as_object() {
+                    Some(named) => named.values().map(|e| &e["value"]).collect(),
+                    None => vec![&problem["example"]],
+                };
+                for example in examples {
+                    assert_eq!(
+                        example["status"].as_u64(),
+                        status.parse::<u64>().ok(),
+                        "{here} {status}: example"
+                    );
+                    // Every example names a problem type the README documents.
+                    let kind = example["type"].as_str().unwrap_or_default();
+                    assert!(
+                        kind != "https://schakel.nl/problems/unprocessable-content",
+                        "{here} {status}: a problem type the API never sends"
+                    );
+                }
             }
         }
     }
