@@ -333,6 +333,10 @@ fn finish_schemas(doc: &mut Value) {
                 .is_some_and(|d| d.contains("`null`"));
             if let (true, Some(property)) = (documents_null, property.as_object_mut()) {
                 property.insert("nullable".into(), Value::Bool(true));
+                // OpenAPI 3.0 ignores `nullable` without a `type` (e.g. beside `allOf`).
+                if !property.contains_key("type") {
+                    property.insert("type".into(), json!("object"));
+                }
             }
         }
     }
