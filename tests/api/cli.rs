@@ -15,7 +15,7 @@ use crate::{
     webhooks::{Receiver, verify},
 };
 
-fn schakel(env: &[(&str, &str)]) -> Command {
+pub(crate) fn schakel(env: &[(&str, &str)]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_schakel"));
     command.env_clear();
     for (key, value) in env {
@@ -24,11 +24,11 @@ fn schakel(env: &[(&str, &str)]) -> Command {
     command
 }
 
-fn run(env: &[(&str, &str)], args: &[&str]) -> Output {
+pub(crate) fn run(env: &[(&str, &str)], args: &[&str]) -> Output {
     schakel(env).args(args).output().expect("run schakel")
 }
 
-fn stdout(output: &Output) -> String {
+pub(crate) fn stdout(output: &Output) -> String {
     assert!(
         output.status.success(),
         "schakel failed: {}",
@@ -37,14 +37,14 @@ fn stdout(output: &Output) -> String {
     String::from_utf8(output.stdout.clone()).unwrap()
 }
 
-struct Server {
+pub(crate) struct Server {
     child: Child,
     lines: mpsc::Receiver<String>,
-    base_url: String,
+    pub(crate) base_url: String,
 }
 
 impl Server {
-    fn start(env: &[(&str, &str)]) -> Self {
+    pub(crate) fn start(env: &[(&str, &str)]) -> Self {
         let (server, ready) = Self::spawn(env, "serve", "listening");
         let address = ready["address"].as_str().expect("address").to_owned();
         Self {
@@ -97,8 +97,14 @@ impl Server {
         panic!("schakel {command} did not log {ready:?}: {seen:#?}");
     }
 
+    /// `kill -9`: no chance to finish anything.
+    pub(crate) fn crash(mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reaped");
+    }
+
     /// SIGTERM, then wait for a clean exit; returns the log lines written meanwhile.
-    fn stop(mut self) -> Vec<String> {
+    pub(crate) fn stop(mut self) -> Vec<String> {
         let pid = self.child.id().to_string();
         let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
         assert!(killed.success());

@@ -1,5 +1,5 @@
 //! The one integration-test binary: every test drives the real application in-process on a
-//! database of its own (see `harness`), except `cli`, which starts the real binary.
+//! database of its own (see `harness`), except `cli` and `crash`, which start the real binary.
 
 mod access_log;
 mod auth;
@@ -7,6 +7,7 @@ mod cases;
 mod children;
 mod cli;
 mod consents;
+mod crash;
 mod deployment;
 mod errors;
 mod events;
