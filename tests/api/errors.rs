@@ -27,11 +27,117 @@ async fn unknown_routes_and_methods_are_problems() {
         .send()
         .await
         .expect_problem(405, "method-not-allowed");
-    app.request(poem::http::Method::PUT, "/v1/me")
+    let reply = app
+        .request(poem::http::Method::PUT, "/v1/me")
         .by(&admin)
         .send()
+        .await;
+    reply.expect_problem(405, "method-not-allowed");
+    // RFC 9110: a 405 names the methods the resource has.
+    assert_eq!(reply.header("allow"), Some("GET"));
+    let reply = app
+        .request(poem::http::Method::DELETE, "/v1/organisations")
+        .by(&admin)
+        .send()
+        .await;
+    assert_eq!(reply.header("allow"), Some("GET, POST"));
+    // The docs answer with and without a trailing slash.
+    for path in ["/docs", "/docs/"] {
+        app.get(path).send().await.expect(200);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_terminated_database_connection_is_a_503_and_leaves_no_key_stuck() {
+    let app = TestApp::new().await;
+    let member = app
+        .member(OrganisationKind::School, Role::CareCoordinator)
+        .await;
+    let child = app.child(&member, "TERM-1").await;
+    let signal = json!({"observedAt": "2026-11-20T08:30:00Z", "category": "behaviour_change",
+                        "source": "own_observation", "facts": "Blauwe plek.",
+                        "direction": "raises_concern"});
+    let mut admin = app.conn().await;
+    use diesel_async::SimpleAsyncConnection;
+    // Writing a signal takes a moment, so a request is surely in flight below.
+    admin
+        .batch_execute(
+            "CREATE FUNCTION slow_signal() RETURNS trigger LANGUAGE plpgsql AS
+               $$ BEGIN PERFORM pg_sleep(1); RETURN NEW; END $$;
+             CREATE TRIGGER slow_signal BEFORE INSERT ON signals
+               FOR EACH ROW EXECUTE FUNCTION slow_signal();",
+        )
         .await
-        .expect_problem(405, "method-not-allowed");
+        .expect("trigger");
+    let in_flight = app
+        .post(&format!("/v1/children/{child}/signals"))
+        .by(&member)
+        .header("idempotency-key", "after-a-failover")
+        .json(&signal)
+        .send();
+    let terminate = async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        // An operator (or a failover) ends the application's connections (57P01).
+        let mut admin = app.conn().await;
+        admin
+            .batch_execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                  WHERE datname = current_database() AND pid <> pg_backend_pid()
+                    AND application_name = 'schakel' AND state = 'active'",
+            )
+            .await
+            .expect("terminate");
+    };
+    let (reply, ()) = tokio::join!(in_flight, terminate);
+    reply.expect_problem(503, "service-unavailable");
+    assert!(reply.header("retry-after").is_some());
+    admin
+        .batch_execute("DROP TRIGGER slow_signal ON signals")
+        .await
+        .expect("drop");
+    // The key is not stuck: the retry runs, once.
+    let retry = app
+        .post(&format!("/v1/children/{child}/signals"))
+        .by(&member)
+        .header("idempotency-key", "after-a-failover")
+        .json(&signal)
+        .send()
+        .await;
+    retry.expect(201);
+    assert_eq!(
+        retry.header("idempotent-replayed"),
+        None,
+        "nothing was stored"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_state_change_takes_a_bare_post() {
+    let app = TestApp::new().await;
+    let member = app
+        .member(OrganisationKind::School, Role::CareCoordinator)
+        .await;
+    // No body and no Content-Type: not a 415; the handoff simply does not exist.
+    let reply = app
+        .post(&format!(
+            "/v1/handoffs/{}/acknowledgement",
+            uuid::Uuid::now_v7()
+        ))
+        .by(&member)
+        .send()
+        .await;
+    reply.expect_problem(404, "not-found");
+    // A body that is not JSON still is one.
+    let reply = app
+        .post(&format!(
+            "/v1/handoffs/{}/acknowledgement",
+            uuid::Uuid::now_v7()
+        ))
+        .by(&member)
+        .raw("text/plain", b"note".to_vec())
+        .send()
+        .await;
+    reply.expect_problem(415, "unsupported-media-type");
 }
 
 #[tokio::test(flavor = "multi_thread")]

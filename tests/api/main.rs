@@ -14,6 +14,7 @@ mod events;
 mod feedback;
 mod handoffs;
 mod harness;
+mod hostile;
 mod identity;
 mod integration;
 mod migrations;
