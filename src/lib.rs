@@ -11,6 +11,7 @@ pub mod compression;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod dev;
 pub mod domain;
 pub mod effects;
 pub mod error;

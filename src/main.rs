@@ -1,4 +1,4 @@
-//! The `schakel` command line: serve | worker | migrate | openapi | bootstrap | token | demo.
+//! The `schakel` command line: serve | worker | migrate | openapi | bootstrap | token | demo | dev.
 
 use std::{error::Error, process::ExitCode, time::Duration};
 
@@ -74,6 +74,10 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Development in one command, with only a local PostgreSQL: create the database if
+    /// missing, keep a generated signing secret in .schakel-dev-secret, migrate, create the demo
+    /// world, print its tokens, and serve on 127.0.0.1. Refuses production-looking settings.
+    Dev,
 }
 
 fn main() -> ExitCode {
@@ -177,10 +181,50 @@ async fn run(command: Command) -> Result<(), AnyError> {
             }
             Ok(())
         }
+        Command::Dev => dev().await,
         Command::Openapi { .. } | Command::Token { .. } => {
             unreachable!("handled without a runtime")
         }
     }
+}
+
+/// `schakel dev`: see [`schakel::dev`].
+async fn dev() -> Result<(), AnyError> {
+    let settings = schakel::dev::settings(|name| std::env::var(name).ok())?;
+    let secret = match std::env::var("JWT_HS256_SECRET") {
+        Ok(secret) if !secret.trim().is_empty() => secret,
+        _ => schakel::dev::secret(std::path::Path::new(schakel::dev::SECRET_FILE))?,
+    };
+    let created = schakel::dev::ensure_database(&settings.database_url).await?;
+    let overlay = [
+        ("DATABASE_URL", settings.database_url.clone()),
+        ("BIND_ADDR", settings.bind_addr.to_string()),
+        ("JWT_HS256_SECRET", secret),
+        ("MIGRATE_ON_START", "true".to_owned()),
+        ("WEBHOOK_ALLOW_INSECURE_LOOPBACK", "true".to_owned()),
+    ];
+    let env = config::Env(move |name: &str| {
+        overlay
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.clone())
+            .or_else(|| std::env::var(name).ok())
+    });
+    let config = Config::from_env(&env)?;
+    let applied = db::run_migrations(&config.database.url).await?;
+    let mut conn = connect_migrated(&config.database).await?;
+    let world = schakel::demo::create(&mut conn, &config.auth).await?;
+    drop(conn);
+    let base_url = format!("http://{}", config.http.bind_addr);
+    println!(
+        "schakel dev: database {} ({}), {} migration(s) applied.\n",
+        if created { "created" } else { "found" },
+        settings.database_url.rsplit('/').next().unwrap_or_default(),
+        applied.len()
+    );
+    print!("{}", world.to_text(&base_url));
+    println!("\n{}", schakel::dev::first_call(&base_url));
+    serve(config).await
 }
 
 fn token(

@@ -53,14 +53,28 @@ impl Server {
         }
     }
 
+    /// Starts a prepared `schakel` command that serves, and waits until it listens.
+    pub(crate) fn start_command(mut command: Command) -> Self {
+        let (server, ready) = Self::spawn_command(&mut command, "serving", "listening");
+        let address = ready["address"].as_str().expect("address").to_owned();
+        Self {
+            base_url: format!("http://{address}"),
+            ..server
+        }
+    }
+
     /// Starts `schakel <command>` and waits for the log line saying it is ready.
     fn spawn(env: &[(&str, &str)], command: &str, ready: &str) -> (Self, Value) {
-        let mut child = schakel(env)
-            .arg(command)
-            .stdout(Stdio::null())
+        let mut prepared = schakel(env);
+        prepared.arg(command).stdout(Stdio::null());
+        Self::spawn_command(&mut prepared, command, ready)
+    }
+
+    fn spawn_command(prepared: &mut Command, command: &str, ready: &str) -> (Self, Value) {
+        let mut child = prepared
             .stderr(Stdio::piped())
             .spawn()
-            .expect("start schakel serve");
+            .expect("start schakel");
         let stderr = child.stderr.take().unwrap();
         let (tx, lines) = mpsc::channel();
         // Drain stderr for the server's whole life, so logging never blocks it.
@@ -386,4 +400,81 @@ fn commands_name_what_is_missing() {
     );
     assert!(!role.status.success());
     assert!(String::from_utf8_lossy(&role.stderr).contains("unknown role"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn schakel_dev_runs_everything_from_a_bare_local_postgresql() {
+    let name = format!("schakel_dev_{}", uuid::Uuid::new_v4().simple());
+    let url = crate::harness::database_url(&name);
+    // Dropped with the guard, whatever happens; `schakel dev` creates it.
+    let _guard = TestDb {
+        name: name.clone(),
+        url: url.clone(),
+    };
+    let dir = std::env::temp_dir().join(&name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let env = [
+        ("DATABASE_URL", url.as_str()),
+        ("BIND_ADDR", "127.0.0.1:0"),
+        ("LOG_FORMAT", "json"),
+    ];
+    let http = reqwest::Client::new();
+    let mut secrets = Vec::new();
+    for round in 0..2 {
+        let out = std::fs::File::create(dir.join("stdout")).unwrap();
+        let mut command = schakel(&env);
+        command.arg("dev").current_dir(&dir).stdout(out);
+        let server = Server::start_command(command);
+        let printed = std::fs::read_to_string(dir.join("stdout")).unwrap();
+        let expected = if round == 0 {
+            "database created"
+        } else {
+            "database found"
+        };
+        assert!(printed.contains(expected), "{printed}");
+        assert!(
+            printed.contains("/v1/children"),
+            "the walkthrough's first call: {printed}"
+        );
+        // Every printed token works against the server it started.
+        let tokens: Vec<&str> = printed
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.split('.').count() == 3 && !l.contains(' '))
+            .collect();
+        assert_eq!(tokens.len(), 7, "{printed}");
+        for token in tokens {
+            let me = http
+                .get(format!("{}/v1/me", server.base_url))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(me.status(), 200);
+        }
+        secrets.push(std::fs::read_to_string(dir.join(".schakel-dev-secret")).unwrap());
+        server.stop();
+    }
+    assert_eq!(
+        secrets[0], secrets[1],
+        "the secret is generated once and kept"
+    );
+
+    // Production-looking settings are refused before anything is touched.
+    for (var, value) in [
+        ("BIND_ADDR", "0.0.0.0:8080"),
+        ("DATABASE_URL", "postgres://app@db.example.org:5432/schakel"),
+        ("JWT_PUBLIC_KEYS", "/etc/schakel/keys"),
+    ] {
+        let mut env = env.to_vec();
+        env.retain(|(k, _)| *k != var);
+        env.push((var, value));
+        let refused = schakel(&env).arg("dev").current_dir(&dir).output().unwrap();
+        assert!(!refused.status.success(), "{var}={value}");
+        assert!(
+            String::from_utf8_lossy(&refused.stderr).contains(var),
+            "{var}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }
