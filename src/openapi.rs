@@ -138,7 +138,7 @@ fn add_idempotency_components(doc: &mut Value) {
                 "name": "Idempotency-Key",
                 "in": "header",
                 "required": false,
-                "description": "Makes a retry safe: the same key from the same professional with the same request replays the first response (with `Idempotent-Replayed: true`) instead of doing it again; with another request, 422 `idempotency-key-reused`; while the first is still running, 409 `idempotency-key-in-progress`. Only settled outcomes are replayed (2xx, 404, 422): after 400, 409, 412 or 5xx the same key runs again. Use a new random key (e.g. a UUID) per intended change. Kept 24 hours.",
+                "description": "Makes a retry safe, exactly once: the same key from the same principal (organisation, professional, roles and acting client) with the same request replays the first response (with `Idempotent-Replayed: true`) instead of doing it again; with another request, 422 `idempotency-key-reused`; while the first is still running, duplicates wait, then 409 `idempotency-key-in-progress`. The outcome is stored in the transaction of the write, so a crash leaves either nothing (the retry runs) or the write and its key (the retry replays). Only settled outcomes are replayed (2xx, 404, 422): after 400, 409, 412 or 5xx (a 503 included) the same key runs again. Use a new random key (e.g. a UUID) per intended change. Kept 24 hours.",
                 "schema": {"type": "string", "minLength": 1, "maxLength": 255},
                 "example": "5f0c7d1e-3b9a-4c1e-9f2a-7d8e6b5a4c3d"
             }),
