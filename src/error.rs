@@ -15,6 +15,8 @@ use poem::{
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+pub use crate::problems::ProblemKind;
+
 pub const PROBLEM_TYPE_BASE: &str = "https://schakel.nl/problems/";
 pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
 
@@ -39,9 +41,8 @@ pub struct AppError(Box<ErrorDetails>);
 
 pub struct ErrorDetails {
     pub status: StatusCode,
-    /// The last segment of the problem type URI, e.g. `report-required`.
-    pub kind: &'static str,
-    pub title: &'static str,
+    /// What kind of problem: its type URI, status and title.
+    pub kind: ProblemKind,
     pub detail: String,
     pub invalid_params: Vec<InvalidParam>,
     /// Extension members, e.g. `existingId` on a duplicate.
@@ -65,16 +66,10 @@ impl std::ops::DerefMut for AppError {
 }
 
 impl AppError {
-    pub fn new(
-        status: StatusCode,
-        kind: &'static str,
-        title: &'static str,
-        detail: impl Into<String>,
-    ) -> Self {
+    pub fn new(kind: ProblemKind, detail: impl Into<String>) -> Self {
         Self(Box::new(ErrorDetails {
-            status,
+            status: kind.status(),
             kind,
-            title,
             detail: detail.into(),
             invalid_params: Vec::new(),
             extensions: Map::new(),
@@ -83,17 +78,13 @@ impl AppError {
         }))
     }
 
-    pub fn bad_request(kind: &'static str, detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, kind, "Bad Request", detail)
-    }
-
     /// Input that does not satisfy the contract; each problem in `invalidParams`.
     pub fn invalid(params: Vec<InvalidParam>) -> Self {
         let detail = match params.as_slice() {
             [one] => format!("`{}` {}", one.name, one.reason),
             _ => format!("{} inputs are invalid; see invalidParams", params.len()),
         };
-        Self::bad_request("invalid-input", detail).with_invalid_params(params)
+        Self::new(ProblemKind::InvalidInput, detail).with_invalid_params(params)
     }
 
     /// Rule violations found by the domain, one `invalidParams` entry each.
@@ -111,67 +102,38 @@ impl AppError {
     }
 
     pub fn unauthorized(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "Unauthorized",
-            detail,
-        )
+        Self::new(ProblemKind::Unauthorized, detail)
     }
 
     pub fn forbidden(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", detail)
+        Self::new(ProblemKind::Forbidden, detail)
     }
 
     /// Not found — or of another organisation, which must look the same.
     pub fn not_found() -> Self {
         Self::new(
-            StatusCode::NOT_FOUND,
-            "not-found",
-            "Not Found",
+            ProblemKind::NotFound,
             "No resource exists at this address, or you may not see it.",
         )
     }
 
-    pub fn conflict(kind: &'static str, detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, kind, "Conflict", detail)
-    }
-
     pub fn precondition_failed() -> Self {
         Self::new(
-            StatusCode::PRECONDITION_FAILED,
-            "precondition-failed",
-            "Precondition Failed",
+            ProblemKind::PreconditionFailed,
             "The resource changed since you read it (If-Match does not match its ETag). \
              Read it again and retry.",
         )
     }
 
-    /// A domain rule refuses the request: the body was well-formed but not allowed.
-    pub fn unprocessable(
-        kind: &'static str,
-        title: &'static str,
-        detail: impl Into<String>,
-    ) -> Self {
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, kind, title, detail)
-    }
-
     pub fn payload_too_large(limit: usize) -> Self {
         Self::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload-too-large",
-            "Payload Too Large",
+            ProblemKind::PayloadTooLarge,
             format!("The request body exceeds the limit of {limit} bytes."),
         )
     }
 
     pub fn unavailable(detail: impl Into<String>) -> Self {
-        let mut err = Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "service-unavailable",
-            "Service Unavailable",
-            detail,
-        );
+        let mut err = Self::new(ProblemKind::ServiceUnavailable, detail);
         err.retry_after_secs = Some(2);
         err
     }
@@ -179,9 +141,7 @@ impl AppError {
     /// An unexpected failure: logged with its cause, rendered with a generic detail.
     pub fn internal(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal-error",
-            "Internal Server Error",
+            ProblemKind::InternalError,
             "Something went wrong on our side. It has been logged; \
              quote the X-Request-Id header when you report it.",
         )
@@ -207,7 +167,7 @@ impl AppError {
     }
 
     pub fn type_uri(&self) -> String {
-        format!("{PROBLEM_TYPE_BASE}{}", self.kind)
+        format!("{PROBLEM_TYPE_BASE}{}", self.kind.slug())
     }
 
     /// The cause to log, if any.
@@ -218,7 +178,7 @@ impl AppError {
     pub fn body(&self, instance: Option<&str>) -> Value {
         let mut body = json!({
             "type": self.type_uri(),
-            "title": self.title,
+            "title": self.kind.title(),
             "status": self.status.as_u16(),
             "detail": self.detail,
         });
@@ -289,9 +249,10 @@ impl From<DieselError> for AppError {
         match &err {
             DieselError::NotFound => Self::not_found(),
             DieselError::DatabaseError(kind, info) => match kind {
-                DatabaseErrorKind::UniqueViolation => {
-                    Self::conflict("conflict", "A record with these values already exists.")
-                }
+                DatabaseErrorKind::UniqueViolation => Self::new(
+                    ProblemKind::Conflict,
+                    "A record with these values already exists.",
+                ),
                 DatabaseErrorKind::SerializationFailure | DatabaseErrorKind::ClosedConnection => {
                     Self::unavailable("The database is busy; retry shortly.").with_source(err)
                 }
@@ -310,8 +271,8 @@ impl From<DieselError> for AppError {
                 }
                 // A last line of defence: input is checked for NUL characters before it gets
                 // here, but text that still holds one is the client's error, not ours.
-                _ if info.message().contains("0x00") => Self::bad_request(
-                    "invalid-input",
+                _ if info.message().contains("0x00") => Self::new(
+                    ProblemKind::InvalidInput,
                     "Text must not contain a NUL character (\\u0000).",
                 ),
                 _ => Self::internal(err),

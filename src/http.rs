@@ -22,6 +22,7 @@ use uuid::Uuid;
 use crate::{
     audit::RequestMeta,
     error::{AppError, PROBLEM_CONTENT_TYPE},
+    problems::ProblemKind,
 };
 
 /// The full semantic version of the API, sent as `API-Version` on every response.
@@ -148,7 +149,7 @@ pub fn render(result: poem::Result<Response>, instance: &str) -> Response {
             };
             if problem.status.is_server_error() {
                 tracing::error!(
-                    kind = problem.kind,
+                    kind = problem.kind.slug(),
                     cause = problem.source_message().unwrap_or_else(|| err.to_string()),
                     "request failed"
                 );
@@ -180,9 +181,7 @@ fn problem_from(err: &poem::Error, operation: Option<&str>) -> AppError {
     }
     if err.is::<MethodNotAllowedError>() {
         return AppError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method-not-allowed",
-            "Method Not Allowed",
+            ProblemKind::MethodNotAllowed,
             "This resource does not support this HTTP method; see /v1/openapi.json.",
         );
     }
@@ -200,12 +199,7 @@ fn problem_from(err: &poem::Error, operation: Option<&str>) -> AppError {
                 format!("Content-Type {content_type:?} is not supported; send application/json.")
             }
         };
-        return AppError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported-media-type",
-            "Unsupported Media Type",
-            detail,
-        );
+        return AppError::new(ProblemKind::UnsupportedMediaType, detail);
     }
     if let Some(err) = err.downcast_ref::<ParseParamError>() {
         return AppError::invalid_param(err.name, err.reason.clone());
@@ -219,13 +213,11 @@ fn problem_from(err: &poem::Error, operation: Option<&str>) -> AppError {
         return AppError::invalid_param(path_param_name(err.name, operation), reason);
     }
     if let Some(err) = err.downcast_ref::<ParseRequestPayloadError>() {
-        return AppError::bad_request("invalid-input", err.reason.clone());
+        return AppError::new(ProblemKind::InvalidInput, err.reason.clone());
     }
     if let Some(ReadBodyError::PayloadTooLarge) = err.downcast_ref::<ReadBodyError>() {
         return AppError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload-too-large",
-            "Payload Too Large",
+            ProblemKind::PayloadTooLarge,
             "The request body is too large.",
         );
     }
@@ -252,30 +244,31 @@ fn path_param_name(internal: &str, operation: Option<&str>) -> String {
 
 /// A problem for a bare status code.
 fn generic_problem(status: StatusCode) -> AppError {
-    let (kind, title) = match status.as_u16() {
-        400 => ("bad-request", "Bad Request"),
-        401 => ("unauthorized", "Unauthorized"),
-        403 => ("forbidden", "Forbidden"),
+    let kind = match status.as_u16() {
+        400 => ProblemKind::BadRequest,
+        401 => ProblemKind::Unauthorized,
+        403 => ProblemKind::Forbidden,
         404 => return AppError::not_found(),
-        405 => ("method-not-allowed", "Method Not Allowed"),
-        406 => ("not-acceptable", "Not Acceptable"),
-        409 => ("conflict", "Conflict"),
-        411 => ("length-required", "Length Required"),
-        412 => ("precondition-failed", "Precondition Failed"),
-        413 => ("payload-too-large", "Payload Too Large"),
-        415 => ("unsupported-media-type", "Unsupported Media Type"),
-        422 => ("unprocessable-content", "Unprocessable Content"),
-        429 => ("too-many-requests", "Too Many Requests"),
+        405 => ProblemKind::MethodNotAllowed,
+        406 => ProblemKind::NotAcceptable,
+        409 => ProblemKind::Conflict,
+        411 => ProblemKind::LengthRequired,
+        412 => ProblemKind::PreconditionFailed,
+        413 => ProblemKind::PayloadTooLarge,
+        415 => ProblemKind::UnsupportedMediaType,
+        422 => ProblemKind::UnprocessableContent,
+        429 => ProblemKind::TooManyRequests,
         503 => return AppError::unavailable("The service is unavailable; retry shortly."),
         s if s >= 500 => return AppError::internal(format!("status {s}")),
-        _ => ("bad-request", "Bad Request"),
+        _ => ProblemKind::BadRequest,
     };
-    AppError::new(
-        status,
+    let mut problem = AppError::new(
         kind,
-        title,
-        status.canonical_reason().unwrap_or(title).to_owned(),
-    )
+        status.canonical_reason().unwrap_or(kind.title()).to_owned(),
+    );
+    // A client error without a kind of its own keeps its status.
+    problem.status = status;
+    problem
 }
 
 /// An error status without a problem body (a panic caught, a bare status) gets one.
@@ -350,7 +343,7 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
                 .await
                 .map_err(|err| match err {
                     ReadBodyError::PayloadTooLarge => AppError::payload_too_large(self.max_bytes),
-                    other => AppError::bad_request("unreadable-body", other.to_string()),
+                    other => AppError::new(ProblemKind::UnreadableBody, other.to_string()),
                 })?;
             req.set_body(bytes);
         }

@@ -35,7 +35,7 @@ use crate::{
     audit::{self, Accessed, Actor, RequestMeta},
     auth::Principal,
     db::{Conn, Db, Pool, schema::idempotency_keys},
-    error::AppError,
+    error::{AppError, ProblemKind},
     http,
 };
 
@@ -255,8 +255,8 @@ async fn claim(
         }
         drop(conn);
         if tokio::time::Instant::now() >= deadline {
-            return Err(AppError::conflict(
-                "idempotency-key-in-progress",
+            return Err(AppError::new(
+                ProblemKind::IdempotencyKeyInProgress,
                 "A request with this Idempotency-Key is still being processed; retry shortly.",
             ));
         }
@@ -292,9 +292,8 @@ async fn try_claim(
         return Ok(Some(Claim::Run(())));
     };
     if stored.fingerprint != fingerprint {
-        return Err(AppError::unprocessable(
-            "idempotency-key-reused",
-            "Idempotency key reused",
+        return Err(AppError::new(
+            ProblemKind::IdempotencyKeyReused,
             "This Idempotency-Key was used for another request. Use a new key for a new request.",
         ));
     }

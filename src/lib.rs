@@ -19,6 +19,7 @@ pub mod events;
 pub mod http;
 pub mod idempotency;
 pub mod openapi;
+pub mod problems;
 pub mod webhooks;
 
 use std::sync::Arc;

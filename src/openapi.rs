@@ -9,7 +9,8 @@ use std::sync::OnceLock;
 
 use serde_json::{Map, Value, json};
 
-use crate::error::PROBLEM_CONTENT_TYPE;
+use crate::{error::PROBLEM_CONTENT_TYPE, problems::ProblemKind};
+use ProblemKind as K;
 
 /// The finished document.
 pub fn document() -> &'static Value {
@@ -102,13 +103,13 @@ fn finish(raw: &str) -> Value {
                 for (status, response) in responses.iter_mut() {
                     finish_response(path, status, response);
                 }
-                let mut refusals: Vec<&str> = REFUSALS
+                let mut refusals: Vec<ProblemKind> = REFUSALS
                     .iter()
                     .find(|(id, _)| *id == operation_id)
                     .map(|(_, kinds)| kinds.to_vec())
                     .unwrap_or_default();
                 if method == "post" {
-                    refusals.push("idempotency-key-reused");
+                    refusals.push(ProblemKind::IdempotencyKeyReused);
                 }
                 if refusals.is_empty() {
                     // No rule of this operation refuses with 422.
@@ -449,50 +450,51 @@ fn add_not_found(operation: &mut Value) {
 
 /// The domain refusals (422) each operation can answer, beyond `idempotency-key-reused` on every
 /// POST: the examples a client branches on.
-const REFUSALS: &[(&str, &[&str])] = &[
-    ("openCase", &["unknown-signal"]),
+const REFUSALS: &[(&str, &[ProblemKind])] = &[
+    ("openCase", &[K::UnknownSignal]),
     (
         "recordCaseStep",
         &[
-            "decision-not-allowed",
-            "invalid-correction",
-            "report-required",
-            "step-out-of-order",
-            "unknown-signal",
-            "weighing-incomplete",
+            K::DecisionNotAllowed,
+            K::InvalidCorrection,
+            K::ReportRequired,
+            K::StepOutOfOrder,
+            K::UnknownSignal,
+            K::WeighingIncomplete,
         ],
     ),
-    ("closeCase", &["decision-required", "report-not-sent"]),
+    ("closeCase", &[K::DecisionRequired, K::ReportNotSent]),
     (
         "createConsent",
-        &["unknown-child", "unknown-handoff", "unknown-recipient"],
+        &[K::UnknownChild, K::UnknownHandoff, K::UnknownRecipient],
     ),
     (
         "recordConsentDecision",
         &[
-            "no-consenting-party",
-            "not-a-required-party",
-            "parental-authority-unknown",
+            K::NoConsentingParty,
+            K::NotARequiredParty,
+            K::ParentalAuthorityUnknown,
         ],
     ),
-    ("withdrawConsent", &["not-a-required-party"]),
-    ("sendFeedback", &["consent-required"]),
+    ("withdrawConsent", &[K::NotARequiredParty]),
+    ("sendFeedback", &[K::ConsentRequired]),
     (
         "sendHandoff",
         &[
-            "recipient-inactive",
-            "report-not-decided",
-            "route-not-allowed",
-            "unknown-case",
-            "unknown-child",
-            "unknown-recipient",
-            "unknown-request",
-            "unknown-signal",
+            K::ConsentRequired,
+            K::RecipientInactive,
+            K::ReportNotDecided,
+            K::RouteNotAllowed,
+            K::UnknownCase,
+            K::UnknownChild,
+            K::UnknownRecipient,
+            K::UnknownRequest,
+            K::UnknownSignal,
         ],
     ),
-    ("takeInHandoffChild", &["no-child"]),
-    ("createOrganisation", &["platform-organisation"]),
-    ("updateOrganisation", &["platform-organisation"]),
+    ("takeInHandoffChild", &[K::NoChild]),
+    ("createOrganisation", &[K::PlatformOrganisation]),
+    ("updateOrganisation", &[K::PlatformOrganisation]),
 ];
 
 /// The methods the document allows on a request path (for `Allow` on a 405).
@@ -523,7 +525,7 @@ pub fn allowed_methods(request_path: &str) -> Option<String> {
 }
 
 /// The 422 response of an operation: the rules that refuse it, each with an example problem.
-fn add_refusal_examples(path: &str, response: &mut Value, refusals: &[&str]) {
+fn add_refusal_examples(path: &str, response: &mut Value, refusals: &[ProblemKind]) {
     let list = refusals
         .iter()
         .map(|kind| format!("`{kind}`"))
@@ -545,13 +547,14 @@ fn add_refusal_examples(path: &str, response: &mut Value, refusals: &[&str]) {
         .map(|kind| {
             let mut value = problem_example(path, 422);
             value["type"] = json!(format!("{}{kind}", crate::error::PROBLEM_TYPE_BASE));
-            let words = kind.replace('-', " ");
-            let title = words[..1].to_uppercase() + &words[1..];
-            value["title"] = json!(title);
+            value["title"] = json!(kind.title());
             value["detail"] = json!(format!(
                 "Refused by the rule `{kind}`; `detail` explains what is missing."
             ));
-            (kind.to_string(), json!({"summary": kind, "value": value}))
+            (
+                kind.to_string(),
+                json!({"summary": kind.slug(), "value": value}),
+            )
         })
         .collect();
     media.insert("examples".into(), Value::Object(examples));
@@ -579,56 +582,40 @@ fn canonical_header(name: &str) -> String {
 }
 
 fn problem_example(path: &str, status: u16) -> Value {
-    let (kind, title, detail) = match status {
-        400 => (
-            "invalid-input",
-            "Bad Request",
-            "`name` must satisfy maxLength(200)",
-        ),
-        401 => ("unauthorized", "Unauthorized", "the token has expired"),
+    let (kind, detail) = match status {
+        400 => (K::InvalidInput, "`name` must satisfy maxLength(200)"),
+        401 => (K::Unauthorized, "the token has expired"),
         403 => (
-            "forbidden",
-            "Forbidden",
+            K::Forbidden,
             "managing organisations requires the role platform_admin",
         ),
         404 => (
-            "not-found",
-            "Not Found",
+            K::NotFound,
             "No resource exists at this address, or you may not see it.",
         ),
-        409 => (
-            "conflict",
-            "Conflict",
-            "A record with these values already exists.",
-        ),
+        409 => (K::Conflict, "A record with these values already exists."),
         412 => (
-            "precondition-failed",
-            "Precondition Failed",
+            K::PreconditionFailed,
             "The resource changed since you read it (If-Match does not match its ETag). Read it again and retry.",
         ),
         413 => (
-            "payload-too-large",
-            "Payload Too Large",
+            K::PayloadTooLarge,
             "The request body exceeds the limit of 262144 bytes.",
         ),
         415 => (
-            "unsupported-media-type",
-            "Unsupported Media Type",
+            K::UnsupportedMediaType,
             "Content-Type \"text/plain\" is not supported; send application/json.",
         ),
         422 => (
-            "unprocessable-content",
-            "Unprocessable Content",
+            K::UnprocessableContent,
             "A rule of the domain refuses this request; `type` names the rule.",
         ),
         503 => (
-            "service-unavailable",
-            "Service Unavailable",
+            K::ServiceUnavailable,
             "The database is not reachable right now; retry shortly.",
         ),
         _ => (
-            "internal-error",
-            "Internal Server Error",
+            K::InternalError,
             "Something went wrong on our side. It has been logged; quote the X-Request-Id header when you report it.",
         ),
     };
@@ -638,7 +625,7 @@ fn problem_example(path: &str, status: u16) -> Value {
     );
     let mut example = json!({
         "type": format!("{}{kind}", crate::error::PROBLEM_TYPE_BASE),
-        "title": title,
+        "title": kind.title(),
         "status": status,
         "detail": detail,
         "instance": instance,

@@ -20,7 +20,7 @@ use regex::Regex;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::error::{AppError, InvalidParam};
+use crate::error::{AppError, InvalidParam, ProblemKind};
 
 /// An `application/json` request body of type `T`.
 pub struct JsonBody<T>(pub T);
@@ -111,14 +111,14 @@ impl<'a, T: Type + ParseFromJSON + DeserializeOwned> ApiExtractor<'a> for Option
 /// Parses and validates a JSON body.
 pub fn parse_json<T: ParseFromJSON + DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(AppError::bad_request(
-            "invalid-input",
+        return Err(AppError::new(
+            ProblemKind::InvalidInput,
             "The request needs a JSON body.",
         ));
     }
     let value: Value = serde_json::from_slice(bytes).map_err(|err| {
-        AppError::bad_request(
-            "malformed-json",
+        AppError::new(
+            ProblemKind::MalformedJson,
             format!("The body is not valid JSON: {err}."),
         )
     })?;
@@ -377,7 +377,7 @@ mod tests {
     #[test]
     fn refuses_non_json_and_empty_bodies() {
         let err = parse_json::<Sample>(b"{not json").unwrap_err();
-        assert_eq!(err.kind, "malformed-json");
+        assert_eq!(err.kind, crate::error::ProblemKind::MalformedJson);
         let err = parse_json::<Sample>(b"  ").unwrap_err();
         assert_eq!(err.status.as_u16(), 400);
         let err = parse_json::<Sample>(b"[]").unwrap_err();

@@ -45,7 +45,7 @@ use crate::{
         signal::OBSERVED_AT_SKEW,
     },
     effects::Effects,
-    error::AppError,
+    error::{AppError, ProblemKind},
     events::{Event, EventType},
 };
 
@@ -1274,8 +1274,8 @@ fn require_open(file: &CaseFile) -> Result<(), AppError> {
     if file.case.is_open() {
         Ok(())
     } else {
-        Err(AppError::conflict(
-            "case-closed",
+        Err(AppError::new(
+            ProblemKind::CaseClosed,
             "The case is closed; nothing more can be recorded on it.",
         ))
     }
@@ -1373,7 +1373,7 @@ fn refusal_problem(refusal: &Refusal, decision: Decision) -> AppError {
     let detail = refusal.explain(decision);
     match refusal {
         Refusal::ReportRequired { question, answer } => {
-            AppError::unprocessable("report-required", "Report required", detail)
+            AppError::new(ProblemKind::ReportRequired, detail)
                 .with_extension("question", question.code())
                 .with_extension("answer", answer.code())
         }
@@ -1381,7 +1381,7 @@ fn refusal_problem(refusal: &Refusal, decision: Decision) -> AppError {
             question,
             answer,
             allowed,
-        } => AppError::unprocessable("decision-not-allowed", "Decision not allowed", detail)
+        } => AppError::new(ProblemKind::DecisionNotAllowed, detail)
             .with_extension("question", question.code())
             .with_extension("answer", answer.code())
             .with_extension(
@@ -1389,7 +1389,7 @@ fn refusal_problem(refusal: &Refusal, decision: Decision) -> AppError {
                 allowed.iter().map(|d| d.code()).collect::<Vec<_>>(),
             ),
         Refusal::WeighingIncomplete { next } => {
-            AppError::unprocessable("weighing-incomplete", "Weighing incomplete", detail)
+            AppError::new(ProblemKind::WeighingIncomplete, detail)
                 .with_extension("question", next.code())
         }
     }
@@ -1416,9 +1416,8 @@ async fn check_step(
                 ));
             }
             if !active_of(file, step).any(|s| s.id == id) {
-                return Err(AppError::unprocessable(
-                    "invalid-correction",
-                    "Invalid correction",
+                return Err(AppError::new(
+                    ProblemKind::InvalidCorrection,
                     format!(
                         "`supersedes` must name a {} record of this case that is not yet corrected.",
                         step.code()
@@ -1441,9 +1440,8 @@ async fn check_step(
     let progress = progress(&before)?;
     let missing = rules::missing_before(step, &progress);
     if !missing.is_empty() {
-        return Err(AppError::unprocessable(
-            "step-out-of-order",
-            "Step out of order",
+        return Err(AppError::new(
+            ProblemKind::StepOutOfOrder,
             format!(
                 "Record {} first: {} needs it.",
                 missing
@@ -1470,9 +1468,8 @@ async fn check_step(
                 .map(ToString::to_string)
                 .collect();
             if !unknown.is_empty() {
-                return Err(AppError::unprocessable(
-                    "unknown-signal",
-                    "Unknown signal",
+                return Err(AppError::new(
+                    ProblemKind::UnknownSignal,
                     "Every signal must be a signal of this child.",
                 )
                 .with_extension("signalIds", unknown));
@@ -1648,8 +1645,8 @@ impl CasesApi {
                 )
                 .await?;
                 if let Some(existing) = open.first() {
-                    return Err(AppError::conflict(
-                        "case-already-open",
+                    return Err(AppError::new(
+                        ProblemKind::CaseAlreadyOpen,
                         "This child already has an open case in your organisation.",
                     )
                     .with_extension("existingId", existing.id.to_string()));
@@ -2136,15 +2133,9 @@ impl CasesApi {
                     .as_ref()
                     .is_some_and(|r| r.status() != crate::domain::handoff::HandoffStatus::Withdrawn);
                 rules::check_closure(decision, report_sent).map_err(|refusal| match refusal {
-                    ClosureRefusal::NoDecision => AppError::unprocessable(
-                        "decision-required",
-                        "Decision required",
-                        "Record the decision (step 5) before closing the case.",
+                    ClosureRefusal::NoDecision => AppError::new(ProblemKind::DecisionRequired, "Record the decision (step 5) before closing the case.",
                     ),
-                    ClosureRefusal::ReportNotSent => AppError::unprocessable(
-                        "report-not-sent",
-                        "Report not sent",
-                        "The decision is to report to Veilig Thuis: send the report before closing the case.",
+                    ClosureRefusal::ReportNotSent => AppError::new(ProblemKind::ReportNotSent, "The decision is to report to Veilig Thuis: send the report before closing the case.",
                     ),
                 })?;
                 let case = queries::close(

@@ -39,7 +39,7 @@ use crate::{
         reference::Labelled,
     },
     effects::Effects,
-    error::AppError,
+    error::{AppError, ProblemKind},
     events::{Event, EventType},
 };
 
@@ -453,8 +453,8 @@ pub fn render_child(
 }
 
 fn duplicate_external_ref(existing: Option<Uuid>) -> AppError {
-    let err = AppError::conflict(
-        "duplicate-external-ref",
+    let err = AppError::new(
+        ProblemKind::DuplicateExternalRef,
         "Your organisation already registered a child with this externalRef.",
     );
     match existing {

@@ -49,7 +49,7 @@ use crate::{
         reference::Labelled,
     },
     effects::Effects,
-    error::AppError,
+    error::{AppError, ProblemKind},
     events::{Event, EventType},
 };
 
@@ -651,9 +651,8 @@ impl ConsentsApi {
                 let child = load_own_child(conn, &principal, input.child_id)
                     .await
                     .map_err(|_| {
-                        AppError::unprocessable(
-                            "unknown-child",
-                            "Unknown child",
+                        AppError::new(
+                            ProblemKind::UnknownChild,
                             "childId is not a child of your organisation.",
                         )
                     })?;
@@ -661,9 +660,8 @@ impl ConsentsApi {
                     .await?
                     .is_none()
                 {
-                    return Err(AppError::unprocessable(
-                        "unknown-recipient",
-                        "Unknown recipient",
+                    return Err(AppError::new(
+                        ProblemKind::UnknownRecipient,
                         "recipientOrganisation is not an organisation of the directory.",
                     ));
                 }
@@ -672,9 +670,8 @@ impl ConsentsApi {
                         .await?
                         .is_none()
                 {
-                    return Err(AppError::unprocessable(
-                        "unknown-handoff",
-                        "Unknown handoff",
+                    return Err(AppError::new(
+                        ProblemKind::UnknownHandoff,
                         "handoffId is not a handoff your organisation sent or received.",
                     ));
                 }
@@ -858,9 +855,7 @@ impl ConsentsApi {
                 let before = render(conn, &record, &child, &guardians).await?;
                 etag::check_if_match(if_match.0.as_deref(), &etag::of(&before))?;
                 if before.status != ConsentStatus::Draft {
-                    return Err(AppError::conflict(
-                        "invalid-transition",
-                        format!("The consent is {}: no more decisions are recorded on it.", before.status.code()),
+                    return Err(AppError::new(ProblemKind::InvalidTransition, format!("The consent is {}: no more decisions are recorded on it.", before.status.code()),
                     )
                     .with_extension("consentStatus", before.status.code()));
                 }
@@ -877,10 +872,7 @@ impl ConsentsApi {
                             .filter(|g| ids.contains(&g.id))
                             .map(|g| g.name.clone())
                             .collect();
-                        return Err(AppError::unprocessable(
-                            "parental-authority-unknown",
-                            "Parental authority unknown",
-                            format!(
+                        return Err(AppError::new(ProblemKind::ParentalAuthorityUnknown, format!(
                                 "The parental authority of {} is unknown, so whose consent counts is not settled: \
                                  verify it in the gezagsregister and record it on the guardian, then record the decisions.",
                                 names.join(" and ")
@@ -889,18 +881,12 @@ impl ConsentsApi {
                         .with_extension("guardianIds", ids.iter().map(ToString::to_string).collect::<Vec<_>>()));
                     }
                     Err(PartiesBlocked::NoGuardianWithAuthority) => {
-                        return Err(AppError::unprocessable(
-                            "no-consenting-party",
-                            "No consenting party",
-                            "No guardian with parental authority is registered for this child: add them first.",
+                        return Err(AppError::new(ProblemKind::NoConsentingParty, "No guardian with parental authority is registered for this child: add them first.",
                         ));
                     }
                 };
                 if !required.contains(&party) {
-                    return Err(AppError::unprocessable(
-                        "not-a-required-party",
-                        "Not a required party",
-                        match party {
+                    return Err(AppError::new(ProblemKind::NotARequiredParty, match party {
                             Party::Child => "The child's own consent is not required at this age.".to_owned(),
                             Party::Guardian(_) => {
                                 "This is not a guardian with parental authority of this child.".to_owned()
@@ -909,9 +895,7 @@ impl ConsentsApi {
                     ));
                 }
                 if record.decisions.iter().any(|d| d.party() == party) {
-                    return Err(AppError::conflict(
-                        "already-decided",
-                        "This party already decided; a consent given can be withdrawn.",
+                    return Err(AppError::new(ProblemKind::AlreadyDecided, "This party already decided; a consent given can be withdrawn.",
                     ));
                 }
                 let decision = queries::insert_decision(
@@ -1004,8 +988,8 @@ impl ConsentsApi {
                 etag::check_if_match(if_match.0.as_deref(), &etag::of(&before))?;
                 if record.consent.withdrawn_at.is_some() || before.status == ConsentStatus::Inactive
                 {
-                    return Err(AppError::conflict(
-                        "invalid-transition",
+                    return Err(AppError::new(
+                        ProblemKind::InvalidTransition,
                         "The consent is already inactive.",
                     )
                     .with_extension("consentStatus", before.status.code()));
@@ -1017,9 +1001,8 @@ impl ConsentsApi {
                     })
                     || record.decisions.iter().any(|d| d.party() == party);
                 if !is_party {
-                    return Err(AppError::unprocessable(
-                        "not-a-required-party",
-                        "Not a party",
+                    return Err(AppError::new(
+                        ProblemKind::NotARequiredParty,
                         "Only the child or a guardian with parental authority withdraws consent.",
                     ));
                 }
@@ -1071,9 +1054,8 @@ pub async fn check_handoff_consent(
     rules::covering(&grants, ConsentPurpose::InformationSharing, recipient, None)
         .map(|_| ())
         .map_err(|missing| {
-            AppError::unprocessable(
-                "consent-required",
-                "Consent required",
+            AppError::new(
+                ProblemKind::ConsentRequired,
                 missing.explain(ConsentPurpose::InformationSharing, None),
             )
         })

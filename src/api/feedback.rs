@@ -43,7 +43,7 @@ use crate::{
         reference::Labelled,
     },
     effects::Effects,
-    error::AppError,
+    error::{AppError, ProblemKind},
     events::{Event, EventType},
 };
 
@@ -367,9 +367,7 @@ impl FeedbackApi {
                     return Err(AppError::forbidden("Only the recipient of a handoff sends feedback on it."));
                 }
                 if matches!(handoff.status(), HandoffStatus::Sent | HandoffStatus::Withdrawn) {
-                    return Err(AppError::conflict(
-                        "invalid-transition",
-                        format!("A {} handoff takes no feedback: acknowledge it first.", handoff.status().code()),
+                    return Err(AppError::new(ProblemKind::InvalidTransition, format!("A {} handoff takes no feedback: acknowledge it first.", handoff.status().code()),
                     )
                     .with_extension("handoffStatus", handoff.status().code()));
                 }
@@ -395,7 +393,7 @@ impl FeedbackApi {
                             if handoff.intake_child_id.is_none() {
                                 detail.push_str(" (Consent is recorded on your own child record: take the child in first.)");
                             }
-                            return Err(AppError::unprocessable("consent-required", "Consent required", detail)
+                            return Err(AppError::new(ProblemKind::ConsentRequired, detail)
                                 .with_extension(
                                     "missing",
                                     match missing {

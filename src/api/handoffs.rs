@@ -55,7 +55,7 @@ use crate::{
         signal::{SignalCategory, SignalDirection, SignalSource},
     },
     effects::Effects,
-    error::AppError,
+    error::{AppError, ProblemKind},
     events::{Event, EventType},
 };
 
@@ -638,10 +638,6 @@ fn read_access(principal: &Principal, stored: &Stored) -> Access {
 
 // ---- validation ---------------------------------------------------------------------------------
 
-fn unprocessable(kind: &'static str, title: &'static str, detail: impl Into<String>) -> AppError {
-    AppError::unprocessable(kind, title, detail)
-}
-
 fn describe_route(kind: HandoffKind) -> &'static str {
     match kind {
         HandoffKind::AdviceRequest | HandoffKind::Report | HandoffKind::InformationResponse => {
@@ -744,9 +740,8 @@ async fn build_snapshot(
     let child = load_own_child(conn, principal, child_id)
         .await
         .map_err(|_| {
-            unprocessable(
-                "unknown-child",
-                "Unknown child",
+            AppError::new(
+                ProblemKind::UnknownChild,
                 "childId is not a child of your organisation.",
             )
         })?;
@@ -759,9 +754,8 @@ async fn build_snapshot(
         .map(ToString::to_string)
         .collect();
     if !unknown.is_empty() {
-        return Err(unprocessable(
-            "unknown-signal",
-            "Unknown signal",
+        return Err(AppError::new(
+            ProblemKind::UnknownSignal,
             "Every signal must be a signal of this child.",
         )
         .with_extension("signalIds", unknown));
@@ -871,25 +865,16 @@ impl HandoffsApi {
                 let recipient = organisation_queries::find(conn, input.to_organisation)
                     .await?
                     .ok_or_else(|| {
-                        unprocessable(
-                            "unknown-recipient",
-                            "Unknown recipient",
-                            "toOrganisation is not an organisation of the directory.",
+                        AppError::new(ProblemKind::UnknownRecipient, "toOrganisation is not an organisation of the directory.",
                         )
                     })?;
                 if !recipient.active {
-                    return Err(unprocessable(
-                        "recipient-inactive",
-                        "Recipient inactive",
-                        format!("{} is not active and cannot receive handoffs.", recipient.name),
+                    return Err(AppError::new(ProblemKind::RecipientInactive, format!("{} is not active and cannot receive handoffs.", recipient.name),
                     ));
                 }
                 let kind = input.kind;
                 if !rules::route_allowed(kind, principal.organisation.kind, recipient.kind()) {
-                    return Err(unprocessable(
-                        "route-not-allowed",
-                        "Route not allowed",
-                        format!(
+                    return Err(AppError::new(ProblemKind::RouteNotAllowed, format!(
                             "A {} goes {}; not from a {} to a {}.",
                             kind.label_en().to_lowercase(),
                             describe_route(kind),
@@ -913,10 +898,7 @@ impl HandoffsApi {
                                 && !matches!(r.status(), HandoffStatus::Withdrawn | HandoffStatus::Declined)
                         });
                     if answered.is_none() {
-                        return Err(unprocessable(
-                            "unknown-request",
-                            "Unknown information request",
-                            "inResponseTo must be an open information request the recipient sent you.",
+                        return Err(AppError::new(ProblemKind::UnknownRequest, "inResponseTo must be an open information request the recipient sent you.",
                         ));
                     }
                 }
@@ -925,20 +907,14 @@ impl HandoffsApi {
                     let (case, decision) = case_and_decision(conn, &principal, case_id)
                         .await
                         .map_err(|_| {
-                            unprocessable("unknown-case", "Unknown case", "caseId is not a case of your organisation.")
+                            AppError::new(ProblemKind::UnknownCase, "caseId is not a case of your organisation.")
                         })?;
                     if Some(case.child_id) != input.child_id {
-                        return Err(unprocessable(
-                            "unknown-case",
-                            "Unknown case",
-                            "caseId must be a case of the same child.",
+                        return Err(AppError::new(ProblemKind::UnknownCase, "caseId must be a case of the same child.",
                         ));
                     }
                     if kind == HandoffKind::Report && decision != Some(Decision::Report) {
-                        return Err(unprocessable(
-                            "report-not-decided",
-                            "Report not decided",
-                            "The case's decision (step 5) is not to report; record that decision first.",
+                        return Err(AppError::new(ProblemKind::ReportNotDecided, "The case's decision (step 5) is not to report; record that decision first.",
                         ));
                     }
                 }
@@ -1365,8 +1341,8 @@ impl HandoffsApi {
                     stored.status(),
                     HandoffStatus::Received | HandoffStatus::Accepted | HandoffStatus::Closed
                 ) {
-                    return Err(AppError::conflict(
-                        "invalid-transition",
+                    return Err(AppError::new(
+                        ProblemKind::InvalidTransition,
                         format!(
                             "A {} handoff cannot be taken in: acknowledge it first.",
                             stored.status().code()
@@ -1376,9 +1352,8 @@ impl HandoffsApi {
                 }
                 let snap = snapshot(&stored)?;
                 let Some(sent_child) = snap.child else {
-                    return Err(unprocessable(
-                        "no-child",
-                        "No child",
+                    return Err(AppError::new(
+                        ProblemKind::NoChild,
                         "An anonymous advice request names no child to take in.",
                     ));
                 };
@@ -1390,8 +1365,8 @@ impl HandoffsApi {
                     child_queries::find_by_external_ref(conn, principal.org_id(), &external_ref)
                         .await?
                 {
-                    return Err(AppError::conflict(
-                        "duplicate-external-ref",
+                    return Err(AppError::new(
+                        ProblemKind::DuplicateExternalRef,
                         "Your organisation already registered a child with this externalRef.",
                     )
                     .with_extension("existingId", existing.id.to_string()));
@@ -1519,8 +1494,8 @@ async fn transition(
             }
             let from = stored.status();
             let to = rules::next_status(from, step).ok_or_else(|| {
-                AppError::conflict(
-                    "invalid-transition",
+                AppError::new(
+                    ProblemKind::InvalidTransition,
                     format!("A {} handoff cannot take a {}.", from.code(), step.code()),
                 )
                 .with_extension("handoffStatus", from.code())

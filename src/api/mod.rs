@@ -5,6 +5,7 @@ pub mod access_log;
 pub mod body;
 pub mod cases;
 pub mod children;
+pub mod context;
 pub mod consents;
 pub mod etag;
 pub mod events;

@@ -36,7 +36,7 @@ use crate::{
         organisation::{self as rules, Codes, OrganisationKind},
     },
     effects::Effects,
-    error::AppError,
+    error::{AppError, ProblemKind},
     events::{Event, EventType},
 };
 
@@ -240,8 +240,8 @@ pub enum UpdateOrganisationResponse {
 }
 
 fn duplicate_location(existing: Option<Uuid>) -> AppError {
-    let err = AppError::conflict(
-        "duplicate-organisation",
+    let err = AppError::new(
+        ProblemKind::DuplicateOrganisation,
         "An organisation is already registered for this BRIN and branch.",
     );
     match existing {
@@ -271,9 +271,8 @@ impl OrganisationsApi {
         policy::require(&principal, Action::ManageOrganisations)?;
         let input = body.0;
         if input.kind == OrganisationKind::Platform {
-            return Err(AppError::unprocessable(
-                "platform-organisation",
-                "Platform organisation",
+            return Err(AppError::new(
+                ProblemKind::PlatformOrganisation,
                 "There is exactly one platform organisation; `schakel bootstrap` creates it.",
             )
             .into());
@@ -448,9 +447,8 @@ impl OrganisationsApi {
                 )?;
                 let kind = current.kind();
                 if kind == OrganisationKind::Platform && input.active == Some(false) {
-                    return Err(AppError::unprocessable(
-                        "platform-organisation",
-                        "Platform organisation",
+                    return Err(AppError::new(
+                        ProblemKind::PlatformOrganisation,
                         "The platform organisation cannot be deactivated.",
                     ));
                 }

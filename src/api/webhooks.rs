@@ -36,7 +36,7 @@ use crate::{
     },
     domain::reference::Labelled,
     effects::Effects,
-    error::AppError,
+    error::{AppError, ProblemKind},
     events::EventType,
     webhooks as delivery,
 };
@@ -694,14 +694,14 @@ impl WebhooksApi {
                     &etag::of(&render_delivery(&current).ok_or_else(AppError::not_found)?),
                 )?;
                 if !subscription.is_active() {
-                    return Err(AppError::conflict(
-                        "webhook-subscription-disabled",
+                    return Err(AppError::new(
+                        ProblemKind::WebhookSubscriptionDisabled,
                         "The subscription is disabled; reactivate it first.",
                     ));
                 }
                 if !queries::redeliver(conn, current.0.id).await? {
-                    return Err(AppError::conflict(
-                        "delivery-in-flight",
+                    return Err(AppError::new(
+                        ProblemKind::DeliveryInFlight,
                         "An attempt of this delivery is under way; ask again when it is done.",
                     ));
                 }

@@ -1,0 +1,131 @@
+//! Every problem type a client can branch on, in one place: its slug (the last segment of
+//! `https://schakel.nl/problems/<slug>`), its status and its title. The spec's examples of each
+//! operation's refusals are drawn from here, so the contract and the code cannot drift apart.
+
+use poem::http::StatusCode;
+
+macro_rules! problem_kinds {
+    ($($(#[$meta:meta])* $variant:ident => ($slug:literal, $status:literal, $title:literal),)+) => {
+        /// A kind of problem: stable, so clients can branch on its `type`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ProblemKind {
+            $($(#[$meta])* $variant,)+
+        }
+
+        impl ProblemKind {
+            pub const ALL: &[ProblemKind] = &[$(Self::$variant),+];
+
+            /// The last segment of the problem type URI.
+            pub fn slug(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $slug,)+
+                }
+            }
+
+            pub fn status(self) -> StatusCode {
+                let code = match self {
+                    $(Self::$variant => $status,)+
+                };
+                StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+            }
+
+            /// The same for every occurrence of the kind (RFC 9457 §3.1.3).
+            pub fn title(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $title,)+
+                }
+            }
+        }
+    };
+}
+
+problem_kinds! {
+    // ---- the protocol ----
+    /// Input that does not satisfy the contract; `invalidParams` names each problem.
+    InvalidInput => ("invalid-input", 400, "Bad Request"),
+    BadRequest => ("bad-request", 400, "Bad Request"),
+    MalformedJson => ("malformed-json", 400, "Bad Request"),
+    UnreadableBody => ("unreadable-body", 400, "Bad Request"),
+    Unauthorized => ("unauthorized", 401, "Unauthorized"),
+    Forbidden => ("forbidden", 403, "Forbidden"),
+    NotFound => ("not-found", 404, "Not Found"),
+    MethodNotAllowed => ("method-not-allowed", 405, "Method Not Allowed"),
+    NotAcceptable => ("not-acceptable", 406, "Not Acceptable"),
+    /// A record with the same unique values exists.
+    Conflict => ("conflict", 409, "Conflict"),
+    LengthRequired => ("length-required", 411, "Length Required"),
+    PreconditionFailed => ("precondition-failed", 412, "Precondition Failed"),
+    PayloadTooLarge => ("payload-too-large", 413, "Payload Too Large"),
+    UnsupportedMediaType => ("unsupported-media-type", 415, "Unsupported Media Type"),
+    UnprocessableContent => ("unprocessable-content", 422, "Unprocessable Content"),
+    TooManyRequests => ("too-many-requests", 429, "Too Many Requests"),
+    InternalError => ("internal-error", 500, "Internal Server Error"),
+    ServiceUnavailable => ("service-unavailable", 503, "Service Unavailable"),
+    IdempotencyKeyInProgress => ("idempotency-key-in-progress", 409, "Conflict"),
+    IdempotencyKeyReused => ("idempotency-key-reused", 422, "Idempotency key reused"),
+
+    // ---- conflicts with the current state ----
+    /// The record's status does not allow the step.
+    InvalidTransition => ("invalid-transition", 409, "Conflict"),
+    DuplicateExternalRef => ("duplicate-external-ref", 409, "Conflict"),
+    DuplicateOrganisation => ("duplicate-organisation", 409, "Conflict"),
+    CaseClosed => ("case-closed", 409, "Conflict"),
+    CaseAlreadyOpen => ("case-already-open", 409, "Conflict"),
+    AlreadyDecided => ("already-decided", 409, "Conflict"),
+    WebhookSubscriptionDisabled => ("webhook-subscription-disabled", 409, "Conflict"),
+    DeliveryInFlight => ("delivery-in-flight", 409, "Conflict"),
+
+    // ---- rules of the domain (422) ----
+    UnknownChild => ("unknown-child", 422, "Unknown child"),
+    UnknownSignal => ("unknown-signal", 422, "Unknown signal"),
+    UnknownCase => ("unknown-case", 422, "Unknown case"),
+    UnknownRecipient => ("unknown-recipient", 422, "Unknown recipient"),
+    UnknownHandoff => ("unknown-handoff", 422, "Unknown handoff"),
+    UnknownRequest => ("unknown-request", 422, "Unknown information request"),
+    RecipientInactive => ("recipient-inactive", 422, "Recipient inactive"),
+    RouteNotAllowed => ("route-not-allowed", 422, "Route not allowed"),
+    ReportNotDecided => ("report-not-decided", 422, "Report not decided"),
+    NoChild => ("no-child", 422, "No child"),
+    ConsentRequired => ("consent-required", 422, "Consent required"),
+    NoConsentingParty => ("no-consenting-party", 422, "No consenting party"),
+    NotARequiredParty => ("not-a-required-party", 422, "Not a required party"),
+    ParentalAuthorityUnknown => ("parental-authority-unknown", 422, "Parental authority unknown"),
+    StepOutOfOrder => ("step-out-of-order", 422, "Step out of order"),
+    InvalidCorrection => ("invalid-correction", 422, "Invalid correction"),
+    WeighingIncomplete => ("weighing-incomplete", 422, "Weighing incomplete"),
+    ReportRequired => ("report-required", 422, "Report required"),
+    DecisionNotAllowed => ("decision-not-allowed", 422, "Decision not allowed"),
+    DecisionRequired => ("decision-required", 422, "Decision required"),
+    ReportNotSent => ("report-not-sent", 422, "Report not sent"),
+    PlatformOrganisation => ("platform-organisation", 422, "Platform organisation"),
+}
+
+impl std::fmt::Display for ProblemKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.slug())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn slugs_are_unique_kebab_case_and_statuses_are_errors() {
+        let mut seen = HashSet::new();
+        for kind in ProblemKind::ALL {
+            assert!(seen.insert(kind.slug()), "{} twice", kind.slug());
+            assert!(
+                kind.slug()
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{}",
+                kind.slug()
+            );
+            let status = kind.status().as_u16();
+            assert!((400..600).contains(&status), "{kind}: {status}");
+        }
+    }
+}
