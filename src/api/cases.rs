@@ -740,10 +740,20 @@ pub struct Case {
     pub lead_history: Vec<LeadChangeRecord>,
     /// The report sent to Veilig Thuis from this case (the latest), and where it stands.
     #[oai(skip_serializing_if_is_none)]
-    pub report: Option<crate::api::handoffs::ReportLink>,
+    pub report: Option<ReportLink>,
     #[oai(skip_serializing_if_is_none)]
     pub closure: Option<Closure>,
     pub updated_at: Timestamp,
+}
+
+/// A report sent from a case, as the case shows it.
+#[derive(Object, Clone)]
+#[oai(rename_all = "camelCase")]
+pub struct ReportLink {
+    pub handoff_id: Uuid,
+    pub status: crate::domain::handoff::HandoffStatus,
+    pub sent_at: Timestamp,
+    pub href: String,
 }
 
 /// A case, as listed.
@@ -1197,15 +1207,12 @@ fn render(principal: &Principal, file: &CaseFile) -> Result<Case, AppError> {
                 changed_at: l.changed_at.into(),
             })
             .collect(),
-        report: file
-            .report
-            .as_ref()
-            .map(|h| crate::api::handoffs::ReportLink {
-                handoff_id: h.id,
-                status: h.status(),
-                sent_at: h.sent_at.into(),
-                href: format!("/v1/handoffs/{}", h.id),
-            }),
+        report: file.report.as_ref().map(|h| ReportLink {
+            handoff_id: h.id,
+            status: h.status,
+            sent_at: h.sent_at.into(),
+            href: format!("/v1/handoffs/{}", h.id),
+        }),
         closure: case.closed_at.map(|closed_at| Closure {
             closed_at: closed_at.into(),
             closed_by: professional(
@@ -2131,7 +2138,7 @@ impl CasesApi {
                 let report_sent = file
                     .report
                     .as_ref()
-                    .is_some_and(|r| r.status() != crate::domain::handoff::HandoffStatus::Withdrawn);
+                    .is_some_and(|r| r.status != crate::domain::handoff::HandoffStatus::Withdrawn);
                 rules::check_closure(decision, report_sent).map_err(|refusal| match refusal {
                     ClosureRefusal::NoDecision => AppError::new(ProblemKind::DecisionRequired, "Record the decision (step 5) before closing the case.",
                     ),

@@ -1036,27 +1036,3 @@ impl ConsentsApi {
         Ok(ConsentResponse::Ok(Json(rendered), tag))
     }
 }
-
-/// The consent-based handoffs (referral, signal to the school) need an active consent of the
-/// sender for this child, purpose information sharing, and this recipient.
-pub async fn check_handoff_consent(
-    conn: &mut AsyncPgConnection,
-    principal: &Principal,
-    child: Uuid,
-    consent: Uuid,
-    recipient: Uuid,
-) -> Result<(), AppError> {
-    let grants: Vec<ConsentGrant> = grants_for_child(conn, principal.org_id(), child)
-        .await?
-        .into_iter()
-        .filter(|g| g.id == consent)
-        .collect();
-    rules::covering(&grants, ConsentPurpose::InformationSharing, recipient, None)
-        .map(|_| ())
-        .map_err(|missing| {
-            AppError::new(
-                ProblemKind::ConsentRequired,
-                missing.explain(ConsentPurpose::InformationSharing, None),
-            )
-        })
-}

@@ -17,6 +17,7 @@ use crate::{
         ApiTags,
         body::JsonBody,
         consents::grants_for_child,
+        context::Ctx,
         etag,
         organisations::OrganisationSummary,
         paging::{self, decode_cursor},
@@ -27,23 +28,26 @@ use crate::{
     audit::{Access, AccessAction, Actor, RequestMeta},
     auth::{
         BearerAuth, Principal,
-        policy::{self, Action, FeedbackScope},
+        policy::{self, Action, FeedbackScope, HandoffAct},
     },
     db::Db,
     db::{
         consents as consent_queries,
         feedback::{self as queries, Feedback as Stored},
-        handoffs as handoff_queries, organisations as organisation_queries,
+        handoffs::{self as handoff_queries, Handoff},
+        organisations as organisation_queries,
         timeline::{TimelineEntry, Visibility},
     },
     domain::{
-        consent::{self as consent_rules, ConsentPurpose, NotCovered},
-        feedback::{self as rules, AssessmentOutcome, Audience, FeedbackCategory},
-        handoff::{HandoffStatus, LegalBasis},
+        feedback::{
+            self as rules, AssessmentOutcome, Audience, FeedbackCategory, FeedbackContext,
+            FeedbackPlan, FeedbackRequest,
+        },
+        handoff::LegalBasis,
         reference::Labelled,
     },
     effects::Effects,
-    error::{AppError, ProblemKind},
+    error::AppError,
     events::{Event, EventType},
 };
 
@@ -71,6 +75,21 @@ pub struct SendFeedback {
     /// The consent to rely on; by default the one that covers the category.
     #[oai(skip_serializing_if_is_none)]
     pub consent_id: Option<Uuid>,
+}
+
+impl SendFeedback {
+    /// The request in the domain's words.
+    pub fn as_request(&self) -> FeedbackRequest<'_> {
+        FeedbackRequest {
+            category: self.category,
+            outcome: self.outcome,
+            audience: self.audience,
+            do_not_discuss_with_parents: self.do_not_discuss_with_parents,
+            do_not_discuss_explanation: self.do_not_discuss_explanation.as_deref(),
+            message: &self.message,
+            consent_id: self.consent_id,
+        }
+    }
 }
 
 impl Example for SendFeedback {
@@ -332,157 +351,45 @@ impl FeedbackApi {
     async fn send(
         &self,
         auth: BearerAuth,
-        db: Db,
-        request: Data<&RequestMeta>,
+        cx: Ctx,
         /// The handoff's id.
         id: Path<Uuid>,
         body: JsonBody<SendFeedback>,
     ) -> ApiResult<FeedbackCreatedResponse, Create> {
-        let principal = auth.0;
-        policy::require(&principal, Action::SendHandoffs)?;
+        let principal = &auth.0;
+        policy::require(principal, Action::SendHandoffs)?;
         let input = body.0;
-        let audience = input.audience.unwrap_or(Audience::CareCoordinators);
-        let silent = input.do_not_discuss_with_parents.unwrap_or(false);
-        let mut errors = rules::check(
-            input.category,
-            input.outcome,
-            audience,
-            silent,
-            input.do_not_discuss_explanation.as_deref(),
-        );
-        errors.extend(crate::domain::check_text("message", &input.message));
-        if !errors.is_empty() {
-            return Err(AppError::fields(errors).into());
-        }
-        let actor = Actor {
-            principal: &principal,
-            request: &request,
-        };
-        let (stored, rendered) = db
+        let actor = cx.actor(principal);
+        let rendered = cx
+            .db
             .transaction(async |conn| {
                 let handoff = handoff_queries::find_for_party(conn, principal.org_id(), id.0, true)
                     .await?
                     .ok_or_else(AppError::not_found)?;
-                if handoff.is_sender(principal.org_id()) {
-                    return Err(AppError::forbidden("Only the recipient of a handoff sends feedback on it."));
-                }
-                if matches!(handoff.status(), HandoffStatus::Sent | HandoffStatus::Withdrawn) {
-                    return Err(AppError::new(ProblemKind::InvalidTransition, format!("A {} handoff takes no feedback: acknowledge it first.", handoff.status().code()),
-                    )
-                    .with_extension("handoffStatus", handoff.status().code()));
-                }
-                let consent_id = if input.category.needs_consent() {
-                    let grants = match handoff.intake_child_id {
-                        Some(child) => grants_for_child(conn, principal.org_id(), child).await?,
-                        None => Vec::new(),
-                    };
-                    let grants: Vec<_> = grants
-                        .into_iter()
-                        .filter(|g| input.consent_id.is_none_or(|wanted| wanted == g.id))
-                        .collect();
-                    let covered = consent_rules::covering(
-                        &grants,
-                        ConsentPurpose::FeedbackToSchool,
-                        handoff.from_organisation_id,
-                        Some(input.category),
-                    );
-                    match covered {
-                        Ok(id) => Some(id),
-                        Err(missing) => {
-                            let mut detail = missing.explain(ConsentPurpose::FeedbackToSchool, Some(input.category));
-                            if handoff.intake_child_id.is_none() {
-                                detail.push_str(" (Consent is recorded on your own child record: take the child in first.)");
-                            }
-                            return Err(AppError::new(ProblemKind::ConsentRequired, detail)
-                                .with_extension(
-                                    "missing",
-                                    match missing {
-                                        NotCovered::NoConsent => "no_consent",
-                                        NotCovered::NotActive(_) => "consent_not_active",
-                                        NotCovered::OutOfScope => "category_not_in_scope",
-                                    },
-                                ));
-                        }
-                    }
-                } else {
-                    None
+                policy::require_handoff_party(
+                    principal,
+                    handoff.from_organisation_id,
+                    HandoffAct::SendFeedback,
+                )?;
+                let consents = match handoff.intake_child_id {
+                    Some(child) => grants_for_child(conn, principal.org_id(), child).await?,
+                    None => Vec::new(),
                 };
-                let basis = if consent_id.is_some() {
-                    LegalBasis::Consent
-                } else {
-                    LegalBasis::Statutory
+                let context = FeedbackContext {
+                    handoff_status: handoff.status,
+                    handoff_sender: handoff.from_organisation_id,
+                    child_taken_in: handoff.intake_child_id.is_some(),
+                    consents,
                 };
-                let stored = queries::insert(
-                    conn,
-                    &queries::NewFeedback {
-                        id: Uuid::now_v7(),
-                        handoff_id: handoff.id,
-                        from_organisation_id: principal.org_id(),
-                        to_organisation_id: handoff.from_organisation_id,
-                        category: input.category.code(),
-                        outcome: input.outcome.map(|o| o.code()),
-                        message: &input.message,
-                        do_not_discuss_with_parents: silent,
-                        do_not_discuss_explanation: input.do_not_discuss_explanation.as_deref(),
-                        audience: audience.code(),
-                        consent_id,
-                        legal_basis: basis.code(),
-                        sent_by_sub: &principal.sub,
-                        sent_by_name: &principal.name,
-                    },
-                )
-                .await?;
-                if input.category == FeedbackCategory::SafetyAssessmentDecided {
-                    handoff_queries::mark_assessment_decided(conn, handoff.id).await?;
-                }
-                let mut disclosure = Access::allowed(AccessAction::Disclose, FEEDBACK, stored.id)
-                    .with_basis(basis.code(), consent_id)
-                    .disclosed_to(handoff.from_organisation_id);
-                if let Some(child) = handoff.intake_child_id {
-                    disclosure = disclosure.about_child(child);
-                }
-                let summary = format!("Feedback: {}", input.category.label_en());
-                let mut effects = Effects::new()
-                    .access(disclosure)
-                    .event(Event::new(EventType::FeedbackSent, handoff.from_organisation_id, FEEDBACK, stored.id))
-                    .event(Event::new(EventType::FeedbackSent, principal.org_id(), FEEDBACK, stored.id));
-                if let Some(child) = handoff.child_id {
-                    effects = effects.timeline(TimelineEntry {
-                        organisation_id: handoff.from_organisation_id,
-                        child_id: child,
-                        entry_type: "feedback.received",
-                        resource_type: FEEDBACK,
-                        resource_id: stored.id,
-                        summary: summary.clone(),
-                        // Guidance for school staff is for the teachers too; the rest for casework.
-                        visibility: match audience {
-                            Audience::SchoolStaff => policy::CASE_TIMELINE_VISIBILITY,
-                            Audience::CareCoordinators => Visibility::Recorder,
-                        },
-                    });
-                }
-                if let Some(child) = handoff.intake_child_id {
-                    effects = effects.timeline(TimelineEntry {
-                        organisation_id: principal.org_id(),
-                        child_id: child,
-                        entry_type: "feedback.sent",
-                        resource_type: FEEDBACK,
-                        resource_id: stored.id,
-                        summary,
-                        visibility: Visibility::Organisation,
-                    });
-                }
-                effects.write(conn, actor).await?;
-                let rendered = render_many(conn, std::slice::from_ref(&stored))
+                let plan = rules::decide_send(&input.as_request(), &context)?;
+                let stored = write_feedback(conn, actor, &handoff, &input, plan).await?;
+                Ok(render_many(conn, std::slice::from_ref(&stored))
                     .await?
-                    .remove(0);
-                Ok((stored, rendered))
+                    .remove(0))
             })
             .await?;
-        Ok(FeedbackCreatedResponse::Created(
-            Json(rendered),
-            format!("/v1/feedback/{}", stored.id),
-        ))
+        let location = format!("/v1/feedback/{}", rendered.id);
+        Ok(FeedbackCreatedResponse::Created(Json(rendered), location))
     }
 
     /// Feedback on a handoff
@@ -684,4 +591,84 @@ impl FeedbackApi {
         let tag = etag::of(&item);
         Ok(ReadReceiptResponse::Ok(Json(item), tag))
     }
+}
+
+/// The feedback, its disclosure in the access log, events for both sides and entries on both
+/// children's timelines.
+async fn write_feedback(
+    conn: &mut AsyncPgConnection,
+    actor: Actor<'_>,
+    handoff: &Handoff,
+    input: &SendFeedback,
+    plan: FeedbackPlan,
+) -> Result<Stored, AppError> {
+    let principal = actor.principal;
+    let stored = queries::insert(
+        conn,
+        &queries::NewFeedback {
+            id: Uuid::now_v7(),
+            handoff_id: handoff.id,
+            from_organisation_id: principal.org_id(),
+            to_organisation_id: handoff.from_organisation_id,
+            category: input.category.code(),
+            outcome: input.outcome.map(|o| o.code()),
+            message: &input.message,
+            do_not_discuss_with_parents: plan.do_not_discuss_with_parents,
+            do_not_discuss_explanation: input.do_not_discuss_explanation.as_deref(),
+            audience: plan.audience.code(),
+            consent_id: plan.consent_id,
+            legal_basis: plan.legal_basis.code(),
+            sent_by_sub: &principal.sub,
+            sent_by_name: &principal.name,
+        },
+    )
+    .await?;
+    if plan.assessment_decided {
+        handoff_queries::mark_assessment_decided(conn, handoff.id).await?;
+    }
+    let mut disclosure = Access::allowed(AccessAction::Disclose, FEEDBACK, stored.id)
+        .with_basis(plan.legal_basis.code(), plan.consent_id)
+        .disclosed_to(handoff.from_organisation_id);
+    if let Some(child) = handoff.intake_child_id {
+        disclosure = disclosure.about_child(child);
+    }
+    let summary = format!("Feedback: {}", input.category.label_en());
+    let mut effects = Effects::new()
+        .access(disclosure)
+        .event(Event::new(
+            EventType::FeedbackSent,
+            handoff.from_organisation_id,
+            FEEDBACK,
+            stored.id,
+        ))
+        .event(Event::new(
+            EventType::FeedbackSent,
+            principal.org_id(),
+            FEEDBACK,
+            stored.id,
+        ));
+    if let Some(child) = handoff.child_id {
+        effects = effects.timeline(TimelineEntry {
+            organisation_id: handoff.from_organisation_id,
+            child_id: child,
+            entry_type: "feedback.received",
+            resource_type: FEEDBACK,
+            resource_id: stored.id,
+            summary: summary.clone(),
+            visibility: policy::feedback_visibility(plan.audience),
+        });
+    }
+    if let Some(child) = handoff.intake_child_id {
+        effects = effects.timeline(TimelineEntry {
+            organisation_id: principal.org_id(),
+            child_id: child,
+            entry_type: "feedback.sent",
+            resource_type: FEEDBACK,
+            resource_id: stored.id,
+            summary,
+            visibility: Visibility::Organisation,
+        });
+    }
+    effects.write(conn, actor).await?;
+    Ok(stored)
 }

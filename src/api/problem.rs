@@ -184,3 +184,9 @@ impl<S: ProblemSet> ApiResponse for ApiError<S> {
 }
 
 pub type ApiResult<T, S> = Result<T, ApiError<S>>;
+
+impl<S: ProblemSet> From<crate::domain::refusal::Refusal> for ApiError<S> {
+    fn from(refusal: crate::domain::refusal::Refusal) -> Self {
+        Self::new(refusal.into())
+    }
+}

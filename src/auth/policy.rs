@@ -9,7 +9,12 @@ use uuid::Uuid;
 use crate::{
     auth::Principal,
     db::timeline::Visibility,
-    domain::{organisation::Role, reference::Labelled},
+    domain::{
+        feedback::Audience,
+        handoff::{Party, Transition},
+        organisation::Role,
+        reference::Labelled,
+    },
     error::AppError,
 };
 
@@ -316,6 +321,72 @@ pub fn require(principal: &Principal, action: Action) -> Result<(), AppError> {
     )))
 }
 
+/// Who at the receiving organisation sees feedback on a child's timeline: guidance for all
+/// school staff is for the teachers who recorded signals too; the rest is for casework.
+pub fn feedback_visibility(audience: Audience) -> Visibility {
+    match audience {
+        Audience::SchoolStaff => CASE_TIMELINE_VISIBILITY,
+        Audience::CareCoordinators => Visibility::Recorder,
+    }
+}
+
+/// What one side of a handoff does to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HandoffAct {
+    /// A lifecycle step: the recipient acknowledges, accepts, declines and closes; the sender
+    /// withdraws.
+    Step(Transition),
+    /// Taking the child in as a record of one's own: the recipient.
+    TakeIn,
+    /// Feedback (terugkoppeling) to the sender: the recipient.
+    SendFeedback,
+}
+
+/// Which side of a handoff the principal's organisation is.
+pub fn handoff_party(principal: &Principal, sender: Uuid) -> Party {
+    if principal.org_id() == sender {
+        Party::Sender
+    } else {
+        Party::Recipient
+    }
+}
+
+/// `Ok` when the principal's side of the handoff (sent by `sender`) does `act`, else a 403. The
+/// principal is already known to be a party: another organisation got 404 before.
+pub fn require_handoff_party(
+    principal: &Principal,
+    sender: Uuid,
+    act: HandoffAct,
+) -> Result<(), AppError> {
+    let party = handoff_party(principal, sender);
+    let (needed, refusal) = match act {
+        HandoffAct::Step(step) => (
+            step.party(),
+            format!(
+                "Only the {} of a handoff makes its {}.",
+                match step.party() {
+                    Party::Sender => "sender",
+                    Party::Recipient => "recipient",
+                },
+                step.code()
+            ),
+        ),
+        HandoffAct::TakeIn => (
+            Party::Recipient,
+            "Only the recipient takes a handoff's child in.".to_owned(),
+        ),
+        HandoffAct::SendFeedback => (
+            Party::Recipient,
+            "Only the recipient of a handoff sends feedback on it.".to_owned(),
+        ),
+    };
+    if party == needed {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(refusal))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -339,6 +410,41 @@ mod tests {
             },
             roles: vec![role],
             acting_client: None,
+        }
+    }
+
+    /// Every act on a handoff × both sides: the recipient moves it, takes the child in and
+    /// sends feedback; only the sender withdraws.
+    #[test]
+    fn handoff_acts_by_party() {
+        let me = principal(Role::VtWorker);
+        let someone_else = Uuid::from_u128(1);
+        let mut acts: Vec<(HandoffAct, Party)> = Transition::ALL
+            .iter()
+            .map(|&t| {
+                let by = if t == Transition::Withdraw {
+                    Party::Sender
+                } else {
+                    Party::Recipient
+                };
+                (HandoffAct::Step(t), by)
+            })
+            .collect();
+        acts.push((HandoffAct::TakeIn, Party::Recipient));
+        acts.push((HandoffAct::SendFeedback, Party::Recipient));
+        for (act, by) in acts {
+            for (sender, party) in [
+                (me.org_id(), Party::Sender),
+                (someone_else, Party::Recipient),
+            ] {
+                assert_eq!(handoff_party(&me, sender), party);
+                let outcome = require_handoff_party(&me, sender, act);
+                assert_eq!(outcome.is_ok(), party == by, "{act:?} by the {party:?}");
+                if let Err(err) = outcome {
+                    assert_eq!(err.status.as_u16(), 403);
+                    assert!(err.detail.starts_with("Only the"), "{}", err.detail);
+                }
+            }
         }
     }
 

@@ -9,9 +9,9 @@ use uuid::Uuid;
 use crate::{
     auth::Principal,
     db::schema::{feedback, handoff_transitions, handoffs},
-    domain::{
-        handoff::{Deadlines, HandoffKind, HandoffStatus, Transition},
-        reference::Labelled,
+    domain::handoff::{
+        AgeBand, Deadlines, HandoffKind, HandoffStatus, LegalBasis, ParentsNotInformedReason,
+        Snapshot, Transition, Urgency,
     },
 };
 
@@ -19,22 +19,22 @@ use crate::{
 #[diesel(table_name = handoffs, check_for_backend(diesel::pg::Pg))]
 pub struct Handoff {
     pub id: Uuid,
-    pub kind: String,
-    pub status: String,
+    pub kind: HandoffKind,
+    pub status: HandoffStatus,
     pub from_organisation_id: Uuid,
     pub to_organisation_id: Uuid,
     pub child_id: Option<Uuid>,
     pub case_id: Option<Uuid>,
     pub in_response_to: Option<Uuid>,
     pub consent_id: Option<Uuid>,
-    pub legal_basis: String,
+    pub legal_basis: LegalBasis,
     pub snapshot: Value,
-    pub age_band: Option<String>,
+    pub age_band: Option<AgeBand>,
     pub message: String,
-    pub urgency: String,
+    pub urgency: Urgency,
     pub requests_guidance: bool,
     pub parents_informed_at: Option<DateTime<Utc>>,
-    pub parents_not_informed_reason: Option<String>,
+    pub parents_not_informed_reason: Option<ParentsNotInformedReason>,
     pub parents_not_informed_explanation: Option<String>,
     pub melder_identity_disclosable: bool,
     pub melder_identity_reason: Option<String>,
@@ -49,15 +49,6 @@ pub struct Handoff {
 }
 
 impl Handoff {
-    // CHECK constraints admit only known codes; the fallbacks are never reached.
-    pub fn kind(&self) -> HandoffKind {
-        HandoffKind::parse(&self.kind).unwrap_or(HandoffKind::AdviceRequest)
-    }
-
-    pub fn status(&self) -> HandoffStatus {
-        HandoffStatus::parse(&self.status).unwrap_or(HandoffStatus::Sent)
-    }
-
     pub fn deadlines(&self) -> Deadlines {
         Deadlines {
             acknowledgement_due_at: self.acknowledgement_due_at,
@@ -69,27 +60,41 @@ impl Handoff {
     pub fn is_sender(&self, organisation: Uuid) -> bool {
         self.from_organisation_id == organisation
     }
+
+    /// What crossed, as stored.
+    pub fn snapshot(&self) -> Result<Snapshot, serde_json::Error> {
+        serde_json::from_value(self.snapshot.clone())
+    }
+
+    /// The child record on `organisation`'s side of the handoff, if any.
+    pub fn child_of(&self, organisation: Uuid) -> Option<Uuid> {
+        if self.is_sender(organisation) {
+            self.child_id
+        } else {
+            self.intake_child_id
+        }
+    }
 }
 
 #[derive(Insertable, Debug)]
 #[diesel(table_name = handoffs)]
 pub struct NewHandoff<'a> {
     pub id: Uuid,
-    pub kind: &'a str,
+    pub kind: HandoffKind,
     pub from_organisation_id: Uuid,
     pub to_organisation_id: Uuid,
     pub child_id: Option<Uuid>,
     pub case_id: Option<Uuid>,
     pub in_response_to: Option<Uuid>,
     pub consent_id: Option<Uuid>,
-    pub legal_basis: &'a str,
+    pub legal_basis: LegalBasis,
     pub snapshot: Value,
-    pub age_band: Option<&'a str>,
+    pub age_band: Option<AgeBand>,
     pub message: &'a str,
-    pub urgency: &'a str,
+    pub urgency: Urgency,
     pub requests_guidance: bool,
     pub parents_informed_at: Option<DateTime<Utc>>,
-    pub parents_not_informed_reason: Option<&'a str>,
+    pub parents_not_informed_reason: Option<ParentsNotInformedReason>,
     pub parents_not_informed_explanation: Option<&'a str>,
     pub melder_identity_disclosable: bool,
     pub melder_identity_reason: Option<&'a str>,
@@ -104,9 +109,9 @@ pub struct NewHandoff<'a> {
 pub struct TransitionRecord {
     pub id: Uuid,
     pub handoff_id: Uuid,
-    pub transition: String,
-    pub from_status: String,
-    pub to_status: String,
+    pub transition: Transition,
+    pub from_status: HandoffStatus,
+    pub to_status: HandoffStatus,
     pub note: Option<String>,
     pub by_sub: String,
     pub by_name: String,
@@ -177,9 +182,9 @@ pub async fn record_transition(
         .values((
             handoff_transitions::id.eq(Uuid::now_v7()),
             handoff_transitions::handoff_id.eq(handoff.id),
-            handoff_transitions::transition.eq(step.transition.code()),
-            handoff_transitions::from_status.eq(&handoff.status),
-            handoff_transitions::to_status.eq(step.to.code()),
+            handoff_transitions::transition.eq(step.transition),
+            handoff_transitions::from_status.eq(handoff.status),
+            handoff_transitions::to_status.eq(step.to),
             handoff_transitions::note.eq(step.note),
             handoff_transitions::by_sub.eq(&by.sub),
             handoff_transitions::by_name.eq(&by.name),
@@ -190,7 +195,7 @@ pub async fn record_transition(
         .await?;
     diesel::update(handoffs::table.find(handoff.id))
         .set((
-            handoffs::status.eq(step.to.code()),
+            handoffs::status.eq(step.to),
             handoffs::assessment_due_at.eq(handoff.assessment_due_at.or(step.assessment_due_at)),
             handoffs::updated_at.eq(diesel::dsl::now),
         ))
@@ -263,21 +268,18 @@ pub async fn list(
         ),
     };
     if let Some(kind) = filter.kind {
-        query = query.filter(handoffs::kind.eq(kind.code()));
+        query = query.filter(handoffs::kind.eq(kind));
     }
     if let Some(status) = filter.status {
-        query = query.filter(handoffs::status.eq(status.code()));
+        query = query.filter(handoffs::status.eq(status));
     }
     if let Some(now) = filter.overdue_at {
         let unacknowledged = handoffs::status
-            .eq(HandoffStatus::Sent.code())
+            .eq(HandoffStatus::Sent)
             .and(handoffs::acknowledgement_due_at.lt(now));
         let assessment_late = handoffs::kind
-            .eq(HandoffKind::Report.code())
-            .and(handoffs::status.eq_any([
-                HandoffStatus::Received.code(),
-                HandoffStatus::Accepted.code(),
-            ]))
+            .eq(HandoffKind::Report)
+            .and(handoffs::status.eq_any([HandoffStatus::Received, HandoffStatus::Accepted]))
             .and(handoffs::assessment_decided_at.is_null())
             .and(handoffs::assessment_due_at.lt(now));
         query = query.filter(unacknowledged.or(assessment_late.assume_not_null()));
@@ -293,11 +295,8 @@ pub async fn list(
             .and(handoffs::assessment_due_at.lt(now).assume_not_null());
         query = query.filter(
             handoffs::kind
-                .eq(HandoffKind::Report.code())
-                .and(handoffs::status.eq_any([
-                    HandoffStatus::Received.code(),
-                    HandoffStatus::Accepted.code(),
-                ]))
+                .eq(HandoffKind::Report)
+                .and(handoffs::status.eq_any([HandoffStatus::Received, HandoffStatus::Accepted]))
                 .and(no_status_feedback.or(assessment_late)),
         );
     }
@@ -328,8 +327,8 @@ pub async fn report_of_case(
 ) -> QueryResult<Option<Handoff>> {
     handoffs::table
         .filter(handoffs::case_id.eq(case))
-        .filter(handoffs::kind.eq(HandoffKind::Report.code()))
-        .filter(handoffs::status.ne(HandoffStatus::Withdrawn.code()))
+        .filter(handoffs::kind.eq(HandoffKind::Report))
+        .filter(handoffs::status.ne(HandoffStatus::Withdrawn))
         .order(handoffs::sent_at.desc())
         .select(Handoff::as_select())
         .first(conn)
@@ -344,7 +343,7 @@ pub async fn reports_of_cases(
 ) -> QueryResult<Vec<Handoff>> {
     handoffs::table
         .filter(handoffs::case_id.eq_any(cases))
-        .filter(handoffs::kind.eq(HandoffKind::Report.code()))
+        .filter(handoffs::kind.eq(HandoffKind::Report))
         .order(handoffs::sent_at.desc())
         .select(Handoff::as_select())
         .load(conn)

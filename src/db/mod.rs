@@ -4,6 +4,7 @@
 
 pub mod cases;
 pub mod children;
+mod codes;
 pub mod consents;
 pub mod events;
 pub mod feedback;

@@ -4,7 +4,16 @@
 use poem_openapi::Enum;
 use serde::{Deserialize, Serialize};
 
-use crate::labelled;
+use uuid::Uuid;
+
+use crate::{
+    domain::{
+        consent::{self, ConsentGrant, ConsentPurpose},
+        handoff::{HandoffStatus, LegalBasis},
+        refusal::Refusal,
+    },
+    labelled,
+};
 
 #[derive(Enum, Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[oai(rename_all = "snake_case")]
@@ -134,6 +143,101 @@ pub fn check(
     errors
 }
 
+/// Feedback as the handoff's recipient asks to send it.
+pub struct FeedbackRequest<'a> {
+    pub category: FeedbackCategory,
+    pub outcome: Option<AssessmentOutcome>,
+    pub audience: Option<Audience>,
+    pub do_not_discuss_with_parents: Option<bool>,
+    pub do_not_discuss_explanation: Option<&'a str>,
+    pub message: &'a str,
+    /// The consent it rests on, if the sender names one; else any that covers it.
+    pub consent_id: Option<Uuid>,
+}
+
+/// What the decision needs of the handoff and the child.
+pub struct FeedbackContext {
+    pub handoff_status: HandoffStatus,
+    /// The handoff's sender: the feedback's recipient, whom a consent must name.
+    pub handoff_sender: Uuid,
+    /// Whether the recipient took the child in (consent lives on that record).
+    pub child_taken_in: bool,
+    /// The consents on the recipient's record of the child.
+    pub consents: Vec<ConsentGrant>,
+}
+
+/// What to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeedbackPlan {
+    pub audience: Audience,
+    pub do_not_discuss_with_parents: bool,
+    pub consent_id: Option<Uuid>,
+    pub legal_basis: LegalBasis,
+    /// A safety-assessment decision stops the assessment deadline.
+    pub assessment_decided: bool,
+}
+
+/// Field rules, then: only on an acknowledged handoff that was not withdrawn; status news on
+/// the statutory basis, anything more only under a consent that covers the category now.
+pub fn decide_send(
+    request: &FeedbackRequest<'_>,
+    context: &FeedbackContext,
+) -> Result<FeedbackPlan, Refusal> {
+    let audience = request.audience.unwrap_or(Audience::CareCoordinators);
+    let silent = request.do_not_discuss_with_parents.unwrap_or(false);
+    let mut errors = check(
+        request.category,
+        request.outcome,
+        audience,
+        silent,
+        request.do_not_discuss_explanation,
+    );
+    errors.extend(crate::domain::check_text("message", request.message));
+    Refusal::unless_invalid(errors)?;
+    if matches!(
+        context.handoff_status,
+        HandoffStatus::Sent | HandoffStatus::Withdrawn
+    ) {
+        return Err(Refusal::FeedbackNotOpen {
+            status: context.handoff_status,
+        });
+    }
+    let consent_id = if request.category.needs_consent() {
+        let named: Vec<ConsentGrant> = context
+            .consents
+            .iter()
+            .filter(|g| request.consent_id.is_none_or(|wanted| wanted == g.id))
+            .cloned()
+            .collect();
+        let covering = consent::covering(
+            &named,
+            ConsentPurpose::FeedbackToSchool,
+            context.handoff_sender,
+            Some(request.category),
+        )
+        .map_err(|not_covered| Refusal::ConsentRequired {
+            purpose: ConsentPurpose::FeedbackToSchool,
+            category: Some(request.category),
+            not_covered,
+            child_not_taken_in: !context.child_taken_in,
+        })?;
+        Some(covering)
+    } else {
+        None
+    };
+    Ok(FeedbackPlan {
+        audience,
+        do_not_discuss_with_parents: silent,
+        consent_id,
+        legal_basis: if consent_id.is_some() {
+            LegalBasis::Consent
+        } else {
+            LegalBasis::Statutory
+        },
+        assessment_decided: request.category == FeedbackCategory::SafetyAssessmentDecided,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,5 +298,128 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    /// Feedback category × consent × handoff status.
+    #[test]
+    fn feedback_by_category_consent_and_handoff_status() {
+        use crate::domain::consent::{ConsentStatus, NotCovered};
+        let sender = Uuid::from_u128(1);
+        let consent_id = Uuid::from_u128(2);
+        let grant = |status, scope: &[FeedbackCategory]| ConsentGrant {
+            id: consent_id,
+            purpose: ConsentPurpose::FeedbackToSchool,
+            recipient: sender,
+            scope: scope.to_vec(),
+            status,
+        };
+        let consents: [(&str, Vec<ConsentGrant>); 4] = [
+            ("none", Vec::new()),
+            (
+                "draft",
+                vec![grant(ConsentStatus::Draft, FeedbackCategory::ALL)],
+            ),
+            (
+                "active, out of scope",
+                vec![grant(ConsentStatus::Active, &[])],
+            ),
+            (
+                "active",
+                vec![grant(ConsentStatus::Active, FeedbackCategory::ALL)],
+            ),
+        ];
+        for &category in FeedbackCategory::ALL {
+            let request = FeedbackRequest {
+                category,
+                outcome: (category == FeedbackCategory::SafetyAssessmentDecided)
+                    .then_some(AssessmentOutcome::VtInvestigates),
+                audience: None,
+                do_not_discuss_with_parents: None,
+                do_not_discuss_explanation: None,
+                message: "Stand van zaken.",
+                consent_id: None,
+            };
+            for &status in HandoffStatus::ALL {
+                for (which, grants) in &consents {
+                    let context = FeedbackContext {
+                        handoff_status: status,
+                        handoff_sender: sender,
+                        child_taken_in: true,
+                        consents: grants.clone(),
+                    };
+                    let outcome = decide_send(&request, &context);
+                    let why = format!("{category:?} on a {status:?} handoff, consent {which}");
+                    if matches!(status, HandoffStatus::Sent | HandoffStatus::Withdrawn) {
+                        assert_eq!(outcome, Err(Refusal::FeedbackNotOpen { status }), "{why}");
+                    } else if !category.needs_consent() {
+                        let plan = outcome.expect(&why);
+                        assert_eq!(plan.legal_basis, LegalBasis::Statutory, "{why}");
+                        assert_eq!(plan.consent_id, None, "{why}");
+                    } else if *which == "active" {
+                        let plan = outcome.expect(&why);
+                        assert_eq!(plan.legal_basis, LegalBasis::Consent, "{why}");
+                        assert_eq!(plan.consent_id, Some(consent_id), "{why}");
+                    } else {
+                        let expected = match *which {
+                            "none" => NotCovered::NoConsent,
+                            "draft" => NotCovered::NotActive(ConsentStatus::Draft),
+                            _ => NotCovered::OutOfScope,
+                        };
+                        assert_eq!(
+                            outcome,
+                            Err(Refusal::ConsentRequired {
+                                purpose: ConsentPurpose::FeedbackToSchool,
+                                category: Some(category),
+                                not_covered: expected,
+                                child_not_taken_in: false,
+                            }),
+                            "{why}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_named_consent_must_be_the_covering_one() {
+        let sender = Uuid::from_u128(1);
+        let request = FeedbackRequest {
+            category: FeedbackCategory::Outcome,
+            outcome: None,
+            audience: None,
+            do_not_discuss_with_parents: None,
+            do_not_discuss_explanation: None,
+            message: "Hulp is gestart.",
+            consent_id: Some(Uuid::from_u128(9)),
+        };
+        let context = FeedbackContext {
+            handoff_status: HandoffStatus::Accepted,
+            handoff_sender: sender,
+            child_taken_in: false,
+            consents: vec![ConsentGrant {
+                id: Uuid::from_u128(2),
+                purpose: ConsentPurpose::FeedbackToSchool,
+                recipient: sender,
+                scope: FeedbackCategory::ALL.to_vec(),
+                status: crate::domain::consent::ConsentStatus::Active,
+            }],
+        };
+        assert!(matches!(
+            decide_send(&request, &context),
+            Err(Refusal::ConsentRequired {
+                child_not_taken_in: true,
+                ..
+            })
+        ));
+        let silent = FeedbackRequest {
+            do_not_discuss_with_parents: Some(true),
+            consent_id: None,
+            ..request
+        };
+        assert!(matches!(
+            decide_send(&silent, &context),
+            Err(Refusal::Invalid(_))
+        ));
     }
 }

@@ -8,6 +8,7 @@ pub mod handoff;
 pub mod meldcode;
 pub mod organisation;
 pub mod reference;
+pub mod refusal;
 pub mod signal;
 
 /// A rule violation on one field, in words an integrator understands.

@@ -2,6 +2,7 @@
 //! may go between which organisations, on which legal basis, and their lifecycle.
 
 use chrono::{DateTime, Duration, Utc};
+use diesel::{deserialize::FromSqlRow, expression::AsExpression, sql_types::Text};
 use poem_openapi::Enum;
 use serde::{Deserialize, Serialize};
 
@@ -10,7 +11,18 @@ use crate::{
     labelled,
 };
 
-#[derive(Enum, Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+mod send;
+mod snapshot;
+mod steps;
+
+pub use send::{Answered, CaseFacts, Recipient, SendContext, SendPlan, SendRequest, decide_send};
+pub use snapshot::{ChildSnapshot, ContactSnapshot, GuardianSnapshot, SignalSnapshot, Snapshot};
+pub use steps::{IntakeContext, IntakePlan, StepPlan, decide_intake, decide_step, intake_ref};
+
+#[derive(
+    Enum, Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash, AsExpression, FromSqlRow,
+)]
+#[diesel(sql_type = Text)]
 #[oai(rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum HandoffKind {
@@ -39,7 +51,10 @@ labelled!(HandoffKind {
 });
 
 /// The legal basis a disclosure rests on.
-#[derive(Enum, Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Enum, Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash, AsExpression, FromSqlRow,
+)]
+#[diesel(sql_type = Text)]
 #[oai(rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum LegalBasis {
@@ -78,6 +93,18 @@ pub fn route_allowed(kind: HandoffKind, from: OrganisationKind, to: Organisation
     }
 }
 
+/// The route of a kind in words, for a refusal.
+pub fn describe_route(kind: HandoffKind) -> &'static str {
+    match kind {
+        HandoffKind::AdviceRequest | HandoffKind::Report | HandoffKind::InformationResponse => {
+            "from a school or wijkteam to Veilig Thuis"
+        }
+        HandoffKind::InformationRequest => "from Veilig Thuis to a school or wijkteam",
+        HandoffKind::Referral => "from a school to a wijkteam, the GGD or leerplicht",
+        HandoffKind::SignalToSchool => "from a wijkteam to a school",
+    }
+}
+
 /// The basis a kind rests on; an advice request is anonymous without a child.
 pub fn legal_basis(kind: HandoffKind, identified: bool) -> LegalBasis {
     match kind {
@@ -94,7 +121,10 @@ pub fn requires_child(kind: HandoffKind) -> bool {
 }
 
 /// Age bands of an anonymous advice request.
-#[derive(Enum, Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Enum, Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash, AsExpression, FromSqlRow,
+)]
+#[diesel(sql_type = Text)]
 pub enum AgeBand {
     #[oai(rename = "0-3")]
     #[serde(rename = "0-3")]
@@ -121,7 +151,10 @@ labelled!(AgeBand {
     YoungAdult => ("18-23", "18 tot 24 jaar", "18 to 23 years", "Young adults in youth care."),
 });
 
-#[derive(Enum, Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Enum, Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash, AsExpression, FromSqlRow,
+)]
+#[diesel(sql_type = Text)]
 #[oai(rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum Urgency {
@@ -136,7 +169,10 @@ labelled!(Urgency {
 });
 
 /// Why the parents were not told about a report.
-#[derive(Enum, Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Enum, Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash, AsExpression, FromSqlRow,
+)]
+#[diesel(sql_type = Text)]
 #[oai(rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum ParentsNotInformedReason {
@@ -208,7 +244,10 @@ pub fn report_only_fields_present(terms: &ReportTerms<'_>) -> bool {
         || terms.melder_identity_reason.is_some()
 }
 
-#[derive(Enum, Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Enum, Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash, AsExpression, FromSqlRow,
+)]
+#[diesel(sql_type = Text)]
 #[oai(rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum HandoffStatus {
@@ -230,7 +269,8 @@ labelled!(HandoffStatus {
     Withdrawn => ("withdrawn", "Ingetrokken", "Withdrawn", "The sender withdrew it before acceptance."),
 });
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, AsExpression, FromSqlRow)]
+#[diesel(sql_type = Text)]
 pub enum Transition {
     Acknowledge,
     Accept,
@@ -239,25 +279,16 @@ pub enum Transition {
     Withdraw,
 }
 
+labelled!(Transition {
+    Acknowledge => ("acknowledgement", "Ontvangstbevestiging", "Acknowledgement",
+        "The recipient confirms receipt."),
+    Accept => ("acceptance", "Aanname", "Acceptance", "The recipient takes it on."),
+    Decline => ("declination", "Afwijzing", "Declination", "The recipient declines, with a reason."),
+    Close => ("closure", "Afsluiting", "Closure", "The recipient closes it, with an outcome."),
+    Withdraw => ("withdrawal", "Intrekking", "Withdrawal", "The sender withdraws it before acceptance."),
+});
+
 impl Transition {
-    pub const ALL: [Transition; 5] = [
-        Self::Acknowledge,
-        Self::Accept,
-        Self::Decline,
-        Self::Close,
-        Self::Withdraw,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Acknowledge => "acknowledgement",
-            Self::Accept => "acceptance",
-            Self::Decline => "declination",
-            Self::Close => "closure",
-            Self::Withdraw => "withdrawal",
-        }
-    }
-
     /// Who may make the transition.
     pub fn party(self) -> Party {
         match self {
@@ -465,7 +496,7 @@ mod tests {
             (T::Withdraw, S::Sent, S::Withdrawn),
             (T::Withdraw, S::Received, S::Withdrawn),
         ];
-        for transition in Transition::ALL {
+        for &transition in Transition::ALL {
             for &status in HandoffStatus::ALL {
                 let expected = allowed
                     .iter()

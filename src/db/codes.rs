@@ -1,0 +1,48 @@
+//! Enumerations stored as their codes in `text` columns (a CHECK constraint admits the known
+//! codes): written with `code()`, read with `parse()`, and an unknown code read back is an error,
+//! never a silent fallback to some other value.
+
+/// Implements diesel's `ToSql`/`FromSql` for `text` on enums that derive `AsExpression` and
+/// `FromSqlRow` and have codes ([`crate::domain::reference::Labelled`]).
+macro_rules! text_codes {
+    ($($ty:ty),+ $(,)?) => {$(
+        impl diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg> for $ty {
+            fn to_sql<'b>(
+                &'b self,
+                out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>,
+            ) -> diesel::serialize::Result {
+                let code = crate::domain::reference::Labelled::code(*self);
+                <str as diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg>>::to_sql(
+                    code,
+                    &mut out.reborrow(),
+                )
+            }
+        }
+
+        impl diesel::deserialize::FromSql<diesel::sql_types::Text, diesel::pg::Pg> for $ty {
+            fn from_sql(value: diesel::pg::PgValue<'_>) -> diesel::deserialize::Result<Self> {
+                let code = <String as diesel::deserialize::FromSql<
+                    diesel::sql_types::Text,
+                    diesel::pg::Pg,
+                >>::from_sql(value)?;
+                <$ty as crate::domain::reference::Labelled>::parse(&code).ok_or_else(|| {
+                    format!("unknown {} code {code:?}", stringify!($ty)).into()
+                })
+            }
+        }
+    )+};
+}
+
+use crate::domain::handoff::{
+    AgeBand, HandoffKind, HandoffStatus, LegalBasis, ParentsNotInformedReason, Transition, Urgency,
+};
+
+text_codes!(
+    HandoffKind,
+    HandoffStatus,
+    LegalBasis,
+    AgeBand,
+    Urgency,
+    ParentsNotInformedReason,
+    Transition,
+);

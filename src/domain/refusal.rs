@@ -1,0 +1,77 @@
+//! Why the domain refuses a command, in its own words. Each refusal becomes exactly one problem
+//! type with its detail in one place (`problems.rs`), whichever command refuses.
+
+use uuid::Uuid;
+
+use crate::domain::{
+    FieldError,
+    consent::{ConsentPurpose, NotCovered},
+    feedback::FeedbackCategory,
+    handoff::{HandoffKind, HandoffStatus, Transition},
+    organisation::OrganisationKind,
+};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// Input that breaks a rule of its shape, one entry per property (400).
+    Invalid(Vec<FieldError>),
+    /// The recipient named is not in the directory.
+    UnknownRecipient,
+    /// The recipient is deactivated.
+    RecipientInactive { name: String },
+    /// This kind of handoff does not go between these kinds of organisation.
+    RouteNotAllowed {
+        kind: HandoffKind,
+        from: OrganisationKind,
+        to: OrganisationKind,
+    },
+    /// The child named is not a child of the caller's organisation.
+    UnknownChild,
+    /// These signals are not signals of the child.
+    UnknownSignals(Vec<Uuid>),
+    /// The case named is not a case of the caller's organisation…
+    UnknownCase,
+    /// …or not of the same child.
+    CaseOfAnotherChild,
+    /// A report from a case needs the case's decision to report (meldcode step 5).
+    ReportNotDecided,
+    /// The information request answered is not an open one the recipient sent the caller.
+    UnknownRequest,
+    /// No consent covers the disclosure.
+    ConsentRequired {
+        purpose: ConsentPurpose,
+        category: Option<FeedbackCategory>,
+        not_covered: NotCovered,
+        /// Consent is recorded on a child record the caller has not taken in yet.
+        child_not_taken_in: bool,
+    },
+    /// The handoff's status does not allow this step.
+    HandoffStep {
+        status: HandoffStatus,
+        step: Transition,
+    },
+    /// A child is taken in only from a handoff that was acknowledged.
+    IntakeBeforeReceipt { status: HandoffStatus },
+    /// An anonymous advice request names no child to take in.
+    NoChildToTakeIn,
+    /// Feedback only on a handoff that was acknowledged and not withdrawn.
+    FeedbackNotOpen { status: HandoffStatus },
+    /// The organisation already has a child with this reference.
+    DuplicateExternalRef { existing: Uuid },
+}
+
+impl Refusal {
+    /// One field that breaks a rule of its shape.
+    pub fn field(field: &'static str, reason: impl Into<String>) -> Self {
+        Self::Invalid(vec![FieldError::new(field, reason)])
+    }
+
+    /// `Ok` when there is nothing to refuse.
+    pub fn unless_invalid(errors: Vec<FieldError>) -> Result<(), Self> {
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Self::Invalid(errors))
+        }
+    }
+}
