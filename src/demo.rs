@@ -74,7 +74,7 @@ async fn ensure(conn: &mut db::Conn, org: &DemoOrganisation) -> Result<Uuid, App
         conn,
         &queries::NewOrganisation {
             id: Uuid::now_v7(),
-            kind: org.kind.as_str(),
+            kind: org.kind,
             name: org.name,
             brin: org.brin,
             branch: org.branch,

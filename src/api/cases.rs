@@ -957,7 +957,7 @@ fn active(file: &CaseFile) -> impl Iterator<Item = &StepRecord> {
 }
 
 fn active_of(file: &CaseFile, step: Step) -> impl Iterator<Item = &StepRecord> {
-    active(file).filter(move |s| s.kind == step.code())
+    active(file).filter(move |s| s.kind == step)
 }
 
 fn progress(file: &CaseFile) -> Result<Progress, AppError> {
@@ -1031,9 +1031,7 @@ fn afwegingskader(progress: &Progress) -> Afwegingskader {
 }
 
 fn current_step(file: &CaseFile) -> Option<Step> {
-    active(file)
-        .filter_map(|s| Step::parse(&s.kind))
-        .max_by_key(|s| s.number())
+    active(file).map(|s| s.kind).max_by_key(|s| s.number())
 }
 
 fn render_action(row: &queries::Action, today: NaiveDate) -> CaseAction {
@@ -1072,9 +1070,7 @@ fn render_step(
     };
     let supersedes = record.supersedes;
     let correction_reason = record.correction_reason.clone();
-    let step = Step::parse(&record.kind)
-        .ok_or_else(|| AppError::internal(format!("case step {id} has kind {}", record.kind)))?;
-    Ok(match step {
+    Ok(match record.kind {
         Step::SignalsMapped => {
             let c: SignalsMappedInput = content(record)?;
             CaseStep::SignalsMapped(SignalsMappedRecord {
@@ -2223,7 +2219,7 @@ async fn append_step(
         &queries::NewStep {
             id: Uuid::now_v7(),
             case_id: file.case.id,
-            kind: input.step().code(),
+            kind: input.step(),
             details: input.details(),
             supersedes,
             correction_reason: reason,

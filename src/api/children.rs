@@ -416,9 +416,9 @@ fn render_guardian(row: &queries::Guardian) -> Guardian {
     Guardian {
         id: row.id,
         name: row.name.clone(),
-        relationship: row.relationship(),
-        parental_authority: row.parental_authority(),
-        authority_source: row.authority_source(),
+        relationship: row.relationship,
+        parental_authority: row.parental_authority,
+        authority_source: row.authority_source,
         contact: Contact {
             phone: row.phone.clone(),
             email: row.email.clone(),
@@ -496,9 +496,9 @@ async fn insert_guardian(
             id: Uuid::now_v7(),
             child_id: child,
             name: &guardian.name,
-            relationship: guardian.relationship.code(),
-            parental_authority: guardian.parental_authority.code(),
-            authority_source: guardian.authority_source.code(),
+            relationship: guardian.relationship,
+            parental_authority: guardian.parental_authority,
+            authority_source: guardian.authority_source,
             phone: contact.phone.as_deref(),
             email: contact.email.as_deref(),
         },
@@ -523,8 +523,8 @@ fn guardian_added(principal: &Principal, child: Uuid, guardian: &queries::Guardi
             resource_id: guardian.id,
             summary: format!(
                 "Guardian added: {} (parental authority: {})",
-                guardian.relationship().label_en().to_lowercase(),
-                guardian.parental_authority().code()
+                guardian.relationship.label_en().to_lowercase(),
+                guardian.parental_authority.code()
             ),
             visibility: Visibility::Organisation,
         })
@@ -1043,13 +1043,11 @@ impl ChildrenApi {
                 };
                 let after = CreateGuardian {
                     name: input.name.clone().unwrap_or_else(|| current.name.clone()),
-                    relationship: input.relationship.unwrap_or_else(|| current.relationship()),
+                    relationship: input.relationship.unwrap_or(current.relationship),
                     parental_authority: input
                         .parental_authority
-                        .unwrap_or_else(|| current.parental_authority()),
-                    authority_source: input
-                        .authority_source
-                        .unwrap_or_else(|| current.authority_source()),
+                        .unwrap_or(current.parental_authority),
+                    authority_source: input.authority_source.unwrap_or(current.authority_source),
                     contact,
                 };
                 let errors = check_guardian(&after);
@@ -1062,9 +1060,9 @@ impl ChildrenApi {
                     current.id,
                     &queries::GuardianChanges {
                         name: Some(after.name.clone()),
-                        relationship: Some(after.relationship.code().to_owned()),
-                        parental_authority: Some(after.parental_authority.code().to_owned()),
-                        authority_source: Some(after.authority_source.code().to_owned()),
+                        relationship: Some(after.relationship),
+                        parental_authority: Some(after.parental_authority),
+                        authority_source: Some(after.authority_source),
                         phone: Some(contact.phone),
                         email: Some(contact.email),
                     },
@@ -1089,8 +1087,8 @@ impl ChildrenApi {
                         resource_id: guardian.id,
                         summary: format!(
                             "Guardian corrected: {} (parental authority: {})",
-                            guardian.relationship().label_en().to_lowercase(),
-                            guardian.parental_authority().code()
+                            guardian.relationship.label_en().to_lowercase(),
+                            guardian.parental_authority.code()
                         ),
                         visibility: Visibility::Organisation,
                     })

@@ -337,7 +337,7 @@ pub fn judge(
         .iter()
         .map(|g| GuardianAuthority {
             id: g.id,
-            authority: g.parental_authority(),
+            authority: g.parental_authority,
         })
         .collect();
     let decision_day = record
@@ -350,7 +350,7 @@ pub fn judge(
     let decisions: Vec<(Party, ConsentDecision)> = record
         .decisions
         .iter()
-        .map(|d| (d.party(), d.decision()))
+        .map(|d| (d.party(), d.decision))
         .collect();
     let parties = required.clone().unwrap_or_default();
     let status = rules::status(
@@ -381,7 +381,7 @@ pub async fn grants_for_child(
         .filter(|r| r.consent.organisation_id == organisation)
         .map(|r| ConsentGrant {
             id: r.consent.id,
-            purpose: r.consent.purpose(),
+            purpose: r.consent.purpose,
             recipient: r.consent.recipient_organisation_id,
             scope: r.consent.scope(),
             status: judge(r, child_row.date_of_birth, &guardians).status,
@@ -453,10 +453,10 @@ async fn render(
     Ok(Consent {
         id: c.id,
         child_id: c.child_id,
-        purpose: c.purpose(),
+        purpose: c.purpose,
         recipient: OrganisationSummary {
             id: recipient.id,
-            kind: recipient.kind(),
+            kind: recipient.kind,
             name: recipient.name,
         },
         scope: c.scope(),
@@ -476,8 +476,8 @@ async fn render(
             .iter()
             .map(|d| ConsentDecisionRecord {
                 party: party_ref(d.party(), child, guardians),
-                decision: d.decision(),
-                method: ConsentMethod::parse(&d.method).unwrap_or(ConsentMethod::Verbal),
+                decision: d.decision,
+                method: d.method,
                 decided_at: d.decided_at.into(),
                 recorded_by: Professional {
                     sub: d.recorded_by_sub.clone(),
@@ -675,14 +675,15 @@ impl ConsentsApi {
                         "handoffId is not a handoff your organisation sent or received.",
                     ));
                 }
-                let scope: Vec<Option<&str>> = input.scope.iter().map(|c| Some(c.code())).collect();
+                let scope: Vec<Option<FeedbackCategory>> =
+                    input.scope.iter().copied().map(Some).collect();
                 let consent = queries::insert(
                     conn,
                     &queries::NewConsent {
                         id: Uuid::now_v7(),
                         organisation_id: principal.org_id(),
                         child_id: child.id,
-                        purpose: input.purpose.code(),
+                        purpose: input.purpose,
                         recipient_organisation_id: input.recipient_organisation,
                         scope,
                         handoff_id: input.handoff_id,
@@ -862,7 +863,7 @@ impl ConsentsApi {
                 let day = to_dutch_time(input.decided_at.0).date_naive();
                 let authorities: Vec<GuardianAuthority> = guardians
                     .iter()
-                    .map(|g| GuardianAuthority { id: g.id, authority: g.parental_authority() })
+                    .map(|g| GuardianAuthority { id: g.id, authority: g.parental_authority })
                     .collect();
                 let required = match rules::required_parties(child.date_of_birth, &authorities, day) {
                     Ok(required) => required,
@@ -903,7 +904,7 @@ impl ConsentsApi {
                     record.consent.id,
                     party,
                     input.decision,
-                    input.method.code(),
+                    input.method,
                     input.decided_at.0,
                     (&principal.sub, &principal.name),
                 )
@@ -923,7 +924,7 @@ impl ConsentsApi {
                             Party::Guardian(_) => guardians
                                 .iter()
                                 .find(|g| Party::Guardian(g.id) == party)
-                                .map(|g| g.relationship().label_en().to_lowercase())
+                                .map(|g| g.relationship.label_en().to_lowercase())
                                 .unwrap_or_else(|| "a guardian".into()),
                         }
                     ),
@@ -997,7 +998,7 @@ impl ConsentsApi {
                 let is_party = party == Party::Child
                     || guardians.iter().any(|g| {
                         Party::Guardian(g.id) == party
-                            && g.parental_authority() != ParentalAuthority::No
+                            && g.parental_authority != ParentalAuthority::No
                     })
                     || record.decisions.iter().any(|d| d.party() == party);
                 if !is_party {

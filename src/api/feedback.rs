@@ -251,13 +251,13 @@ async fn render_many(
             handoff_id: item.handoff_id,
             from,
             to,
-            category: item.category(),
-            outcome: item.outcome.as_deref().and_then(AssessmentOutcome::parse),
+            category: item.category,
+            outcome: item.outcome,
             message: item.message.clone(),
             do_not_discuss_with_parents: item.do_not_discuss_with_parents,
             do_not_discuss_explanation: item.do_not_discuss_explanation.clone(),
-            audience: item.audience(),
-            legal_basis: LegalBasis::parse(&item.legal_basis).unwrap_or(LegalBasis::Statutory),
+            audience: item.audience,
+            legal_basis: item.legal_basis,
             consent_id: item.consent_id,
             consent_withdrawn_at: item
                 .consent_id
@@ -292,7 +292,7 @@ async fn summary(conn: &mut AsyncPgConnection, id: Uuid) -> Result<OrganisationS
         .ok_or_else(|| AppError::internal(format!("organisation {id} vanished")))?;
     Ok(OrganisationSummary {
         id: org.id,
-        kind: org.kind(),
+        kind: org.kind,
         name: org.name,
     })
 }
@@ -610,14 +610,14 @@ async fn write_feedback(
             handoff_id: handoff.id,
             from_organisation_id: principal.org_id(),
             to_organisation_id: handoff.from_organisation_id,
-            category: input.category.code(),
-            outcome: input.outcome.map(|o| o.code()),
+            category: input.category,
+            outcome: input.outcome,
             message: &input.message,
             do_not_discuss_with_parents: plan.do_not_discuss_with_parents,
             do_not_discuss_explanation: input.do_not_discuss_explanation.as_deref(),
-            audience: plan.audience.code(),
+            audience: plan.audience,
             consent_id: plan.consent_id,
-            legal_basis: plan.legal_basis.code(),
+            legal_basis: plan.legal_basis,
             sent_by_sub: &principal.sub,
             sent_by_name: &principal.name,
         },

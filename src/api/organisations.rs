@@ -83,7 +83,7 @@ impl From<&queries::Organisation> for Organisation {
     fn from(row: &queries::Organisation) -> Self {
         Self {
             id: row.id,
-            kind: row.kind(),
+            kind: row.kind,
             name: row.name.clone(),
             codes: OrganisationCodes {
                 brin: row.brin.clone(),
@@ -298,7 +298,7 @@ impl OrganisationsApi {
                 }
                 let new = queries::NewOrganisation {
                     id: Uuid::now_v7(),
-                    kind: input.kind.as_str(),
+                    kind: input.kind,
                     name: &input.name,
                     brin: codes.brin.as_deref(),
                     branch: codes.branch.as_deref(),
@@ -445,7 +445,7 @@ impl OrganisationsApi {
                     if_match.0.as_deref(),
                     &etag::of(&Organisation::from(&current)),
                 )?;
-                let kind = current.kind();
+                let kind = current.kind;
                 if kind == OrganisationKind::Platform && input.active == Some(false) {
                     return Err(AppError::new(
                         ProblemKind::PlatformOrganisation,
@@ -517,7 +517,7 @@ pub async fn bootstrap_platform(
     }
     let new = queries::NewOrganisation {
         id: Uuid::now_v7(),
-        kind: OrganisationKind::Platform.as_str(),
+        kind: OrganisationKind::Platform,
         name,
         brin: None,
         branch: None,

@@ -35,6 +35,7 @@ use crate::{
         webhooks::{self as queries, Delivery as StoredDelivery, NewSubscription},
     },
     domain::reference::Labelled,
+    domain::webhook::DeliveryStatus,
     effects::Effects,
     error::{AppError, ProblemKind},
     events::EventType,
@@ -141,40 +142,6 @@ pub struct WebhookSubscriptionPage {
     pub items: Vec<WebhookSubscription>,
     /// Pass as `cursor` for the next page; `null` on the last page.
     pub next_cursor: Option<String>,
-}
-
-/// Where a delivery stands.
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-#[oai(rename_all = "snake_case")]
-pub enum DeliveryStatus {
-    /// Waiting for its (next) attempt at `nextAttemptAt`.
-    Pending,
-    /// An attempt is under way.
-    InFlight,
-    /// The receiver answered 2xx.
-    Delivered,
-    /// Every attempt failed; ask for a redelivery when the receiver works again.
-    Failed,
-}
-
-impl DeliveryStatus {
-    fn parse(stored: &str) -> Self {
-        match stored {
-            "in_flight" => Self::InFlight,
-            "delivered" => Self::Delivered,
-            "failed" => Self::Failed,
-            _ => Self::Pending,
-        }
-    }
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::InFlight => "in_flight",
-            Self::Delivered => "delivered",
-            Self::Failed => "failed",
-        }
-    }
 }
 
 /// One event's delivery to a subscription.
@@ -318,7 +285,7 @@ fn render(stored: &queries::Subscription) -> WebhookSubscription {
 
 /// `None` for an event type this version does not know (as in the feed, it is left out).
 fn render_delivery((stored, event_type): &(StoredDelivery, String)) -> Option<WebhookDelivery> {
-    let status = DeliveryStatus::parse(&stored.status);
+    let status = stored.status;
     Some(WebhookDelivery {
         id: stored.id,
         event_id: public_id(stored.event_id),
@@ -608,14 +575,8 @@ impl WebhooksApi {
         let before: Option<i64> = decode_cursor(cursor.0.as_deref())?;
         let subscription = own_subscription(&mut conn, &principal, id.0, false).await?;
         let fetch = paging::fetch_size(limit.0);
-        let rows = queries::list_deliveries(
-            &mut conn,
-            subscription.id,
-            status.0.map(DeliveryStatus::as_str),
-            before,
-            fetch,
-        )
-        .await?;
+        let rows =
+            queries::list_deliveries(&mut conn, subscription.id, status.0, before, fetch).await?;
         let (rows, next_cursor) = paging::paginate(rows, fetch, |(d, _)| d.event_id);
         Ok(DeliveryListResponse::Ok(Json(WebhookDeliveryPage {
             items: rows.iter().filter_map(render_delivery).collect(),

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::{
     auth::policy::CaseScope,
     db::schema::{case_actions, case_lead_changes, case_steps, cases, signals},
+    domain::meldcode::Step,
 };
 
 #[derive(Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
@@ -43,7 +44,7 @@ impl Case {
 pub struct StepRecord {
     pub id: Uuid,
     pub case_id: Uuid,
-    pub kind: String,
+    pub kind: Step,
     pub details: Value,
     pub supersedes: Option<Uuid>,
     pub correction_reason: Option<String>,
@@ -106,7 +107,7 @@ pub struct NewCase<'a> {
 pub struct NewStep<'a> {
     pub id: Uuid,
     pub case_id: Uuid,
-    pub kind: &'a str,
+    pub kind: Step,
     pub details: Value,
     pub supersedes: Option<Uuid>,
     pub correction_reason: Option<&'a str>,

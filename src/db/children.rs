@@ -8,10 +8,7 @@ use uuid::Uuid;
 
 use crate::{
     db::schema::{children, guardians},
-    domain::{
-        child::{AuthoritySource, ParentalAuthority, Relationship},
-        reference::Labelled,
-    },
+    domain::child::{AuthoritySource, ParentalAuthority, Relationship},
 };
 
 #[derive(Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
@@ -61,26 +58,13 @@ pub struct Guardian {
     pub id: Uuid,
     pub child_id: Uuid,
     pub name: String,
-    pub relationship: String,
-    pub parental_authority: String,
-    pub authority_source: String,
+    pub relationship: Relationship,
+    pub parental_authority: ParentalAuthority,
+    pub authority_source: AuthoritySource,
     pub phone: Option<String>,
     pub email: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-}
-
-impl Guardian {
-    // CHECK constraints admit only known codes; the fallbacks are never reached.
-    pub fn relationship(&self) -> Relationship {
-        Relationship::parse(&self.relationship).unwrap_or(Relationship::Other)
-    }
-    pub fn parental_authority(&self) -> ParentalAuthority {
-        ParentalAuthority::parse(&self.parental_authority).unwrap_or(ParentalAuthority::Unknown)
-    }
-    pub fn authority_source(&self) -> AuthoritySource {
-        AuthoritySource::parse(&self.authority_source).unwrap_or(AuthoritySource::Unknown)
-    }
 }
 
 #[derive(Insertable, Debug)]
@@ -89,9 +73,9 @@ pub struct NewGuardian<'a> {
     pub id: Uuid,
     pub child_id: Uuid,
     pub name: &'a str,
-    pub relationship: &'a str,
-    pub parental_authority: &'a str,
-    pub authority_source: &'a str,
+    pub relationship: Relationship,
+    pub parental_authority: ParentalAuthority,
+    pub authority_source: AuthoritySource,
     pub phone: Option<&'a str>,
     pub email: Option<&'a str>,
 }
@@ -100,9 +84,9 @@ pub struct NewGuardian<'a> {
 #[diesel(table_name = guardians)]
 pub struct GuardianChanges {
     pub name: Option<String>,
-    pub relationship: Option<String>,
-    pub parental_authority: Option<String>,
-    pub authority_source: Option<String>,
+    pub relationship: Option<Relationship>,
+    pub parental_authority: Option<ParentalAuthority>,
+    pub authority_source: Option<AuthoritySource>,
     pub phone: Option<Option<String>>,
     pub email: Option<Option<String>>,
 }

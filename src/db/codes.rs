@@ -33,8 +33,18 @@ macro_rules! text_codes {
     )+};
 }
 
-use crate::domain::handoff::{
-    AgeBand, HandoffKind, HandoffStatus, LegalBasis, ParentsNotInformedReason, Transition, Urgency,
+use crate::domain::{
+    child::{AuthoritySource, ParentalAuthority, Relationship},
+    consent::{ConsentDecision, ConsentMethod, ConsentPurpose},
+    feedback::{AssessmentOutcome, Audience, FeedbackCategory},
+    handoff::{
+        AgeBand, HandoffKind, HandoffStatus, LegalBasis, ParentsNotInformedReason, Transition,
+        Urgency,
+    },
+    meldcode::Step,
+    organisation::OrganisationKind,
+    signal::{SignalCategory, SignalDirection, SignalSource},
+    webhook::DeliveryStatus,
 };
 
 text_codes!(
@@ -46,3 +56,51 @@ text_codes!(
     ParentsNotInformedReason,
     Transition,
 );
+
+/// Like [`text_codes`], for enums that spell their codes with `as_str` and `FromStr`.
+macro_rules! text_codes_from_str {
+    ($($ty:ty),+ $(,)?) => {$(
+        impl diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg> for $ty {
+            fn to_sql<'b>(
+                &'b self,
+                out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>,
+            ) -> diesel::serialize::Result {
+                <str as diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg>>::to_sql(
+                    self.as_str(),
+                    &mut out.reborrow(),
+                )
+            }
+        }
+
+        impl diesel::deserialize::FromSql<diesel::sql_types::Text, diesel::pg::Pg> for $ty {
+            fn from_sql(value: diesel::pg::PgValue<'_>) -> diesel::deserialize::Result<Self> {
+                let code = <String as diesel::deserialize::FromSql<
+                    diesel::sql_types::Text,
+                    diesel::pg::Pg,
+                >>::from_sql(value)?;
+                code.parse::<$ty>().map_err(|_| {
+                    format!("unknown {} code {code:?}", stringify!($ty)).into()
+                })
+            }
+        }
+    )+};
+}
+
+text_codes!(
+    Relationship,
+    ParentalAuthority,
+    AuthoritySource,
+    SignalCategory,
+    SignalSource,
+    SignalDirection,
+    FeedbackCategory,
+    AssessmentOutcome,
+    Audience,
+    ConsentPurpose,
+    ConsentDecision,
+    ConsentMethod,
+    Step,
+    DeliveryStatus,
+);
+
+text_codes_from_str!(OrganisationKind);

@@ -10,9 +10,8 @@ use uuid::Uuid;
 use crate::{
     db::schema::{consent_decisions, consents},
     domain::{
-        consent::{ConsentDecision, ConsentPurpose, Party},
+        consent::{ConsentDecision, ConsentMethod, ConsentPurpose, Party},
         feedback::FeedbackCategory,
-        reference::Labelled,
     },
 };
 
@@ -22,9 +21,9 @@ pub struct Consent {
     pub id: Uuid,
     pub organisation_id: Uuid,
     pub child_id: Uuid,
-    pub purpose: String,
+    pub purpose: ConsentPurpose,
     pub recipient_organisation_id: Uuid,
-    pub scope: Vec<Option<String>>,
+    pub scope: Vec<Option<FeedbackCategory>>,
     pub handoff_id: Option<Uuid>,
     pub valid_until: NaiveDate,
     pub withdrawn_at: Option<DateTime<Utc>>,
@@ -38,16 +37,8 @@ pub struct Consent {
 }
 
 impl Consent {
-    pub fn purpose(&self) -> ConsentPurpose {
-        ConsentPurpose::parse(&self.purpose).unwrap_or(ConsentPurpose::InformationSharing)
-    }
-
     pub fn scope(&self) -> Vec<FeedbackCategory> {
-        self.scope
-            .iter()
-            .flatten()
-            .filter_map(|c| FeedbackCategory::parse(c))
-            .collect()
+        self.scope.iter().flatten().copied().collect()
     }
 }
 
@@ -58,8 +49,8 @@ pub struct Decision {
     pub consent_id: Uuid,
     pub party: String,
     pub guardian_id: Option<Uuid>,
-    pub decision: String,
-    pub method: String,
+    pub decision: ConsentDecision,
+    pub method: ConsentMethod,
     pub decided_at: DateTime<Utc>,
     pub recorded_by_sub: String,
     pub recorded_by_name: String,
@@ -71,10 +62,6 @@ impl Decision {
         self.guardian_id
             .map(Party::Guardian)
             .unwrap_or(Party::Child)
-    }
-
-    pub fn decision(&self) -> ConsentDecision {
-        ConsentDecision::parse(&self.decision).unwrap_or(ConsentDecision::Refused)
     }
 }
 
@@ -91,9 +78,9 @@ pub struct NewConsent<'a> {
     pub id: Uuid,
     pub organisation_id: Uuid,
     pub child_id: Uuid,
-    pub purpose: &'a str,
+    pub purpose: ConsentPurpose,
     pub recipient_organisation_id: Uuid,
-    pub scope: Vec<Option<&'a str>>,
+    pub scope: Vec<Option<FeedbackCategory>>,
     pub handoff_id: Option<Uuid>,
     pub valid_until: NaiveDate,
     pub created_by_sub: &'a str,
@@ -192,7 +179,7 @@ pub async fn insert_decision(
     consent: Uuid,
     party: Party,
     decision: ConsentDecision,
-    method: &str,
+    method: ConsentMethod,
     decided_at: DateTime<Utc>,
     recorded_by: (&str, &str),
 ) -> QueryResult<Decision> {
@@ -205,7 +192,7 @@ pub async fn insert_decision(
                 Party::Guardian(id) => Some(id),
                 Party::Child => None,
             }),
-            consent_decisions::decision.eq(decision.code()),
+            consent_decisions::decision.eq(decision),
             consent_decisions::method.eq(method),
             consent_decisions::decided_at.eq(decided_at),
             consent_decisions::recorded_by_sub.eq(recorded_by.0),

@@ -11,7 +11,8 @@ use crate::{
     auth::policy::FeedbackScope,
     db::schema::{feedback, feedback_reads, handoffs, signals},
     domain::{
-        feedback::{Audience, FeedbackCategory},
+        feedback::{AssessmentOutcome, Audience, FeedbackCategory},
+        handoff::LegalBasis,
         reference::Labelled,
     },
 };
@@ -23,27 +24,17 @@ pub struct Feedback {
     pub handoff_id: Uuid,
     pub from_organisation_id: Uuid,
     pub to_organisation_id: Uuid,
-    pub category: String,
-    pub outcome: Option<String>,
+    pub category: FeedbackCategory,
+    pub outcome: Option<AssessmentOutcome>,
     pub message: String,
     pub do_not_discuss_with_parents: bool,
     pub do_not_discuss_explanation: Option<String>,
-    pub audience: String,
+    pub audience: Audience,
     pub consent_id: Option<Uuid>,
-    pub legal_basis: String,
+    pub legal_basis: LegalBasis,
     pub sent_by_sub: String,
     pub sent_by_name: String,
     pub sent_at: DateTime<Utc>,
-}
-
-impl Feedback {
-    pub fn category(&self) -> FeedbackCategory {
-        FeedbackCategory::parse(&self.category).unwrap_or(FeedbackCategory::Received)
-    }
-
-    pub fn audience(&self) -> Audience {
-        Audience::parse(&self.audience).unwrap_or(Audience::CareCoordinators)
-    }
 }
 
 #[derive(Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
@@ -64,14 +55,14 @@ pub struct NewFeedback<'a> {
     pub handoff_id: Uuid,
     pub from_organisation_id: Uuid,
     pub to_organisation_id: Uuid,
-    pub category: &'a str,
-    pub outcome: Option<&'a str>,
+    pub category: FeedbackCategory,
+    pub outcome: Option<AssessmentOutcome>,
     pub message: &'a str,
     pub do_not_discuss_with_parents: bool,
     pub do_not_discuss_explanation: Option<&'a str>,
-    pub audience: &'a str,
+    pub audience: Audience,
     pub consent_id: Option<Uuid>,
-    pub legal_basis: &'a str,
+    pub legal_basis: LegalBasis,
     pub sent_by_sub: &'a str,
     pub sent_by_name: &'a str,
 }
@@ -92,8 +83,8 @@ fn in_scope(
         FeedbackScope::All => Box::new(diesel::dsl::sql::<diesel::sql_types::Bool>("TRUE")),
         FeedbackScope::StaffGuidanceFor { sub } => Box::new(
             feedback::audience
-                .eq(Audience::SchoolStaff.code())
-                .and(feedback::category.eq(FeedbackCategory::GuidanceForSchool.code()))
+                .eq(Audience::SchoolStaff)
+                .and(feedback::category.eq(FeedbackCategory::GuidanceForSchool))
                 .and(diesel::dsl::exists(
                     handoffs::table
                         .inner_join(
@@ -219,10 +210,10 @@ pub async fn has_status_feedback(conn: &mut AsyncPgConnection, handoff: Uuid) ->
     .await
 }
 
-pub fn status_categories() -> Vec<&'static str> {
+pub fn status_categories() -> Vec<FeedbackCategory> {
     FeedbackCategory::ALL
         .iter()
+        .copied()
         .filter(|c| !c.needs_consent())
-        .map(|c| c.code())
         .collect()
 }

@@ -15,7 +15,7 @@ use crate::{
 #[diesel(table_name = organisations, check_for_backend(diesel::pg::Pg))]
 pub struct Organisation {
     pub id: Uuid,
-    pub kind: String,
+    pub kind: OrganisationKind,
     pub name: String,
     pub brin: Option<String>,
     pub branch: Option<String>,
@@ -26,11 +26,6 @@ pub struct Organisation {
 }
 
 impl Organisation {
-    pub fn kind(&self) -> OrganisationKind {
-        // The CHECK constraint admits only known kinds.
-        self.kind.parse().unwrap_or(OrganisationKind::Platform)
-    }
-
     pub fn codes(&self) -> Codes {
         Codes {
             brin: self.brin.clone(),
@@ -42,7 +37,7 @@ impl Organisation {
     pub fn to_ref(&self) -> OrganisationRef {
         OrganisationRef {
             id: self.id,
-            kind: self.kind(),
+            kind: self.kind,
             name: self.name.clone(),
             active: self.active,
         }
@@ -53,7 +48,7 @@ impl Organisation {
 #[diesel(table_name = organisations)]
 pub struct NewOrganisation<'a> {
     pub id: Uuid,
-    pub kind: &'a str,
+    pub kind: OrganisationKind,
     pub name: &'a str,
     pub brin: Option<&'a str>,
     pub branch: Option<&'a str>,

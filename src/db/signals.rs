@@ -35,12 +35,12 @@ pub struct Revision {
     pub signal_id: Uuid,
     pub revision: i32,
     pub observed_at: DateTime<Utc>,
-    pub category: String,
-    pub source: String,
+    pub category: SignalCategory,
+    pub source: SignalSource,
     pub source_description: Option<String>,
     pub facts: String,
     pub interpretation: Option<String>,
-    pub direction: String,
+    pub direction: SignalDirection,
     pub reason: Option<String>,
     pub recorded_by_sub: String,
     pub recorded_by_name: String,
@@ -49,16 +49,14 @@ pub struct Revision {
 
 impl Revision {
     pub fn content(&self) -> SignalContent {
-        // CHECK constraints and the API admit only known codes.
         SignalContent {
             observed_at: self.observed_at,
-            category: SignalCategory::parse(&self.category).unwrap_or(SignalCategory::Other),
-            source: SignalSource::parse(&self.source).unwrap_or(SignalSource::OwnObservation),
+            category: self.category,
+            source: self.source,
             source_description: self.source_description.clone(),
             facts: self.facts.clone(),
             interpretation: self.interpretation.clone(),
-            direction: SignalDirection::parse(&self.direction)
-                .unwrap_or(SignalDirection::RaisesConcern),
+            direction: self.direction,
         }
     }
 }

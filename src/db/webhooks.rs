@@ -16,6 +16,7 @@ use crate::db::{
     events::COMMITTED_HORIZON,
     schema::{webhook_deliveries, webhook_subscriptions},
 };
+use crate::domain::webhook::DeliveryStatus;
 
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = webhook_subscriptions, check_for_backend(diesel::pg::Pg))]
@@ -147,7 +148,7 @@ pub struct Delivery {
     pub id: Uuid,
     pub subscription_id: Uuid,
     pub event_id: i64,
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempts: i32,
     pub next_attempt_at: DateTime<Utc>,
     pub last_attempt_at: Option<DateTime<Utc>>,
@@ -164,7 +165,7 @@ pub type DeliveryRow = (Delivery, String);
 pub async fn list_deliveries(
     conn: &mut AsyncPgConnection,
     subscription: Uuid,
-    status: Option<&str>,
+    status: Option<DeliveryStatus>,
     before_event: Option<i64>,
     limit: i64,
 ) -> QueryResult<Vec<DeliveryRow>> {
@@ -177,7 +178,7 @@ pub async fn list_deliveries(
         .limit(limit)
         .into_boxed();
     if let Some(status) = status {
-        query = query.filter(webhook_deliveries::status.eq(status.to_owned()));
+        query = query.filter(webhook_deliveries::status.eq(status));
     }
     if let Some(before) = before_event {
         query = query.filter(webhook_deliveries::event_id.lt(before));
@@ -203,9 +204,9 @@ pub async fn find_delivery(
 /// returns whether it did.
 pub async fn redeliver(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<bool> {
     let updated = diesel::update(webhook_deliveries::table.find(id))
-        .filter(webhook_deliveries::status.ne("in_flight"))
+        .filter(webhook_deliveries::status.ne(DeliveryStatus::InFlight))
         .set((
-            webhook_deliveries::status.eq("pending"),
+            webhook_deliveries::status.eq(DeliveryStatus::Pending),
             webhook_deliveries::attempts.eq(0),
             webhook_deliveries::next_attempt_at.eq(diesel::dsl::now),
             webhook_deliveries::locked_until.eq(None::<DateTime<Utc>>),
@@ -395,7 +396,7 @@ pub async fn record_attempt(
 ) -> QueryResult<bool> {
     let target = webhook_deliveries::table
         .filter(webhook_deliveries::id.eq(claimed.id))
-        .filter(webhook_deliveries::status.eq("in_flight"))
+        .filter(webhook_deliveries::status.eq(DeliveryStatus::InFlight))
         .filter(webhook_deliveries::attempts.eq(claimed.attempt));
     let common = (
         webhook_deliveries::last_status_code.eq(result.status_code),
@@ -407,7 +408,7 @@ pub async fn record_attempt(
             diesel::update(target)
                 .set((
                     common,
-                    webhook_deliveries::status.eq("delivered"),
+                    webhook_deliveries::status.eq(DeliveryStatus::Delivered),
                     webhook_deliveries::delivered_at.eq(diesel::dsl::now),
                 ))
                 .execute(conn)
@@ -417,7 +418,7 @@ pub async fn record_attempt(
             diesel::update(target)
                 .set((
                     common,
-                    webhook_deliveries::status.eq("pending"),
+                    webhook_deliveries::status.eq(DeliveryStatus::Pending),
                     webhook_deliveries::next_attempt_at.eq(at),
                 ))
                 .execute(conn)
@@ -425,7 +426,10 @@ pub async fn record_attempt(
         }
         Some(None) => {
             diesel::update(target)
-                .set((common, webhook_deliveries::status.eq("failed")))
+                .set((
+                    common,
+                    webhook_deliveries::status.eq(DeliveryStatus::Failed),
+                ))
                 .execute(conn)
                 .await?
         }

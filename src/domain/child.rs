@@ -1,6 +1,7 @@
 //! Children and their guardians (DESIGN.md §4): identity rules and parental authority (gezag).
 
 use chrono::{Datelike, Months, NaiveDate};
+use diesel::{deserialize::FromSqlRow, expression::AsExpression, sql_types::Text};
 use poem_openapi::Enum;
 use serde::{Deserialize, Serialize};
 
@@ -10,7 +11,10 @@ use crate::{domain::FieldError, labelled};
 pub const MAX_AGE_YEARS: u32 = 23;
 
 /// How a guardian relates to the child.
-#[derive(Enum, Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Enum, Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash, AsExpression, FromSqlRow,
+)]
+#[diesel(sql_type = Text)]
 #[oai(rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum Relationship {
@@ -38,7 +42,10 @@ labelled!(Relationship {
 });
 
 /// Whether the guardian has parental authority (gezag): decides whose consent counts.
-#[derive(Enum, Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Enum, Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash, AsExpression, FromSqlRow,
+)]
+#[diesel(sql_type = Text)]
 #[oai(rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum ParentalAuthority {
@@ -56,7 +63,10 @@ labelled!(ParentalAuthority {
 });
 
 /// How parental authority was established.
-#[derive(Enum, Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Enum, Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash, AsExpression, FromSqlRow,
+)]
+#[diesel(sql_type = Text)]
 #[oai(rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum AuthoritySource {

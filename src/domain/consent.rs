@@ -2,6 +2,7 @@
 //! the guardians' parental authority, and what a consent's status is.
 
 use chrono::NaiveDate;
+use diesel::{deserialize::FromSqlRow, expression::AsExpression, sql_types::Text};
 use poem_openapi::Enum;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -14,7 +15,10 @@ use crate::{
     labelled,
 };
 
-#[derive(Enum, Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Enum, Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash, AsExpression, FromSqlRow,
+)]
+#[diesel(sql_type = Text)]
 #[oai(rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum ConsentPurpose {
@@ -35,7 +39,10 @@ labelled!(ConsentPurpose {
         "The child's situation may be discussed with the recipient in a case conference."),
 });
 
-#[derive(Enum, Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Enum, Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash, AsExpression, FromSqlRow,
+)]
+#[diesel(sql_type = Text)]
 #[oai(rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum ConsentDecision {
@@ -48,7 +55,10 @@ labelled!(ConsentDecision {
     Refused => ("refused", "Geweigerd", "Refused", "The party does not consent."),
 });
 
-#[derive(Enum, Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Enum, Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash, AsExpression, FromSqlRow,
+)]
+#[diesel(sql_type = Text)]
 #[oai(rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum ConsentMethod {

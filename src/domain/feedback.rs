@@ -1,6 +1,7 @@
 //! Feedback (terugkoppeling) from the receiver of a handoff — typically Veilig Thuis — to its
 //! sender: status news flows without consent; anything more only under an active consent.
 
+use diesel::{deserialize::FromSqlRow, expression::AsExpression, sql_types::Text};
 use poem_openapi::Enum;
 use serde::{Deserialize, Serialize};
 
@@ -15,7 +16,10 @@ use crate::{
     labelled,
 };
 
-#[derive(Enum, Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Enum, Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash, AsExpression, FromSqlRow,
+)]
+#[diesel(sql_type = Text)]
 #[oai(rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum FeedbackCategory {
@@ -64,7 +68,10 @@ impl FeedbackCategory {
 }
 
 /// Veilig Thuis's decision after the safety assessment (vervolgroute).
-#[derive(Enum, Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Enum, Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash, AsExpression, FromSqlRow,
+)]
+#[diesel(sql_type = Text)]
 #[oai(rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum AssessmentOutcome {
@@ -89,7 +96,10 @@ labelled!(AssessmentOutcome {
 });
 
 /// Who at the school may read a feedback item.
-#[derive(Enum, Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Enum, Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash, AsExpression, FromSqlRow,
+)]
+#[diesel(sql_type = Text)]
 #[oai(rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum Audience {

@@ -1,6 +1,7 @@
 //! The meldcode path (Meldcode huiselijk geweld en kindermishandeling) and the 2019
 //! afwegingskader: which decision a weighing allows, and what a step needs before it.
 
+use diesel::{deserialize::FromSqlRow, expression::AsExpression, sql_types::Text};
 use std::fmt;
 
 use chrono::NaiveDate;
@@ -292,8 +293,21 @@ pub fn check_decision(answers: &Answers, decision: Decision) -> Result<(), Refus
 
 /// The five steps, in meldcode order.
 #[derive(
-    Enum, Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
+    Enum,
+    Deserialize,
+    Serialize,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    AsExpression,
+    FromSqlRow,
 )]
+#[diesel(sql_type = Text)]
 #[oai(rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum Step {

@@ -1,5 +1,6 @@
 //! Organisations and the roles their professionals hold (DESIGN.md §3).
 
+use diesel::{deserialize::FromSqlRow, expression::AsExpression, sql_types::Text};
 use std::{fmt, str::FromStr};
 
 use crate::domain::{FieldError, check_text, reference::Labelled};
@@ -9,7 +10,10 @@ use serde::{Deserialize, Serialize};
 
 /// What kind of organisation this is. Decides which roles its professionals may hold and which
 /// handoffs it may send or receive.
-#[derive(Enum, Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Enum, Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash, AsExpression, FromSqlRow,
+)]
+#[diesel(sql_type = Text)]
 #[oai(rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum OrganisationKind {

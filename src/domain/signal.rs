@@ -2,13 +2,17 @@
 //! it came from — and signals that reduce concern as well as those that raise it.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use diesel::{deserialize::FromSqlRow, expression::AsExpression, sql_types::Text};
 use poem_openapi::Enum;
 use serde::{Deserialize, Serialize};
 
 use crate::{domain::FieldError, labelled};
 
 /// What kind of signal (taxonomy after the meldcode's signalenlijsten).
-#[derive(Enum, Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Enum, Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash, AsExpression, FromSqlRow,
+)]
+#[diesel(sql_type = Text)]
 #[oai(rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum SignalCategory {
@@ -58,7 +62,10 @@ labelled!(SignalCategory {
 });
 
 /// Where the signal came from.
-#[derive(Enum, Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Enum, Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash, AsExpression, FromSqlRow,
+)]
+#[diesel(sql_type = Text)]
 #[oai(rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum SignalSource {
@@ -79,7 +86,10 @@ labelled!(SignalSource {
 });
 
 /// Whether the signal raises or reduces concern: step 1 asks for both.
-#[derive(Enum, Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Enum, Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash, AsExpression, FromSqlRow,
+)]
+#[diesel(sql_type = Text)]
 #[oai(rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum SignalDirection {

@@ -310,7 +310,7 @@ impl TestApp {
             &mut conn,
             &queries::NewOrganisation {
                 id: Uuid::now_v7(),
-                kind: kind.as_str(),
+                kind,
                 name,
                 brin: None,
                 branch: None,

@@ -45,7 +45,7 @@ pub async fn send_context(
         .await?
         .map(|org| Recipient {
             id: org.id,
-            kind: org.kind(),
+            kind: org.kind,
             name: org.name.clone(),
             active: org.active,
         });
@@ -125,9 +125,9 @@ fn snapshot_of(child: &Child, guardians: &[Guardian], signals: &[SignalWithHisto
             .iter()
             .map(|g| GuardianSnapshot {
                 name: g.name.clone(),
-                relationship: g.relationship(),
-                parental_authority: g.parental_authority(),
-                authority_source: g.authority_source(),
+                relationship: g.relationship,
+                parental_authority: g.parental_authority,
+                authority_source: g.authority_source,
                 contact: ContactSnapshot {
                     phone: g.phone.clone(),
                     email: g.email.clone(),

@@ -36,7 +36,7 @@ pub async fn summary_of(
         .ok_or_else(|| AppError::internal(format!("organisation {id} vanished")))?;
     Ok(OrganisationSummary {
         id: org.id,
-        kind: org.kind(),
+        kind: org.kind,
         name: org.name,
     })
 }
