@@ -2,10 +2,14 @@
 //!
 //! Holidays are those of the Algemene termijnenwet: New Year's Day, Easter Monday, King's Day,
 //! Liberation Day (5 May), Ascension Day, Whit Monday and both Christmas days — computed from the
-//! date of Easter, never hard-coded per year. Time in the Netherlands is CET, or CEST from the
-//! last Sunday of March to the last Sunday of October (01:00 UTC both), as the EU prescribes.
+//! date of Easter, never hard-coded per year. The clock is `Europe/Amsterdam` from the IANA time
+//! zone database (chrono-tz).
 
-use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, TimeZone, Utc, Weekday};
+use chrono::{
+    DateTime, Datelike, Duration, FixedOffset, LocalResult, NaiveDate, Offset, TimeZone, Utc,
+    Weekday,
+};
+use chrono_tz::{Europe::Amsterdam, Tz};
 
 /// Easter Sunday in the Gregorian calendar (the anonymous algorithm, Meeus/Jones/Butcher).
 pub fn easter_sunday(year: i32) -> NaiveDate {
@@ -56,34 +60,13 @@ pub fn is_working_day(day: NaiveDate) -> bool {
     !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) && !holidays(day.year()).contains(&day)
 }
 
-fn last_sunday(year: i32, month: u32) -> NaiveDate {
-    let first_of_next = if month == 12 {
-        NaiveDate::from_ymd_opt(year + 1, 1, 1)
-    } else {
-        NaiveDate::from_ymd_opt(year, month + 1, 1)
-    }
-    .unwrap_or_default();
-    let last = first_of_next - Duration::days(1);
-    last - Duration::days(i64::from(last.weekday().num_days_from_sunday()))
-}
-
 /// The Netherlands' UTC offset at an instant: +02:00 in summer time, else +01:00.
 pub fn dutch_offset(at: DateTime<Utc>) -> FixedOffset {
-    let year = at.year();
-    let starts = last_sunday(year, 3)
-        .and_hms_opt(1, 0, 0)
-        .unwrap_or_default()
-        .and_utc();
-    let ends = last_sunday(year, 10)
-        .and_hms_opt(1, 0, 0)
-        .unwrap_or_default()
-        .and_utc();
-    let hours = if at >= starts && at < ends { 2 } else { 1 };
-    FixedOffset::east_opt(hours * 3600).expect("one or two hours is a valid offset")
+    to_dutch_time(at).offset().fix()
 }
 
-pub fn to_dutch_time(at: DateTime<Utc>) -> DateTime<FixedOffset> {
-    at.with_timezone(&dutch_offset(at))
+pub fn to_dutch_time(at: DateTime<Utc>) -> DateTime<Tz> {
+    at.with_timezone(&Amsterdam)
 }
 
 /// `working_days` Dutch working days after `from`, at the same time of day in the Netherlands.
@@ -98,15 +81,16 @@ pub fn add_working_days(from: DateTime<Utc>, working_days: u32) -> DateTime<Utc>
             remaining -= 1;
         }
     }
+    // The same local time on that day; around the switch, the earlier of two, or just after a
+    // skipped hour.
     let naive = day.and_time(local.time());
-    // Resolve the local time with the offset valid on that day (around the switch, either).
-    let guess = naive - Duration::seconds(i64::from(local.offset().local_minus_utc()));
-    let offset = dutch_offset(guess.and_utc());
-    offset
-        .from_local_datetime(&naive)
-        .single()
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_else(|| guess.and_utc())
+    match Amsterdam.from_local_datetime(&naive) {
+        LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => t.with_timezone(&Utc),
+        LocalResult::None => Amsterdam
+            .from_local_datetime(&(naive + Duration::hours(1)))
+            .earliest()
+            .map_or_else(|| naive.and_utc(), |t| t.with_timezone(&Utc)),
+    }
 }
 
 #[cfg(test)]
