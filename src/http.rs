@@ -20,13 +20,13 @@ use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::{
+    api::API_VERSION,
     audit::RequestMeta,
     error::{AppError, PROBLEM_CONTENT_TYPE},
     problems::ProblemKind,
 };
 
 /// The full semantic version of the API, sent as `API-Version` on every response.
-pub const API_VERSION: &str = env!("CARGO_PKG_VERSION");
 pub static API_VERSION_HEADER: HeaderName = HeaderName::from_static("api-version");
 pub static REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 

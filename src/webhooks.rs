@@ -21,14 +21,13 @@ use sha2::Sha256;
 use tokio::{sync::watch, task::JoinSet};
 
 use crate::{
-    api::events::{public_id, resource_href},
     config::WebhookConfig,
     db::{
         Pool,
         webhooks::{self as queries, AttemptResult, Claimed},
     },
     error::AppError,
-    events::{self, Event, EventType},
+    events::{self, Event, EventType, public_id, resource_href},
     idempotency,
 };
 

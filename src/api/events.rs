@@ -21,27 +21,8 @@ use crate::{
     domain::reference::Labelled,
     error::AppError,
     events::EventType,
+    events::{public_id, resource_href},
 };
-
-/// Where a resource of an event lives.
-pub fn resource_href(resource_type: &str, id: Uuid) -> String {
-    match resource_type {
-        "organisation" => format!("/v1/organisations/{id}"),
-        "child" => format!("/v1/children/{id}"),
-        "signal" => format!("/v1/signals/{id}"),
-        "case" => format!("/v1/cases/{id}"),
-        "handoff" => format!("/v1/handoffs/{id}"),
-        "consent" => format!("/v1/consents/{id}"),
-        "feedback" => format!("/v1/feedback/{id}"),
-        "webhook_subscription" => format!("/v1/webhook-subscriptions/{id}"),
-        other => format!("/v1/{other}/{id}"),
-    }
-}
-
-/// The id clients and webhook receivers see: stable, unique, never reused.
-pub fn public_id(id: i64) -> String {
-    format!("evt_{id}")
-}
 
 /// Something that happened.
 #[derive(Object)]

@@ -24,7 +24,8 @@ pub mod webhooks;
 
 use poem_openapi::{ContactObject, ExtraHeader, LicenseObject, OpenApiService, Tags};
 
-use crate::http::API_VERSION;
+/// The version of the contract, in `API-Version` on every response and in the spec.
+pub const API_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 #[derive(Tags)]
 pub enum ApiTags {

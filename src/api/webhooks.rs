@@ -19,7 +19,6 @@ use crate::{
         ApiTags,
         body::JsonBody,
         etag,
-        events::public_id,
         paging::{self, decode_cursor},
         problem::{ApiResult, Change, Create, ReadMany, ReadOne},
         types::{Timestamp, example_id, example_time},
@@ -39,6 +38,7 @@ use crate::{
     effects::Effects,
     error::{AppError, ProblemKind},
     events::EventType,
+    events::public_id,
     webhooks as delivery,
 };
 
