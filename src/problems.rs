@@ -4,11 +4,6 @@
 
 use poem::http::StatusCode;
 
-use crate::{
-    domain::{consent::NotCovered, handoff, reference::Labelled, refusal::Refusal},
-    error::AppError,
-};
-
 macro_rules! problem_kinds {
     ($($(#[$meta:meta])* $variant:ident => ($slug:literal, $status:literal, $title:literal),)+) => {
         /// A kind of problem: stable, so clients can branch on its `type`.
@@ -108,109 +103,6 @@ problem_kinds! {
 impl std::fmt::Display for ProblemKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.slug())
-    }
-}
-
-/// The one mapping from the domain's refusals to problems.
-impl From<Refusal> for AppError {
-    fn from(refusal: Refusal) -> Self {
-        use ProblemKind as K;
-        match refusal {
-            Refusal::Invalid(errors) => AppError::fields(errors),
-            Refusal::UnknownRecipient => AppError::new(
-                K::UnknownRecipient,
-                "The recipient is not an organisation of the directory.",
-            ),
-            Refusal::RecipientInactive { name } => AppError::new(
-                K::RecipientInactive,
-                format!("{name} is not active and cannot receive handoffs."),
-            ),
-            Refusal::RouteNotAllowed { kind, from, to } => AppError::new(
-                K::RouteNotAllowed,
-                format!(
-                    "A {} goes {}; not from a {from} to a {to}.",
-                    kind.label_en().to_lowercase(),
-                    handoff::describe_route(kind),
-                ),
-            ),
-            Refusal::UnknownChild => AppError::new(
-                K::UnknownChild,
-                "childId is not a child of your organisation.",
-            ),
-            Refusal::UnknownSignals(ids) => AppError::new(
-                K::UnknownSignal,
-                "Every signal must be a signal of this child.",
-            )
-            .with_extension(
-                "signalIds",
-                ids.iter().map(ToString::to_string).collect::<Vec<_>>(),
-            ),
-            Refusal::UnknownCase => {
-                AppError::new(K::UnknownCase, "caseId is not a case of your organisation.")
-            }
-            Refusal::CaseOfAnotherChild => {
-                AppError::new(K::UnknownCase, "caseId must be a case of the same child.")
-            }
-            Refusal::ReportNotDecided => AppError::new(
-                K::ReportNotDecided,
-                "The case's decision (step 5) is not to report; record that decision first.",
-            ),
-            Refusal::UnknownRequest => AppError::new(
-                K::UnknownRequest,
-                "inResponseTo must be an open information request the recipient sent you.",
-            ),
-            Refusal::ConsentRequired {
-                purpose,
-                category,
-                not_covered,
-                child_not_taken_in,
-            } => {
-                let mut detail = not_covered.explain(purpose, category);
-                if child_not_taken_in {
-                    detail.push_str(
-                        " (Consent is recorded on your own child record: take the child in first.)",
-                    );
-                }
-                AppError::new(K::ConsentRequired, detail).with_extension(
-                    "missing",
-                    match not_covered {
-                        NotCovered::NoConsent => "no_consent",
-                        NotCovered::NotActive(_) => "consent_not_active",
-                        NotCovered::OutOfScope => "category_not_in_scope",
-                    },
-                )
-            }
-            Refusal::HandoffStep { status, step } => AppError::new(
-                K::InvalidTransition,
-                format!("A {} handoff cannot take a {}.", status.code(), step.code()),
-            )
-            .with_extension("handoffStatus", status.code()),
-            Refusal::IntakeBeforeReceipt { status } => AppError::new(
-                K::InvalidTransition,
-                format!(
-                    "A {} handoff cannot be taken in: acknowledge it first.",
-                    status.code()
-                ),
-            )
-            .with_extension("handoffStatus", status.code()),
-            Refusal::NoChildToTakeIn => AppError::new(
-                K::NoChild,
-                "An anonymous advice request names no child to take in.",
-            ),
-            Refusal::FeedbackNotOpen { status } => AppError::new(
-                K::InvalidTransition,
-                format!(
-                    "A {} handoff takes no feedback: acknowledge it first.",
-                    status.code()
-                ),
-            )
-            .with_extension("handoffStatus", status.code()),
-            Refusal::DuplicateExternalRef { existing } => AppError::new(
-                K::DuplicateExternalRef,
-                "Your organisation already registered a child with this externalRef.",
-            )
-            .with_extension("existingId", existing.to_string()),
-        }
     }
 }
 

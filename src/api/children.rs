@@ -31,12 +31,13 @@ use crate::{
     db::Db,
     db::{
         children as queries,
-        timeline::{self, TimelineEntry, Visibility},
+        timeline::{self, TimelineEntry},
     },
     domain::{
         FieldError, check_text,
         child::{self as rules, AuthoritySource, ParentalAuthority, Relationship},
         reference::Labelled,
+        timeline::Visibility,
     },
     effects::Effects,
     error::{AppError, ProblemKind},

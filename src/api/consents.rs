@@ -14,6 +14,7 @@ use poem_openapi::{
 use serde::Deserialize;
 use uuid::Uuid;
 
+use crate::domain::timeline::Visibility;
 use crate::{
     api::{
         ApiTags,
@@ -35,7 +36,7 @@ use crate::{
         children as child_queries,
         consents::{self as queries, ConsentRecord},
         handoffs as handoff_queries, organisations as organisation_queries,
-        timeline::{TimelineEntry, Visibility},
+        timeline::TimelineEntry,
     },
     domain::{
         FieldError,

@@ -36,7 +36,7 @@ use crate::{
         feedback::{self as queries, Feedback as Stored},
         handoffs::{self as handoff_queries, Handoff},
         organisations as organisation_queries,
-        timeline::{TimelineEntry, Visibility},
+        timeline::TimelineEntry,
     },
     domain::{
         feedback::{
@@ -45,6 +45,7 @@ use crate::{
         },
         handoff::LegalBasis,
         reference::Labelled,
+        timeline::Visibility,
     },
     effects::Effects,
     error::AppError,

@@ -17,7 +17,7 @@ use uuid::Uuid;
 use crate::{
     AppState,
     db::{self, Pool},
-    domain::organisation::{OrganisationKind, Role},
+    domain::organisation::{OrganisationRef, Role},
     error::AppError,
 };
 use jwt::TokenVerifier;
@@ -48,15 +48,6 @@ impl Principal {
     pub fn org_id(&self) -> Uuid {
         self.organisation.id
     }
-}
-
-/// What authentication needs to know of an organisation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OrganisationRef {
-    pub id: Uuid,
-    pub kind: OrganisationKind,
-    pub name: String,
-    pub active: bool,
 }
 
 /// Bearer JWT. The checker verifies the token, then its organisation and roles.

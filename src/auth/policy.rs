@@ -8,12 +8,12 @@ use uuid::Uuid;
 
 use crate::{
     auth::Principal,
-    db::timeline::Visibility,
     domain::{
         feedback::Audience,
         handoff::{Party, Transition},
         organisation::Role,
         reference::Labelled,
+        timeline::Visibility,
     },
     error::AppError,
 };
@@ -390,7 +390,7 @@ pub fn require_handoff_party(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{auth::OrganisationRef, domain::organisation::OrganisationKind};
+    use crate::domain::organisation::{OrganisationKind, OrganisationRef};
     use uuid::Uuid;
 
     fn principal(role: Role) -> Principal {

@@ -11,7 +11,11 @@ use uuid::Uuid;
 use crate::{
     auth::policy::CaseScope,
     db::schema::{case_actions, case_lead_changes, case_steps, cases, signals},
-    domain::meldcode::Step,
+    domain::meldcode::{
+        Decision, Step,
+        file::decision_in_force,
+        record::{StepDetails, StepRecord},
+    },
 };
 
 #[derive(Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
@@ -39,18 +43,39 @@ impl Case {
     }
 }
 
-#[derive(Queryable, Selectable, Debug, Clone, PartialEq)]
+/// A step record as stored; read through `StepRecord`, whose details are typed.
+#[derive(Queryable, Selectable)]
 #[diesel(table_name = case_steps, check_for_backend(diesel::pg::Pg))]
-pub struct StepRecord {
-    pub id: Uuid,
-    pub case_id: Uuid,
-    pub kind: Step,
-    pub details: Value,
-    pub supersedes: Option<Uuid>,
-    pub correction_reason: Option<String>,
-    pub recorded_by_sub: String,
-    pub recorded_by_name: String,
-    pub recorded_at: DateTime<Utc>,
+struct StepRow {
+    id: Uuid,
+    case_id: Uuid,
+    kind: Step,
+    details: Value,
+    supersedes: Option<Uuid>,
+    correction_reason: Option<String>,
+    recorded_by_sub: String,
+    recorded_by_name: String,
+    recorded_at: DateTime<Utc>,
+}
+
+impl TryFrom<StepRow> for StepRecord {
+    type Error = diesel::result::Error;
+
+    /// Details that no longer read as their step are an error, never a silent default.
+    fn try_from(row: StepRow) -> Result<Self, Self::Error> {
+        let details = StepDetails::from_stored(row.kind, row.details)
+            .map_err(|err| diesel::result::Error::DeserializationError(Box::new(err)))?;
+        Ok(StepRecord {
+            id: row.id,
+            case_id: row.case_id,
+            details,
+            supersedes: row.supersedes,
+            correction_reason: row.correction_reason,
+            recorded_by_sub: row.recorded_by_sub,
+            recorded_by_name: row.recorded_by_name,
+            recorded_at: row.recorded_at,
+        })
+    }
 }
 
 #[derive(Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
@@ -198,12 +223,15 @@ pub async fn load_files(
     cases: Vec<Case>,
 ) -> QueryResult<Vec<CaseFile>> {
     let ids: Vec<Uuid> = cases.iter().map(|c| c.id).collect();
-    let steps: Vec<StepRecord> = case_steps::table
+    let steps = case_steps::table
         .filter(case_steps::case_id.eq_any(&ids))
         .order((case_steps::recorded_at, case_steps::id))
-        .select(StepRecord::as_select())
+        .select(StepRow::as_select())
         .load(conn)
-        .await?;
+        .await?
+        .into_iter()
+        .map(StepRecord::try_from)
+        .collect::<QueryResult<Vec<_>>>()?;
     let actions: Vec<Action> = case_actions::table
         .filter(case_actions::case_id.eq_any(&ids))
         .order(case_actions::id)
@@ -231,6 +259,37 @@ pub async fn load_files(
             case,
         })
         .collect())
+}
+
+/// The child's open case in the organisation, if any (at most one).
+pub async fn open_case_of(
+    conn: &mut AsyncPgConnection,
+    organisation: Uuid,
+    child: Uuid,
+) -> QueryResult<Option<Uuid>> {
+    cases::table
+        .filter(cases::organisation_id.eq(organisation))
+        .filter(cases::child_id.eq(child))
+        .filter(cases::status.eq("open"))
+        .select(cases::id)
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// A case within the scope and the decision in force, for a report sent from it.
+pub async fn case_and_decision(
+    conn: &mut AsyncPgConnection,
+    organisation: Uuid,
+    scope: &CaseScope,
+    id: Uuid,
+) -> QueryResult<Option<(Case, Option<Decision>)>> {
+    let Some(case) = find(conn, organisation, scope, id, false).await? else {
+        return Ok(None);
+    };
+    let file = load_files(conn, vec![case]).await?.remove(0);
+    let decision = decision_in_force(&file.steps);
+    Ok(Some((file.case, decision)))
 }
 
 fn group<T>(items: Vec<T>, key: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Vec<T>> {
@@ -292,9 +351,10 @@ pub async fn insert_step(
 ) -> QueryResult<StepRecord> {
     diesel::insert_into(case_steps::table)
         .values(new)
-        .returning(StepRecord::as_returning())
+        .returning(StepRow::as_returning())
         .get_result(conn)
-        .await
+        .await?
+        .try_into()
 }
 
 /// Marks the case changed (its ETag changes with what is recorded on it anyway).

@@ -6,8 +6,8 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::{
-    auth::OrganisationRef,
     db::schema::organisations,
+    domain::organisation::OrganisationRef,
     domain::organisation::{Codes, OrganisationKind},
 };
 

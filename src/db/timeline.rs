@@ -8,29 +8,8 @@ use uuid::Uuid;
 use crate::{
     auth::{Principal, policy::TimelineScope},
     db::schema::{signals, timeline_entries},
+    domain::timeline::Visibility,
 };
-
-/// Who of the organisation sees an entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Visibility {
-    /// Everyone of the organisation who may see the child.
-    Organisation,
-    /// The organisation's casework roles and the professional who made the entry.
-    Recorder,
-    /// Whoever may see the child's cases: casework roles and teachers who recorded a signal
-    /// about the child.
-    Case,
-}
-
-impl Visibility {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Organisation => "organisation",
-            Self::Recorder => "recorder",
-            Self::Case => "case",
-        }
-    }
-}
 
 /// An entry to write; the actor comes from the principal making the change.
 #[derive(Debug, Clone)]

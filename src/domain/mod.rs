@@ -10,6 +10,7 @@ pub mod organisation;
 pub mod reference;
 pub mod refusal;
 pub mod signal;
+pub mod timeline;
 pub mod webhook;
 
 /// A rule violation on one field, in words an integrator understands.

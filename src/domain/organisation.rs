@@ -2,6 +2,7 @@
 
 use diesel::{deserialize::FromSqlRow, expression::AsExpression, sql_types::Text};
 use std::{fmt, str::FromStr};
+use uuid::Uuid;
 
 use crate::domain::{FieldError, check_text, reference::Labelled};
 
@@ -206,6 +207,15 @@ fn is_brin(value: &str) -> bool {
 /// Names are shown to professionals of other organisations: no blank or padded names.
 pub fn check_name(name: &str) -> Option<FieldError> {
     check_text("name", name)
+}
+
+/// What authentication needs to know of an organisation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrganisationRef {
+    pub id: Uuid,
+    pub kind: OrganisationKind,
+    pub name: String,
+    pub active: bool,
 }
 
 #[cfg(test)]

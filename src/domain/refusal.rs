@@ -1,5 +1,5 @@
 //! Why the domain refuses a command, in its own words. Each refusal becomes exactly one problem
-//! type with its detail in one place (`problems.rs`), whichever command refuses.
+//! type with its detail in one place (`error/refusal.rs`), whichever command refuses.
 
 use uuid::Uuid;
 
@@ -8,6 +8,7 @@ use crate::domain::{
     consent::{ConsentPurpose, NotCovered},
     feedback::FeedbackCategory,
     handoff::{HandoffKind, HandoffStatus, Transition},
+    meldcode::{Decision, DecisionRefusal, Step},
     organisation::OrganisationKind,
 };
 
@@ -58,6 +59,23 @@ pub enum Refusal {
     FeedbackNotOpen { status: HandoffStatus },
     /// The organisation already has a child with this reference.
     DuplicateExternalRef { existing: Uuid },
+    /// Nothing more is recorded on a closed case.
+    CaseClosed,
+    /// The child already has an open case in the organisation.
+    CaseAlreadyOpen { existing: Uuid },
+    /// A correction must name an active record of the same step.
+    InvalidCorrection { step: Step },
+    /// The step needs these steps first.
+    StepOutOfOrder { step: Step, missing: Vec<Step> },
+    /// The afwegingskader does not allow the decision (or the weighing is incomplete).
+    Decision {
+        refusal: DecisionRefusal,
+        decision: Decision,
+    },
+    /// A case is closed only after step 5.
+    DecisionRequired,
+    /// A decision to report closes only after the report was sent.
+    ReportNotSent,
 }
 
 impl Refusal {

@@ -4,8 +4,8 @@
 use diesel_async::{AsyncPgConnection, SimpleAsyncConnection};
 use schakel::{
     audit::{self, Access, AccessAction, Actor, RequestMeta},
-    auth::{OrganisationRef, Principal},
-    domain::organisation::{OrganisationKind, Role},
+    auth::Principal,
+    domain::organisation::{OrganisationKind, OrganisationRef, Role},
 };
 use uuid::Uuid;
 

@@ -3,13 +3,13 @@
 
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
-use poem::http::StatusCode;
 use uuid::Uuid;
 
 use crate::{
-    api::{cases::case_and_decision, consents::grants_for_child, handoffs::dto::CreateHandoff},
-    auth::Principal,
+    api::{consents::grants_for_child, handoffs::dto::CreateHandoff},
+    auth::{Principal, policy},
     db::{
+        cases as case_queries,
         children::{self as child_queries, Child, Guardian},
         handoffs::{self as queries, Handoff as Stored},
         organisations as organisation_queries,
@@ -86,14 +86,15 @@ pub async fn send_context(
         None => None,
     };
     let case = match input.case_id {
-        Some(id) => match case_and_decision(conn, principal, id).await {
-            Ok((case, decision)) => Some(CaseFacts {
-                child_id: case.child_id,
-                decision,
-            }),
-            Err(err) if err.status == StatusCode::NOT_FOUND => None,
-            Err(err) => return Err(err),
-        },
+        Some(id) => {
+            let scope = policy::case_scope(principal);
+            case_queries::case_and_decision(conn, principal.org_id(), &scope, id)
+                .await?
+                .map(|(case, decision)| CaseFacts {
+                    child_id: case.child_id,
+                    decision,
+                })
+        }
         None => None,
     };
     Ok(SendContext {

@@ -4,6 +4,7 @@
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
+use crate::domain::timeline::Visibility;
 use crate::{
     api::handoffs::{
         dto::CreateHandoff,
@@ -13,7 +14,7 @@ use crate::{
     db::{
         children::{self as child_queries, Child},
         handoffs::{self as queries, Handoff as Stored},
-        timeline::{TimelineEntry, Visibility},
+        timeline::TimelineEntry,
     },
     domain::{
         handoff::{ChildSnapshot, GuardianSnapshot, SendPlan, StepPlan, Transition},

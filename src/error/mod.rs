@@ -17,6 +17,8 @@ use serde_json::{Map, Value, json};
 
 pub use crate::problems::ProblemKind;
 
+mod refusal;
+
 pub const PROBLEM_TYPE_BASE: &str = "https://schakel.nl/problems/";
 pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
 

@@ -10,6 +10,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::{domain::FieldError, labelled};
 
+mod decide;
+pub mod file;
+pub mod record;
+
+pub use decide::{
+    Agreement, CaseContext, Lead, Owner, StepPlan, StepRequest, decide_agreement,
+    decide_agreement_change, decide_close, decide_lead_change, decide_open, decide_step,
+};
+
 /// An answer to an afwegingsvraag.
 #[derive(Enum, Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[oai(rename_all = "snake_case")]
@@ -207,7 +216,7 @@ pub fn weigh(answers: &Answers) -> Verdict {
 
 /// Why a decision is refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Refusal {
+pub enum DecisionRefusal {
     /// The weighing requires a report; the decision was something else.
     ReportRequired { question: Question, answer: Answer },
     /// The weighing does not allow this decision.
@@ -220,11 +229,11 @@ pub enum Refusal {
     WeighingIncomplete { next: Question },
 }
 
-impl Refusal {
+impl DecisionRefusal {
     /// In words a care coordinator understands.
     pub fn explain(&self, decision: Decision) -> String {
         match self {
-            Refusal::ReportRequired { question, answer } => format!(
+            DecisionRefusal::ReportRequired { question, answer } => format!(
                 "Question {} ({}) was answered '{}'{}. The afwegingskader then requires a report \
                  to Veilig Thuis: record the decision 'report'.",
                 question.number(),
@@ -236,7 +245,7 @@ impl Refusal {
                     ""
                 }
             ),
-            Refusal::NotAllowed {
+            DecisionRefusal::NotAllowed {
                 question,
                 answer,
                 allowed,
@@ -252,7 +261,7 @@ impl Refusal {
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
-            Refusal::WeighingIncomplete { next } => format!(
+            DecisionRefusal::WeighingIncomplete { next } => format!(
                 "The weighing is not complete: question {} ({}) still needs an answer.",
                 next.number(),
                 next.text()
@@ -267,9 +276,9 @@ fn answer_code(answer: Answer) -> &'static str {
 }
 
 /// May step 5 take `decision` after this weighing?
-pub fn check_decision(answers: &Answers, decision: Decision) -> Result<(), Refusal> {
+pub fn check_decision(answers: &Answers, decision: Decision) -> Result<(), DecisionRefusal> {
     match weigh(answers) {
-        Verdict::Incomplete { next } => Err(Refusal::WeighingIncomplete { next }),
+        Verdict::Incomplete { next } => Err(DecisionRefusal::WeighingIncomplete { next }),
         Verdict::Decided {
             allowed,
             report_required,
@@ -279,9 +288,9 @@ pub fn check_decision(answers: &Answers, decision: Decision) -> Result<(), Refus
             if allowed.contains(&decision) {
                 Ok(())
             } else if report_required {
-                Err(Refusal::ReportRequired { question, answer })
+                Err(DecisionRefusal::ReportRequired { question, answer })
             } else {
-                Err(Refusal::NotAllowed {
+                Err(DecisionRefusal::NotAllowed {
                     question,
                     answer,
                     allowed,
@@ -578,7 +587,7 @@ mod tests {
                                 if let Err(refusal) = result {
                                     let report_required = allowed == [Decision::Report];
                                     assert_eq!(
-                                        matches!(refusal, Refusal::ReportRequired { .. }),
+                                        matches!(refusal, DecisionRefusal::ReportRequired { .. }),
                                         report_required,
                                         "{a:?} → {decision}: {refusal:?}"
                                     );
@@ -610,7 +619,7 @@ mod tests {
             let refusal = check_decision(&answers(a.map(Some)), Decision::Close).unwrap_err();
             assert_eq!(
                 refusal,
-                Refusal::ReportRequired {
+                DecisionRefusal::ReportRequired {
                     question: *question,
                     answer: *answer
                 },
@@ -629,7 +638,7 @@ mod tests {
         );
         assert_eq!(
             no_suspicion,
-            Err(Refusal::NotAllowed {
+            Err(DecisionRefusal::NotAllowed {
                 question: Question::Suspicion,
                 answer: No,
                 allowed: vec![Decision::Close]
