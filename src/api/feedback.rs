@@ -16,7 +16,6 @@ use crate::{
     api::{
         ApiTags,
         body::JsonBody,
-        consents::grants_for_child,
         context::Ctx,
         etag,
         organisations::OrganisationSummary,
@@ -373,7 +372,9 @@ impl FeedbackApi {
                     HandoffAct::SendFeedback,
                 )?;
                 let consents = match handoff.intake_child_id {
-                    Some(child) => grants_for_child(conn, principal.org_id(), child).await?,
+                    Some(child) => {
+                        consent_queries::grants_for_child(conn, principal.org_id(), child).await?
+                    }
                     None => Vec::new(),
                 };
                 let context = FeedbackContext {

@@ -8,9 +8,16 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::{
-    db::schema::{consent_decisions, consents},
+    db::{
+        children as child_queries,
+        schema::{consent_decisions, consents},
+    },
     domain::{
-        consent::{ConsentDecision, ConsentMethod, ConsentPurpose, Party},
+        calendar::to_dutch_time,
+        consent::{
+            self as rules, ConsentDecision, ConsentFacts, ConsentGrant, ConsentMethod,
+            ConsentPurpose, ConsentStatus, GuardianAuthority, PartiesBlocked, Party,
+        },
         feedback::FeedbackCategory,
     },
 };
@@ -69,6 +76,15 @@ pub fn party_code(party: Party) -> String {
     match party {
         Party::Child => "child".to_owned(),
         Party::Guardian(id) => id.to_string(),
+    }
+}
+
+/// The inverse of [`party_code`].
+pub fn party_of_code(text: &str) -> Option<Party> {
+    if text == "child" {
+        Some(Party::Child)
+    } else {
+        text.parse().ok().map(Party::Guardian)
     }
 }
 
@@ -221,4 +237,77 @@ pub async fn withdraw(
         .returning(Consent::as_returning())
         .get_result(conn)
         .await
+}
+
+/// A consent with the facts needed to judge it: the child's birth date and its guardians.
+pub struct Judged {
+    pub status: ConsentStatus,
+    pub required: Result<Vec<Party>, PartiesBlocked>,
+}
+
+pub fn today() -> NaiveDate {
+    to_dutch_time(Utc::now()).date_naive()
+}
+
+/// Required parties as of the day of the latest decision (or today), and the status now.
+pub fn judge(
+    record: &ConsentRecord,
+    date_of_birth: NaiveDate,
+    guardians: &[child_queries::Guardian],
+) -> Judged {
+    let authorities: Vec<GuardianAuthority> = guardians
+        .iter()
+        .map(|g| GuardianAuthority {
+            id: g.id,
+            authority: g.parental_authority,
+        })
+        .collect();
+    let decision_day = record
+        .decisions
+        .iter()
+        .map(|d| to_dutch_time(d.decided_at).date_naive())
+        .max()
+        .unwrap_or_else(today);
+    let required = rules::required_parties(date_of_birth, &authorities, decision_day);
+    let decisions: Vec<(Party, ConsentDecision)> = record
+        .decisions
+        .iter()
+        .map(|d| (d.party(), d.decision))
+        .collect();
+    let parties = required.clone().unwrap_or_default();
+    let status = rules::status(
+        &ConsentFacts {
+            required: &parties,
+            decisions: &decisions,
+            withdrawn: record.consent.withdrawn_at.is_some(),
+            valid_until: record.consent.valid_until,
+        },
+        today(),
+    );
+    Judged { status, required }
+}
+
+/// The consents of an organisation's child as the feedback gate and handoffs need them.
+pub async fn grants_for_child(
+    conn: &mut AsyncPgConnection,
+    organisation: Uuid,
+    child: Uuid,
+) -> QueryResult<Vec<ConsentGrant>> {
+    // Only the organisation's own child: another's child has no consents here.
+    let Some(child_row) = child_queries::find(conn, organisation, child).await? else {
+        return Ok(Vec::new());
+    };
+    let records = of_child(conn, child).await?;
+    let guardians = child_queries::guardians_of(conn, &[child]).await?;
+    Ok(records
+        .iter()
+        .filter(|r| r.consent.organisation_id == organisation)
+        .map(|r| ConsentGrant {
+            id: r.consent.id,
+            purpose: r.consent.purpose,
+            recipient: r.consent.recipient_organisation_id,
+            scope: r.consent.scope(),
+            status: judge(r, child_row.date_of_birth, &guardians).status,
+        })
+        .collect())
 }

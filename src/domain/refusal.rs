@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use crate::domain::{
     FieldError,
-    consent::{ConsentPurpose, NotCovered},
+    consent::{ConsentPurpose, ConsentStatus, NotCovered, Party},
     feedback::FeedbackCategory,
     handoff::{HandoffKind, HandoffStatus, Transition},
     meldcode::{Decision, DecisionRefusal, Step},
@@ -76,6 +76,25 @@ pub enum Refusal {
     DecisionRequired,
     /// A decision to report closes only after the report was sent.
     ReportNotSent,
+    /// The handoff named is not one the caller's organisation sent or received.
+    UnknownHandoff,
+    /// Decisions are recorded on a draft consent only.
+    ConsentDecided { status: ConsentStatus },
+    /// The consent was withdrawn or is no longer valid.
+    ConsentInactive { status: ConsentStatus },
+    /// Whose consent counts is unsettled: these guardians' parental authority is unknown.
+    ParentalAuthorityUnknown {
+        guardians: Vec<Uuid>,
+        names: Vec<String>,
+    },
+    /// No guardian with parental authority is registered.
+    NoConsentingParty,
+    /// The party's consent is not required.
+    NotARequiredParty { party: Party },
+    /// Only the child or a guardian with parental authority withdraws.
+    NotAWithdrawingParty,
+    /// The party already decided.
+    AlreadyDecided,
 }
 
 impl Refusal {

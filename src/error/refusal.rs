@@ -3,7 +3,11 @@
 
 use super::{AppError, ProblemKind};
 use crate::domain::{
-    consent::NotCovered, handoff, meldcode::DecisionRefusal, reference::Labelled, refusal::Refusal,
+    consent::{NotCovered, Party},
+    handoff,
+    meldcode::DecisionRefusal,
+    reference::Labelled,
+    refusal::Refusal,
 };
 
 /// The one mapping from the domain's refusals to problems.
@@ -169,6 +173,55 @@ impl From<Refusal> for AppError {
             Refusal::ReportNotSent => AppError::new(
                 K::ReportNotSent,
                 "The decision is to report to Veilig Thuis: send the report before closing the case.",
+            ),
+            Refusal::UnknownHandoff => AppError::new(
+                K::UnknownHandoff,
+                "handoffId is not a handoff your organisation sent or received.",
+            ),
+            Refusal::ConsentDecided { status } => AppError::new(
+                K::InvalidTransition,
+                format!(
+                    "The consent is {}: no more decisions are recorded on it.",
+                    status.code()
+                ),
+            )
+            .with_extension("consentStatus", status.code()),
+            Refusal::ConsentInactive { status } => {
+                AppError::new(K::InvalidTransition, "The consent is already inactive.")
+                    .with_extension("consentStatus", status.code())
+            }
+            Refusal::ParentalAuthorityUnknown { guardians, names } => AppError::new(
+                K::ParentalAuthorityUnknown,
+                format!(
+                    "The parental authority of {} is unknown, so whose consent counts is not settled: \
+                     verify it in the gezagsregister and record it on the guardian, then record the decisions.",
+                    names.join(" and ")
+                ),
+            )
+            .with_extension(
+                "guardianIds",
+                guardians.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            ),
+            Refusal::NoConsentingParty => AppError::new(
+                K::NoConsentingParty,
+                "No guardian with parental authority is registered for this child: add them first.",
+            ),
+            Refusal::NotARequiredParty { party } => AppError::new(
+                K::NotARequiredParty,
+                match party {
+                    Party::Child => "The child's own consent is not required at this age.",
+                    Party::Guardian(_) => {
+                        "This is not a guardian with parental authority of this child."
+                    }
+                },
+            ),
+            Refusal::NotAWithdrawingParty => AppError::new(
+                K::NotARequiredParty,
+                "Only the child or a guardian with parental authority withdraws consent.",
+            ),
+            Refusal::AlreadyDecided => AppError::new(
+                K::AlreadyDecided,
+                "This party already decided; a consent given can be withdrawn.",
             ),
         }
     }

@@ -6,11 +6,12 @@ use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
 use crate::{
-    api::{consents::grants_for_child, handoffs::dto::CreateHandoff},
+    api::handoffs::dto::CreateHandoff,
     auth::{Principal, policy},
     db::{
         cases as case_queries,
         children::{self as child_queries, Child, Guardian},
+        consents as consent_queries,
         handoffs::{self as queries, Handoff as Stored},
         organisations as organisation_queries,
         signals::{self as signal_queries, SignalWithHistory},
@@ -58,11 +59,13 @@ pub async fn send_context(
             let guardians = child_queries::guardians_of(conn, &[child.id]).await?;
             let signals = signal_queries::of_child(conn, child.id, &input.signal_ids).await?;
             let consents = match input.consent_id {
-                Some(consent) => grants_for_child(conn, principal.org_id(), child.id)
-                    .await?
-                    .into_iter()
-                    .filter(|g| g.id == consent)
-                    .collect(),
+                Some(consent) => {
+                    consent_queries::grants_for_child(conn, principal.org_id(), child.id)
+                        .await?
+                        .into_iter()
+                        .filter(|g| g.id == consent)
+                        .collect()
+                }
                 None => Vec::new(),
             };
             let found = signals.iter().map(|s| s.signal.id).collect();

@@ -15,6 +15,12 @@ use crate::{
     labelled,
 };
 
+mod decide;
+
+pub use decide::{
+    AskContext, ConsentRequest, DecisionContext, decide_ask, decide_decision, decide_withdrawal,
+};
+
 #[derive(
     Enum, Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash, AsExpression, FromSqlRow,
 )]
