@@ -58,7 +58,7 @@ pub enum Refusal {
     /// Feedback only on a handoff that was acknowledged and not withdrawn.
     FeedbackNotOpen { status: HandoffStatus },
     /// The organisation already has a child with this reference.
-    DuplicateExternalRef { existing: Uuid },
+    DuplicateExternalRef { existing: Option<Uuid> },
     /// Nothing more is recorded on a closed case.
     CaseClosed,
     /// The child already has an open case in the organisation.

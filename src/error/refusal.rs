@@ -104,11 +104,17 @@ impl From<Refusal> for AppError {
                 ),
             )
             .with_extension("handoffStatus", status.code()),
-            Refusal::DuplicateExternalRef { existing } => AppError::new(
-                K::DuplicateExternalRef,
-                "Your organisation already registered a child with this externalRef.",
-            )
-            .with_extension("existingId", existing.to_string()),
+            Refusal::DuplicateExternalRef { existing } => {
+                let problem = AppError::new(
+                    K::DuplicateExternalRef,
+                    "Your organisation already registered a child with this externalRef.",
+                );
+                match existing {
+                    Some(id) => problem.with_extension("existingId", id.to_string()),
+                    // A concurrent registration won the race: its id is not known here.
+                    None => problem,
+                }
+            }
             Refusal::CaseClosed => AppError::new(
                 K::CaseClosed,
                 "The case is closed; nothing more can be recorded on it.",

@@ -111,7 +111,9 @@ pub fn decide_intake<'a>(context: &IntakeContext<'a>) -> Result<IntakePlan<'a>, 
         .as_ref()
         .ok_or(Refusal::NoChildToTakeIn)?;
     if let Some(existing) = context.ref_taken_by {
-        return Err(Refusal::DuplicateExternalRef { existing });
+        return Err(Refusal::DuplicateExternalRef {
+            existing: Some(existing),
+        });
     }
     Ok(IntakePlan::TakeIn {
         child,
@@ -253,7 +255,9 @@ mod tests {
         );
         assert_eq!(
             decide_intake(&context(S::Received, &named, None, Some(again))),
-            Err(Refusal::DuplicateExternalRef { existing: again })
+            Err(Refusal::DuplicateExternalRef {
+                existing: Some(again)
+            })
         );
         let blank = IntakeContext {
             external_ref: " VT-1",

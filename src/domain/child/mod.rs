@@ -7,6 +7,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::{domain::FieldError, labelled};
 
+mod decide;
+
+pub use decide::{
+    ChildCorrection, ChildDetails, GuardianDetails, decide_correction, decide_guardian,
+    decide_register,
+};
+
 /// The oldest a child of this service can be: youth care reaches to 23.
 pub const MAX_AGE_YEARS: u32 = 23;
 

@@ -1,0 +1,62 @@
+//! A child and its guardians as the caller may see them.
+
+use uuid::Uuid;
+
+use super::{
+    CHILD, GUARDIAN,
+    dto::{Child, Contact, Guardian},
+};
+use crate::{
+    auth::{Principal, policy},
+    db::children as queries,
+};
+
+pub fn render_guardian(row: &queries::Guardian) -> Guardian {
+    Guardian {
+        id: row.id,
+        name: row.name.clone(),
+        relationship: row.relationship,
+        parental_authority: row.parental_authority,
+        authority_source: row.authority_source,
+        contact: Contact {
+            phone: row.phone.clone(),
+            email: row.email.clone(),
+        },
+        created_at: row.created_at.into(),
+        updated_at: row.updated_at.into(),
+    }
+}
+
+/// The child as this principal may see it: without the BSN for non-casework roles.
+pub fn render_child(
+    principal: &Principal,
+    row: &queries::Child,
+    guardians: &[queries::Guardian],
+) -> Child {
+    Child {
+        id: row.id,
+        external_ref: row.external_ref.clone(),
+        given_name: row.given_name.clone(),
+        family_name: row.family_name.clone(),
+        date_of_birth: row.date_of_birth,
+        bsn: row.bsn.clone().filter(|_| policy::may_see_bsn(principal)),
+        school_group: row.school_group.clone(),
+        guardians: guardians
+            .iter()
+            .filter(|g| g.child_id == row.id)
+            .map(render_guardian)
+            .collect(),
+        created_at: row.created_at.into(),
+        updated_at: row.updated_at.into(),
+    }
+}
+
+/// Where a timeline entry's resource lives.
+pub fn resource_href(resource_type: &str, resource_id: Uuid, child: Uuid) -> String {
+    match resource_type {
+        CHILD => format!("/v1/children/{resource_id}"),
+        GUARDIAN => format!("/v1/children/{child}/guardians/{resource_id}"),
+        "signal" => format!("/v1/signals/{resource_id}"),
+        other => format!("/v1/{other}s/{resource_id}"),
+    }
+}
