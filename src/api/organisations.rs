@@ -20,23 +20,23 @@ use crate::{
     api::{
         ApiTags,
         body::JsonBody,
+        context::Ctx,
         etag,
         paging::{self, decode_cursor},
         problem::{ApiResult, Change, Create, ReadMany, ReadOne},
     },
-    audit::{Access, AccessAction, Actor, RequestMeta},
+    audit::{Access, AccessAction},
     auth::{
         BearerAuth,
         policy::{self, Action},
     },
-    db::Db,
     db::{self, organisations as queries},
     domain::{
-        FieldError,
         organisation::{self as rules, Codes, OrganisationKind},
+        refusal::Refusal,
     },
     effects::Effects,
-    error::{AppError, ProblemKind},
+    error::AppError,
     events::{Event, EventType},
 };
 
@@ -183,6 +183,21 @@ pub struct UpdateOrganisation {
     pub active: Option<bool>,
 }
 
+impl UpdateOrganisation {
+    /// The codes that replace the current ones (`null` clears them), if the change names any.
+    pub fn new_codes(&self) -> Option<Codes> {
+        match &self.codes {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => Some(Codes::default()),
+            MaybeUndefined::Value(codes) => Some(Codes {
+                brin: codes.brin.clone(),
+                branch: codes.branch.clone(),
+                region: codes.region.clone(),
+            }),
+        }
+    }
+}
+
 impl Example for UpdateOrganisation {
     fn example() -> Self {
         Self {
@@ -239,17 +254,6 @@ pub enum UpdateOrganisationResponse {
     Ok(Json<Organisation>, #[oai(header = "ETag")] String),
 }
 
-fn duplicate_location(existing: Option<Uuid>) -> AppError {
-    let err = AppError::new(
-        ProblemKind::DuplicateOrganisation,
-        "An organisation is already registered for this BRIN and branch.",
-    );
-    match existing {
-        Some(id) => err.with_extension("existingId", id.to_string()),
-        None => err,
-    }
-}
-
 pub struct OrganisationsApi;
 
 #[OpenApi(prefix_path = "/organisations", tag = "ApiTags::Organisations")]
@@ -263,39 +267,24 @@ impl OrganisationsApi {
     async fn create(
         &self,
         auth: BearerAuth,
-        db: Db,
-        request: Data<&RequestMeta>,
+        cx: Ctx,
         body: JsonBody<CreateOrganisation>,
     ) -> ApiResult<CreateOrganisationResponse, Create> {
-        let principal = auth.0;
-        policy::require(&principal, Action::ManageOrganisations)?;
+        let principal = &auth.0;
+        policy::require(principal, Action::ManageOrganisations)?;
         let input = body.0;
-        if input.kind == OrganisationKind::Platform {
-            return Err(AppError::new(
-                ProblemKind::PlatformOrganisation,
-                "There is exactly one platform organisation; `schakel bootstrap` creates it.",
-            )
-            .into());
-        }
         let codes: Codes = input.codes.map(Into::into).unwrap_or_default();
-        let mut errors: Vec<FieldError> = rules::check_name(&input.name).into_iter().collect();
-        errors.extend(rules::check_codes(input.kind, &codes));
-        if !errors.is_empty() {
-            return Err(AppError::fields(errors).into());
-        }
-
-        let actor = Actor {
-            principal: &principal,
-            request: &request,
-        };
-        let row = db
+        let actor = cx.actor(principal);
+        let row = cx
+            .db
             .transaction(async |conn| {
-                if let Some(brin) = &codes.brin
-                    && let Some(existing) =
+                let holder = match &codes.brin {
+                    Some(brin) => {
                         queries::find_by_brin(conn, brin, codes.branch.as_deref()).await?
-                {
-                    return Err(duplicate_location(Some(existing.id)));
-                }
+                    }
+                    None => None,
+                };
+                rules::decide_register(input.kind, &input.name, &codes, holder.map(|o| o.id))?;
                 let new = queries::NewOrganisation {
                     id: Uuid::now_v7(),
                     kind: input.kind,
@@ -305,21 +294,8 @@ impl OrganisationsApi {
                     region: codes.region.as_deref(),
                     active: input.active.unwrap_or(true),
                 };
-                let row = queries::insert(conn, &new).await.map_err(|err| {
-                    if queries::is_duplicate_location(&err) {
-                        duplicate_location(None)
-                    } else {
-                        err.into()
-                    }
-                })?;
-                Effects::new()
-                    .access(Access::allowed(AccessAction::Create, RESOURCE, row.id))
-                    .event(Event::new(
-                        EventType::OrganisationCreated,
-                        row.id,
-                        RESOURCE,
-                        row.id,
-                    ))
+                let row = queries::insert(conn, &new).await.map_err(location_taken)?;
+                changed(&row, AccessAction::Create)
                     .write(conn, actor)
                     .await?;
                 Ok(row)
@@ -412,13 +388,10 @@ impl OrganisationsApi {
     /// seconds on every server). Send `If-Match` with the ETag you read to refuse the change
     /// (412) when someone else changed it meanwhile.
     #[oai(path = "/:id", method = "patch", operation_id = "updateOrganisation")]
-    #[allow(clippy::too_many_arguments)] // until a request context bundles state, db and request
     async fn update(
         &self,
         auth: BearerAuth,
-        state: Data<&Arc<AppState>>,
-        db: Db,
-        request: Data<&RequestMeta>,
+        cx: Ctx,
         /// The organisation's id.
         id: Path<Uuid>,
         /// ETag of the copy the change is based on.
@@ -426,81 +399,59 @@ impl OrganisationsApi {
         if_match: Header<Option<String>>,
         body: JsonBody<UpdateOrganisation>,
     ) -> ApiResult<UpdateOrganisationResponse, Change> {
-        let principal = auth.0;
-        policy::require(&principal, Action::ManageOrganisations)?;
+        let principal = &auth.0;
+        policy::require(principal, Action::ManageOrganisations)?;
         let input = body.0;
-        if let Some(name) = &input.name
-            && let Some(err) = rules::check_name(name)
-        {
-            return Err(AppError::fields(vec![err]).into());
-        }
-        let actor = Actor {
-            principal: &principal,
-            request: &request,
-        };
-        let row = db
+        let codes = input.new_codes();
+        let actor = cx.actor(principal);
+        let row = cx
+            .db
             .transaction(async |conn| {
                 let current = queries::find_for_update(conn, id.0).await?;
-                etag::check_if_match(
-                    if_match.0.as_deref(),
-                    &etag::of(&Organisation::from(&current)),
-                )?;
-                let kind = current.kind;
-                if kind == OrganisationKind::Platform && input.active == Some(false) {
-                    return Err(AppError::new(
-                        ProblemKind::PlatformOrganisation,
-                        "The platform organisation cannot be deactivated.",
-                    ));
-                }
-                let mut changes = queries::OrganisationChanges {
+                let tag = etag::of(&Organisation::from(&current));
+                etag::check_if_match(if_match.0.as_deref(), &tag)?;
+                let name = input.name.as_deref();
+                rules::decide_change(current.kind, name, input.active, codes.as_ref())?;
+                let changes = queries::OrganisationChanges {
                     name: input.name.clone(),
                     active: input.active,
-                    ..Default::default()
+                    brin: codes.as_ref().map(|c| c.brin.clone()),
+                    branch: codes.as_ref().map(|c| c.branch.clone()),
+                    region: codes.as_ref().map(|c| c.region.clone()),
                 };
-                let new_codes = match &input.codes {
-                    MaybeUndefined::Undefined => None,
-                    MaybeUndefined::Null => Some(Codes::default()),
-                    MaybeUndefined::Value(codes) => Some(Codes {
-                        brin: codes.brin.clone(),
-                        branch: codes.branch.clone(),
-                        region: codes.region.clone(),
-                    }),
-                };
-                if let Some(codes) = new_codes {
-                    let errors = rules::check_codes(kind, &codes);
-                    if !errors.is_empty() {
-                        return Err(AppError::fields(errors));
-                    }
-                    changes.brin = Some(codes.brin);
-                    changes.branch = Some(codes.branch);
-                    changes.region = Some(codes.region);
-                }
                 let row = queries::update(conn, current.id, &changes)
                     .await
-                    .map_err(|err| {
-                        if queries::is_duplicate_location(&err) {
-                            duplicate_location(None)
-                        } else {
-                            err.into()
-                        }
-                    })?;
-                Effects::new()
-                    .access(Access::allowed(AccessAction::Update, RESOURCE, row.id))
-                    .event(Event::new(
-                        EventType::OrganisationUpdated,
-                        row.id,
-                        RESOURCE,
-                        row.id,
-                    ))
+                    .map_err(location_taken)?;
+                changed(&row, AccessAction::Update)
                     .write(conn, actor)
                     .await?;
                 Ok(row)
             })
             .await?;
-        state.authenticator.forget_organisation(row.id);
+        cx.state.authenticator.forget_organisation(row.id);
         let organisation = Organisation::from(&row);
         let tag = etag::of(&organisation);
         Ok(UpdateOrganisationResponse::Ok(Json(organisation), tag))
+    }
+}
+
+/// An organisation registered or changed: its access-log entry and event.
+fn changed(row: &queries::Organisation, access: AccessAction) -> Effects {
+    let event = match access {
+        AccessAction::Create => EventType::OrganisationCreated,
+        _ => EventType::OrganisationUpdated,
+    };
+    Effects::new()
+        .access(Access::allowed(access, RESOURCE, row.id))
+        .event(Event::new(event, row.id, RESOURCE, row.id))
+}
+
+/// A unique-index violation on the location: a concurrent registration won the race.
+fn location_taken(err: diesel::result::Error) -> AppError {
+    if queries::is_duplicate_location(&err) {
+        Refusal::DuplicateOrganisation { existing: None }.into()
+    } else {
+        err.into()
     }
 }
 

@@ -2,8 +2,6 @@
 //! revision with a reason, and the original stays readable.
 
 use chrono::{DateTime, Utc};
-
-use poem::web::Data;
 use poem_openapi::{
     ApiResponse, Object, OpenApi,
     param::{Header, Path, Query},
@@ -19,17 +17,17 @@ use crate::{
         ApiTags,
         body::JsonBody,
         children::load_own_child,
+        context::Ctx,
         etag,
         paging::{self, decode_cursor},
         problem::{ApiResult, Change, Create, ReadOne},
         shared::Professional,
     },
-    audit::{Access, AccessAction, Actor, RequestMeta},
+    audit::{Access, AccessAction},
     auth::{
         BearerAuth, Principal,
         policy::{self, Action},
     },
-    db::Db,
     db::{
         signals::{self as queries, Recorder, SignalWithHistory},
         timeline::TimelineEntry,
@@ -388,28 +386,22 @@ impl SignalsApi {
     async fn record(
         &self,
         auth: BearerAuth,
-        db: Db,
-        request: Data<&RequestMeta>,
+        cx: Ctx,
         /// The child's id.
         id: Path<Uuid>,
         body: JsonBody<RecordSignal>,
     ) -> ApiResult<RecordSignalResponse, Create> {
-        let principal = auth.0;
-        policy::require(&principal, Action::RecordSignals)?;
-        let role = policy::acting_role(&principal, Action::RecordSignals)
+        let principal = &auth.0;
+        policy::require(principal, Action::RecordSignals)?;
+        let role = policy::acting_role(principal, Action::RecordSignals)
             .ok_or_else(|| AppError::forbidden("no role of yours records signals"))?;
         let content = body.0.content();
-        let actor = Actor {
-            principal: &principal,
-            request: &request,
-        };
-        let stored = db
+        let actor = cx.actor(principal);
+        let stored = cx
+            .db
             .transaction(async |conn| {
-                let child = load_own_child(conn, &principal, id.0).await?;
-                let errors = rules::check_content(&content, child.date_of_birth, Utc::now());
-                if !errors.is_empty() {
-                    return Err(AppError::fields(errors));
-                }
+                let child = load_own_child(conn, principal, id.0).await?;
+                rules::decide_record(&content, child.date_of_birth, Utc::now())?;
                 let recorder = Recorder {
                     sub: &principal.sub,
                     name: &principal.name,
@@ -423,27 +415,8 @@ impl SignalsApi {
                     &content,
                 )
                 .await?;
-                let signal_id = stored.signal.id;
-                Effects::new()
-                    .access(
-                        Access::allowed(AccessAction::Create, SIGNAL, signal_id)
-                            .about_child(child.id),
-                    )
-                    .event(Event::new(
-                        EventType::SignalRecorded,
-                        principal.org_id(),
-                        SIGNAL,
-                        signal_id,
-                    ))
-                    .timeline(TimelineEntry {
-                        organisation_id: principal.org_id(),
-                        child_id: child.id,
-                        entry_type: "signal.recorded",
-                        resource_type: SIGNAL,
-                        resource_id: signal_id,
-                        summary: summary("recorded", &content),
-                        visibility: policy::SIGNAL_TIMELINE_VISIBILITY,
-                    })
+                let recorded = summary("recorded", &content);
+                signal_change(principal, &stored, AccessAction::Create, recorded)
                     .write(conn, actor)
                     .await?;
                 Ok(stored)
@@ -471,8 +444,7 @@ impl SignalsApi {
     async fn list(
         &self,
         auth: BearerAuth,
-        db: Db,
-        request: Data<&RequestMeta>,
+        cx: Ctx,
         /// The child's id.
         id: Path<Uuid>,
         /// Page size: 1 to 200, default 50.
@@ -482,18 +454,16 @@ impl SignalsApi {
         #[oai(validator(max_length = 500))]
         cursor: Query<Option<String>>,
     ) -> ApiResult<ListSignalsResponse, ReadOne> {
-        let principal = auth.0;
-        policy::require(&principal, Action::RecordSignals)?;
+        let principal = &auth.0;
+        policy::require(principal, Action::RecordSignals)?;
         let before: Option<(DateTime<Utc>, Uuid)> = decode_cursor(cursor.0.as_deref())?;
         let fetch = paging::fetch_size(limit.0);
-        let scope = policy::signal_scope(&principal);
-        let actor = Actor {
-            principal: &principal,
-            request: &request,
-        };
-        let (signals, next_cursor) = db
+        let scope = policy::signal_scope(principal);
+        let actor = cx.actor(principal);
+        let (signals, next_cursor) = cx
+            .db
             .transaction(async |conn| {
-                let child = load_own_child(conn, &principal, id.0).await?;
+                let child = load_own_child(conn, principal, id.0).await?;
                 let rows = queries::list_for_child(conn, child.id, &scope, before, fetch).await?;
                 let (rows, next_cursor) =
                     paging::paginate(rows, fetch, |s| (s.signal.recorded_at, s.signal.id));
@@ -521,23 +491,20 @@ impl SignalsApi {
     async fn get(
         &self,
         auth: BearerAuth,
-        db: Db,
-        request: Data<&RequestMeta>,
+        cx: Ctx,
         /// The signal's id.
         id: Path<Uuid>,
         /// ETag of the copy the client holds.
         #[oai(name = "If-None-Match")]
         if_none_match: Header<Option<String>>,
     ) -> ApiResult<GetSignalResponse, ReadOne> {
-        let principal = auth.0;
-        policy::require(&principal, Action::RecordSignals)?;
-        let actor = Actor {
-            principal: &principal,
-            request: &request,
-        };
-        let stored = db
+        let principal = &auth.0;
+        policy::require(principal, Action::RecordSignals)?;
+        let actor = cx.actor(principal);
+        let stored = cx
+            .db
             .transaction(async |conn| {
-                let stored = visible_signal(conn, &principal, id.0, false).await?;
+                let stored = visible_signal(conn, principal, id.0, false).await?;
                 Effects::new()
                     .access(
                         Access::allowed(AccessAction::Read, SIGNAL, stored.signal.id)
@@ -569,8 +536,7 @@ impl SignalsApi {
     async fn revise(
         &self,
         auth: BearerAuth,
-        db: Db,
-        request: Data<&RequestMeta>,
+        cx: Ctx,
         /// The signal's id.
         id: Path<Uuid>,
         /// ETag of the copy the correction is based on.
@@ -578,28 +544,25 @@ impl SignalsApi {
         if_match: Header<Option<String>>,
         body: JsonBody<ReviseSignal>,
     ) -> ApiResult<ReviseSignalResponse, Change> {
-        let principal = auth.0;
-        policy::require(&principal, Action::RecordSignals)?;
+        let principal = &auth.0;
+        policy::require(principal, Action::RecordSignals)?;
         let input = body.0;
         let corrected = input.content();
-        let actor = Actor {
-            principal: &principal,
-            request: &request,
-        };
-        let stored = db
+        let actor = cx.actor(principal);
+        let stored = cx
+            .db
             .transaction(async |conn| {
-                let mut stored = visible_signal(conn, &principal, id.0, true).await?;
+                let mut stored = visible_signal(conn, principal, id.0, true).await?;
                 etag::check_if_match(if_match.0.as_deref(), &etag::of(&render(&stored)))?;
-                let child = load_own_child(conn, &principal, stored.signal.child_id).await?;
-                let mut errors = rules::check_content(&corrected, child.date_of_birth, Utc::now());
-                errors.extend(rules::check_revision(
-                    &stored.current().content(),
+                let child = load_own_child(conn, principal, stored.signal.child_id).await?;
+                let current = stored.current().content();
+                rules::decide_revision(
+                    &current,
                     &corrected,
                     &input.reason,
-                ));
-                if !errors.is_empty() {
-                    return Err(AppError::fields(errors));
-                }
+                    child.date_of_birth,
+                    Utc::now(),
+                )?;
                 let recorder = Recorder {
                     sub: &principal.sub,
                     name: &principal.name,
@@ -614,29 +577,14 @@ impl SignalsApi {
                 )
                 .await?;
                 stored.revisions.push(revision);
-                let signal_id = stored.signal.id;
-                Effects::new()
-                    .access(
-                        Access::allowed(AccessAction::Update, SIGNAL, signal_id)
-                            .about_child(child.id),
-                    )
-                    .event(Event::new(
-                        EventType::SignalRevised,
-                        principal.org_id(),
-                        SIGNAL,
-                        signal_id,
-                    ))
-                    .timeline(TimelineEntry {
-                        organisation_id: principal.org_id(),
-                        child_id: child.id,
-                        entry_type: "signal.revised",
-                        resource_type: SIGNAL,
-                        resource_id: signal_id,
-                        summary: summary("corrected", &corrected),
-                        visibility: policy::SIGNAL_TIMELINE_VISIBILITY,
-                    })
-                    .write(conn, actor)
-                    .await?;
+                signal_change(
+                    principal,
+                    &stored,
+                    AccessAction::Update,
+                    summary("corrected", &corrected),
+                )
+                .write(conn, actor)
+                .await?;
                 Ok(stored)
             })
             .await?;
@@ -648,4 +596,31 @@ impl SignalsApi {
             tag,
         ))
     }
+}
+
+/// A signal recorded or corrected: its access-log entry, event and timeline entry (visible as
+/// the signal itself is).
+fn signal_change(
+    principal: &Principal,
+    stored: &SignalWithHistory,
+    access: AccessAction,
+    summary: String,
+) -> Effects {
+    let (event, entry_type) = match access {
+        AccessAction::Create => (EventType::SignalRecorded, "signal.recorded"),
+        _ => (EventType::SignalRevised, "signal.revised"),
+    };
+    let signal = &stored.signal;
+    Effects::new()
+        .access(Access::allowed(access, SIGNAL, signal.id).about_child(signal.child_id))
+        .event(Event::new(event, principal.org_id(), SIGNAL, signal.id))
+        .timeline(TimelineEntry {
+            organisation_id: principal.org_id(),
+            child_id: signal.child_id,
+            entry_type,
+            resource_type: SIGNAL,
+            resource_id: signal.id,
+            summary,
+            visibility: policy::SIGNAL_TIMELINE_VISIBILITY,
+        })
 }

@@ -95,6 +95,12 @@ pub enum Refusal {
     NotAWithdrawingParty,
     /// The party already decided.
     AlreadyDecided,
+    /// There is exactly one platform organisation.
+    SecondPlatform,
+    /// The platform organisation stays active.
+    PlatformDeactivation,
+    /// A school location (BRIN and branch) is registered once.
+    DuplicateOrganisation { existing: Option<Uuid> },
 }
 
 impl Refusal {

@@ -6,7 +6,10 @@ use diesel::{deserialize::FromSqlRow, expression::AsExpression, sql_types::Text}
 use poem_openapi::Enum;
 use serde::{Deserialize, Serialize};
 
-use crate::{domain::FieldError, labelled};
+use crate::{
+    domain::{FieldError, refusal::Refusal},
+    labelled,
+};
 
 /// What kind of signal (taxonomy after the meldcode's signalenlijsten).
 #[derive(
@@ -175,6 +178,28 @@ pub fn check_revision(
     errors
 }
 
+/// Recording a signal: its content meets the rules.
+pub fn decide_record(
+    content: &SignalContent,
+    child_born: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<(), Refusal> {
+    Refusal::unless_invalid(check_content(content, child_born, now))
+}
+
+/// Correcting a signal: the corrected content meets the rules, says why, and changes something.
+pub fn decide_revision(
+    current: &SignalContent,
+    corrected: &SignalContent,
+    reason: &str,
+    child_born: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<(), Refusal> {
+    let mut errors = check_content(corrected, child_born, now);
+    errors.extend(check_revision(current, corrected, reason));
+    Refusal::unless_invalid(errors)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,5 +307,17 @@ mod tests {
             ["reason"]
         );
         assert_eq!(fields(check_revision(&current, &current, "x")), ["(body)"]);
+    }
+
+    #[test]
+    fn decisions_gather_every_rule() {
+        let mut corrected = content();
+        corrected.observed_at = "2026-11-23T12:00:00Z".parse().unwrap();
+        assert_eq!(decide_record(&content(), born(), now()), Ok(()));
+        match decide_revision(&content(), &corrected, "", born(), now()) {
+            Err(Refusal::Invalid(errors)) => assert_eq!(fields(errors), ["observedAt", "reason"]),
+            other => panic!("{other:?}"),
+        }
+        assert!(decide_record(&corrected, born(), now()).is_err());
     }
 }

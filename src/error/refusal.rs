@@ -229,6 +229,25 @@ impl From<Refusal> for AppError {
                 K::AlreadyDecided,
                 "This party already decided; a consent given can be withdrawn.",
             ),
+            Refusal::SecondPlatform => AppError::new(
+                K::PlatformOrganisation,
+                "There is exactly one platform organisation; `schakel bootstrap` creates it.",
+            ),
+            Refusal::PlatformDeactivation => AppError::new(
+                K::PlatformOrganisation,
+                "The platform organisation cannot be deactivated.",
+            ),
+            Refusal::DuplicateOrganisation { existing } => {
+                let problem = AppError::new(
+                    K::DuplicateOrganisation,
+                    "An organisation is already registered for this BRIN and branch.",
+                );
+                match existing {
+                    Some(id) => problem.with_extension("existingId", id.to_string()),
+                    // A concurrent registration won the race: its id is not known here.
+                    None => problem,
+                }
+            }
         }
     }
 }

@@ -6,6 +6,10 @@ use uuid::Uuid;
 
 use crate::domain::{FieldError, check_text, reference::Labelled};
 
+mod decide;
+
+pub use decide::{decide_change, decide_register};
+
 use poem_openapi::Enum;
 use serde::{Deserialize, Serialize};
 
