@@ -1,24 +1,23 @@
 //! The access log, for the organisation's privacy officer: every access by the organisation's
 //! own professionals. Reading the log is itself logged.
 
-use poem::web::Data;
 use poem_openapi::{ApiResponse, Object, OpenApi, param::Query, payload::Json, types::Example};
 use uuid::Uuid;
 
 use crate::{
     api::{
         ApiTags,
+        context::Ctx,
         paging::{self, decode_cursor},
         problem::{ApiResult, ReadMany},
         shared::Professional,
         types::{Timestamp, example_time},
     },
-    audit::{self, AccessAction, Actor, LogFilter, Outcome, RequestMeta},
+    audit::{self, AccessAction, LogFilter, Outcome},
     auth::{
         BearerAuth,
         policy::{self, Action},
     },
-    db::Db,
     effects::Effects,
 };
 
@@ -110,12 +109,11 @@ impl AccessLogApi {
     /// request id and address — newest first. Filter by `childId` (e.g. for a data-subject
     /// request), `actor` (a `sub`) or `resourceId`. Privacy officers only; this read is logged too.
     #[oai(path = "/access-log", method = "get", operation_id = "listAccessLog")]
-    #[allow(clippy::too_many_arguments)]
+    #[allow(clippy::too_many_arguments)] // one argument per query parameter
     async fn list(
         &self,
         auth: BearerAuth,
-        db: Db,
-        request: Data<&RequestMeta>,
+        cx: Ctx,
         /// Only entries about this child.
         #[oai(name = "childId")]
         child_id: Query<Option<Uuid>>,
@@ -132,8 +130,8 @@ impl AccessLogApi {
         #[oai(validator(max_length = 500))]
         cursor: Query<Option<String>>,
     ) -> ApiResult<AccessLogResponse, ReadMany> {
-        let principal = auth.0;
-        policy::require(&principal, Action::ReadAccessLog)?;
+        let principal = &auth.0;
+        policy::require(principal, Action::ReadAccessLog)?;
         let before: Option<i64> = decode_cursor(cursor.0.as_deref())?;
         let fetch = paging::fetch_size(limit.0);
         let filter = LogFilter {
@@ -141,57 +139,55 @@ impl AccessLogApi {
             actor: actor.0,
             resource: resource_id.0,
         };
-        let actor = Actor {
-            principal: &principal,
-            request: &request,
-        };
-        let (rows, next_cursor) = db
+        let actor = cx.actor(principal);
+        let (rows, next_cursor) = cx
+            .db
             .transaction(async |conn| {
                 let rows = audit::list(conn, principal.org_id(), &filter, before, fetch).await?;
                 let (rows, next_cursor) = paging::paginate(rows, fetch, |e| e.id);
                 // Access to the log is logged too, after the page was read.
-                let mut access = audit::Access {
+                let access = audit::Access {
                     action: AccessAction::Read,
                     resource_type: "access_log",
-                    resource_id: None,
+                    resource_id: filter.resource,
                     child_id: filter.child,
                     legal_basis: None,
                     consent_id: None,
                     recipient: None,
                     outcome: Outcome::Allowed,
                 };
-                if let Some(resource) = filter.resource {
-                    access.resource_id = Some(resource);
-                }
                 Effects::new().access(access).write(conn, actor).await?;
                 Ok((rows, next_cursor))
             })
             .await?;
         Ok(AccessLogResponse::Ok(Json(AccessLogPage {
-            items: rows
-                .into_iter()
-                .map(|e| AccessLogEntry {
-                    id: e.id,
-                    occurred_at: e.occurred_at.into(),
-                    actor: Professional {
-                        sub: e.actor_sub,
-                        name: e.actor_name,
-                    },
-                    acting_client: e.acting_client,
-                    roles: e.roles.into_iter().flatten().collect(),
-                    action: e.action,
-                    resource_type: e.resource_type,
-                    resource_id: e.resource_id,
-                    child_id: e.child_id,
-                    legal_basis: e.legal_basis,
-                    consent_id: e.consent_id,
-                    recipient_organisation_id: e.recipient_organisation_id,
-                    outcome: e.outcome,
-                    request_id: e.request_id,
-                    client_address: e.client_address,
-                })
-                .collect(),
+            items: rows.into_iter().map(AccessLogEntry::from).collect(),
             next_cursor,
         })))
+    }
+}
+
+impl From<audit::Entry> for AccessLogEntry {
+    fn from(e: audit::Entry) -> Self {
+        Self {
+            id: e.id,
+            occurred_at: e.occurred_at.into(),
+            actor: Professional {
+                sub: e.actor_sub,
+                name: e.actor_name,
+            },
+            acting_client: e.acting_client,
+            roles: e.roles.into_iter().flatten().collect(),
+            action: e.action,
+            resource_type: e.resource_type,
+            resource_id: e.resource_id,
+            child_id: e.child_id,
+            legal_basis: e.legal_basis,
+            consent_id: e.consent_id,
+            recipient_organisation_id: e.recipient_organisation_id,
+            outcome: e.outcome,
+            request_id: e.request_id,
+            client_address: e.client_address,
+        }
     }
 }

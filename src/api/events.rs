@@ -95,23 +95,7 @@ impl EventsApi {
         let position: (i64, i64) = decode_cursor(after.0.as_deref())
             .map_err(|_| AppError::invalid_param("after", "is not a cursor this feed returned"))?
             .unwrap_or((0, 0));
-        let types: Option<Vec<String>> = match types.0.as_deref() {
-            None => None,
-            Some(list) => {
-                let mut parsed = Vec::new();
-                for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-                    let Some(event_type) = EventType::parse(name) else {
-                        return Err(AppError::invalid_param(
-                            "types",
-                            format!("`{name}` is not an event type; see /v1/reference/event-types"),
-                        )
-                        .into());
-                    };
-                    parsed.push(event_type.code().to_owned());
-                }
-                Some(parsed)
-            }
-        };
+        let types = types.0.as_deref().map(parse_types).transpose()?;
         let fetch = paging::fetch_size(limit.0);
         let scope = policy::event_scope(&principal);
         let mut conn = state.pool.get().await?;
@@ -129,23 +113,40 @@ impl EventsApi {
             .map(|e| encode_cursor(&(e.tx_id, e.id)))
             .unwrap_or_else(|| encode_cursor(&position));
         Ok(EventFeedResponse::Ok(Json(EventPage {
-            items: rows
-                .into_iter()
-                // Every stored type is one of ours; one this version does not know is left out.
-                .filter_map(|e| {
-                    Some(FeedEvent {
-                        id: public_id(e.id),
-                        event_type: EventType::parse(&e.event_type)?,
-                        occurred_at: e.occurred_at.into(),
-                        resource: ResourceLink::new(
-                            &e.resource_type,
-                            e.resource_id,
-                            resource_href(&e.resource_type, e.resource_id),
-                        ),
-                    })
-                })
-                .collect(),
+            // Every stored type is one of ours; one this version does not know is left out.
+            items: rows.into_iter().filter_map(feed_event).collect(),
             next_cursor,
         })))
     }
+}
+
+/// `types`: comma-separated event types, each one this version knows.
+fn parse_types(list: &str) -> Result<Vec<String>, AppError> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(|name| {
+            EventType::parse(name)
+                .map(|t| t.code().to_owned())
+                .ok_or_else(|| {
+                    AppError::invalid_param(
+                        "types",
+                        format!("`{name}` is not an event type; see /v1/reference/event-types"),
+                    )
+                })
+        })
+        .collect()
+}
+
+fn feed_event(e: queries::FeedEvent) -> Option<FeedEvent> {
+    Some(FeedEvent {
+        id: public_id(e.id),
+        event_type: EventType::parse(&e.event_type)?,
+        occurred_at: e.occurred_at.into(),
+        resource: ResourceLink::new(
+            &e.resource_type,
+            e.resource_id,
+            resource_href(&e.resource_type, e.resource_id),
+        ),
+    })
 }

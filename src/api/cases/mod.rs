@@ -99,30 +99,7 @@ impl CasesApi {
                     open_case,
                     &context,
                 )?;
-                let case = queries::insert(
-                    conn,
-                    &queries::NewCase {
-                        id: Uuid::now_v7(),
-                        organisation_id: principal.org_id(),
-                        child_id: child.id,
-                        lead_sub: &input.lead.sub,
-                        lead_name: &input.lead.name,
-                        opened_by_sub: &principal.sub,
-                        opened_by_name: &principal.name,
-                    },
-                )
-                .await?;
-                let summary = format!("Meldcode case opened, led by {}", case.lead_name);
-                write::case_change(
-                    principal,
-                    &case,
-                    AccessAction::Create,
-                    EventType::CaseOpened,
-                    "case.opened",
-                    summary,
-                )
-                .write(conn, actor)
-                .await?;
+                let case = write::open(conn, actor, child.id, &input.lead.as_lead()).await?;
                 let file = write::reload(conn, case).await?;
                 match first_step {
                     Some((step, plan)) => write::append_step(conn, actor, file, &step, plan).await,

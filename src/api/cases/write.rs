@@ -13,7 +13,7 @@ use crate::{
         children as child_queries, organisations as organisation_queries,
         timeline::TimelineEntry,
     },
-    domain::meldcode::{Agreement, StepPlan, StepRequest, record::StepDetails},
+    domain::meldcode::{Agreement, Lead, StepPlan, StepRequest, record::StepDetails},
     effects::Effects,
     error::AppError,
     events::{Event, EventType},
@@ -91,6 +91,41 @@ pub async fn known_organisations(
         }
     }
     Ok(known)
+}
+
+/// Opens a case for the child, led by `lead`, with what records it.
+pub async fn open(
+    conn: &mut AsyncPgConnection,
+    actor: Actor<'_>,
+    child: Uuid,
+    lead: &Lead,
+) -> Result<queries::Case, AppError> {
+    let principal = actor.principal;
+    let case = queries::insert(
+        conn,
+        &queries::NewCase {
+            id: Uuid::now_v7(),
+            organisation_id: principal.org_id(),
+            child_id: child,
+            lead_sub: &lead.sub,
+            lead_name: &lead.name,
+            opened_by_sub: &principal.sub,
+            opened_by_name: &principal.name,
+        },
+    )
+    .await?;
+    let summary = format!("Meldcode case opened, led by {}", case.lead_name);
+    case_change(
+        principal,
+        &case,
+        AccessAction::Create,
+        EventType::CaseOpened,
+        "case.opened",
+        summary,
+    )
+    .write(conn, actor)
+    .await?;
+    Ok(case)
 }
 
 /// Appends a decided step, with a decision's agreements, and what records it.

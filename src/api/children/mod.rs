@@ -28,7 +28,7 @@ use crate::{
         problem::{ApiResult, Change, Create, ReadMany, ReadOne},
         shared::{Professional, ResourceLink},
     },
-    audit::{Access, AccessAction},
+    audit::{Access, AccessAction, Actor},
     auth::{
         BearerAuth, Principal,
         policy::{self, Action},
@@ -86,47 +86,7 @@ impl ChildrenApi {
                     holder.map(|c| c.id),
                     Utc::now().date_naive(),
                 )?;
-                let child = queries::insert(
-                    conn,
-                    &queries::NewChild {
-                        id: Uuid::now_v7(),
-                        organisation_id: org,
-                        external_ref: &input.external_ref,
-                        given_name: &input.given_name,
-                        family_name: &input.family_name,
-                        date_of_birth: input.date_of_birth,
-                        bsn: input.bsn.as_deref(),
-                        school_group: input.school_group.as_deref(),
-                        created_by_sub: &principal.sub,
-                    },
-                )
-                .await
-                .map_err(|err| {
-                    if queries::is_duplicate_external_ref(&err) {
-                        Refusal::DuplicateExternalRef { existing: None }.into()
-                    } else {
-                        AppError::from(err)
-                    }
-                })?;
-                child_change(
-                    principal,
-                    &child,
-                    AccessAction::Create,
-                    EventType::ChildCreated,
-                    "child.created",
-                    "Child registered".into(),
-                )
-                .write(conn, actor)
-                .await?;
-                let mut rows = Vec::with_capacity(guardians.len());
-                for guardian in &guardians {
-                    let row = insert_guardian(conn, child.id, guardian).await?;
-                    guardian_added(principal, child.id, &row)
-                        .write(conn, actor)
-                        .await?;
-                    rows.push(row);
-                }
-                Ok((child, rows))
+                register(conn, actor, &input, &guardians).await
             })
             .await?;
         let rendered = render_child(principal, &child, &guardians);
@@ -285,29 +245,7 @@ impl ChildrenApi {
                     holder,
                     Utc::now().date_naive(),
                 )?;
-                if changed.is_empty() {
-                    // Nothing to correct: the request only read the child.
-                    Effects::new()
-                        .access(
-                            Access::allowed(AccessAction::Read, CHILD, current.id)
-                                .about_child(current.id),
-                        )
-                        .write(conn, actor)
-                        .await?;
-                    return Ok((current, guardians));
-                }
-                let child = queries::update(conn, current.id, &input.changes()).await?;
-                let summary = format!("Child data corrected: {}", changed.join(", "));
-                child_change(
-                    principal,
-                    &child,
-                    AccessAction::Update,
-                    EventType::ChildUpdated,
-                    "child.updated",
-                    summary,
-                )
-                .write(conn, actor)
-                .await?;
+                let child = correct(conn, actor, current, &input, &changed).await?;
                 Ok((child, guardians))
             })
             .await?;
@@ -540,15 +478,85 @@ impl ChildrenApi {
     }
 }
 
+/// Writes a registered child and its guardians, with what records each.
+async fn register(
+    conn: &mut AsyncPgConnection,
+    actor: Actor<'_>,
+    input: &CreateChild,
+    guardians: &[GuardianDetails],
+) -> Result<(queries::Child, Vec<queries::Guardian>), AppError> {
+    let principal = actor.principal;
+    let child = queries::insert(
+        conn,
+        &queries::NewChild {
+            id: Uuid::now_v7(),
+            organisation_id: principal.org_id(),
+            external_ref: &input.external_ref,
+            given_name: &input.given_name,
+            family_name: &input.family_name,
+            date_of_birth: input.date_of_birth,
+            bsn: input.bsn.as_deref(),
+            school_group: input.school_group.as_deref(),
+            created_by_sub: &principal.sub,
+        },
+    )
+    .await
+    .map_err(|err| {
+        if queries::is_duplicate_external_ref(&err) {
+            // A concurrent registration of the same reference won the race.
+            Refusal::DuplicateExternalRef { existing: None }.into()
+        } else {
+            AppError::from(err)
+        }
+    })?;
+    let summary = "Child registered".to_owned();
+    child_change(principal, &child, AccessAction::Create, summary)
+        .write(conn, actor)
+        .await?;
+    let mut rows = Vec::with_capacity(guardians.len());
+    for guardian in guardians {
+        let row = insert_guardian(conn, child.id, guardian).await?;
+        guardian_added(principal, child.id, &row)
+            .write(conn, actor)
+            .await?;
+        rows.push(row);
+    }
+    Ok((child, rows))
+}
+
+/// Writes a correction with what records it; a correction that changes nothing only read the
+/// child.
+async fn correct(
+    conn: &mut AsyncPgConnection,
+    actor: Actor<'_>,
+    current: queries::Child,
+    input: &UpdateChild,
+    changed: &[&str],
+) -> Result<queries::Child, AppError> {
+    if changed.is_empty() {
+        let read = Access::allowed(AccessAction::Read, CHILD, current.id).about_child(current.id);
+        Effects::new().access(read).write(conn, actor).await?;
+        return Ok(current);
+    }
+    let child = queries::update(conn, current.id, &input.changes()).await?;
+    let summary = format!("Child data corrected: {}", changed.join(", "));
+    child_change(actor.principal, &child, AccessAction::Update, summary)
+        .write(conn, actor)
+        .await?;
+    Ok(child)
+}
+
 /// A change to the child record itself: its access-log entry, event and timeline entry.
 fn child_change(
     principal: &Principal,
     child: &queries::Child,
     access: AccessAction,
-    event: EventType,
-    entry_type: &'static str,
     summary: String,
 ) -> Effects {
+    let (event, entry_type) = match access {
+        AccessAction::Create => (EventType::ChildCreated, "child.created"),
+        _ => (EventType::ChildUpdated, "child.updated"),
+    };
     Effects::new()
         .access(Access::allowed(access, CHILD, child.id).about_child(child.id))
         .event(Event::new(event, principal.org_id(), CHILD, child.id))

@@ -12,7 +12,7 @@ use crate::{
         types::{Timestamp, example_id, example_time},
     },
     domain::{
-        consent::{ConsentDecision, ConsentMethod, ConsentPurpose, ConsentStatus},
+        consent::{ConsentDecision, ConsentMethod, ConsentPurpose, ConsentRequest, ConsentStatus},
         feedback::FeedbackCategory,
     },
 };
@@ -39,6 +39,18 @@ pub struct CreateConsent {
     /// The last day it is valid; default one year from today, at most two.
     #[oai(skip_serializing_if_is_none)]
     pub valid_until: Option<NaiveDate>,
+}
+
+impl CreateConsent {
+    pub fn as_request(&self) -> ConsentRequest<'_> {
+        ConsentRequest {
+            purpose: self.purpose,
+            recipient: self.recipient_organisation,
+            scope: &self.scope,
+            valid_until: self.valid_until,
+            handoff: self.handoff_id,
+        }
+    }
 }
 
 impl Example for CreateConsent {

@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 pub use dto::*;
 use render::render;
-use write::{announce, load, status_event};
+use write::{announce, load};
 
 use crate::{
     api::{
@@ -35,14 +35,11 @@ use crate::{
     },
     db::{
         children::{self as child_queries, Guardian},
-        consents::{self as queries, ConsentRecord, party_of_code, today},
-        handoffs as handoff_queries, organisations as organisation_queries,
+        consents::{self as queries, party_of_code},
     },
     domain::{
         calendar::to_dutch_time,
-        consent::{
-            self as rules, AskContext, ConsentRequest, DecisionContext, GuardianAuthority, Party,
-        },
+        consent::{self as rules, DecisionContext, GuardianAuthority, Party},
         reference::Labelled,
     },
     effects::Effects,
@@ -72,76 +69,17 @@ impl ConsentsApi {
         let principal = &auth.0;
         policy::require(principal, Action::RecordConsents)?;
         let input = body.0;
-        let request = ConsentRequest {
-            purpose: input.purpose,
-            recipient: input.recipient_organisation,
-            scope: &input.scope,
-            valid_until: input.valid_until,
-            handoff: input.handoff_id,
-        };
         let actor = cx.actor(principal);
         let (rendered, id) = cx
             .db
             .transaction(async |conn| {
-                let child = child_queries::find(conn, principal.org_id(), input.child_id).await?;
-                let recipient = organisation_queries::find(conn, request.recipient).await?;
-                let handoff = match request.handoff {
-                    Some(id) => {
-                        handoff_queries::find_for_party(conn, principal.org_id(), id, false)
-                            .await?
-                            .is_some()
-                    }
-                    None => false,
-                };
-                let context = AskContext {
-                    asker: principal.org_id(),
-                    child_known: child.is_some(),
-                    recipient_known: recipient.is_some(),
-                    handoff_known: handoff,
-                    today: today(),
-                };
-                let valid_until = rules::decide_ask(&request, &context)?;
+                let (child, context) = write::ask_context(conn, principal, &input).await?;
+                let valid_until = rules::decide_ask(&input.as_request(), &context)?;
                 let child = child.ok_or_else(AppError::not_found)?;
-                let consent = queries::insert(
-                    conn,
-                    &queries::NewConsent {
-                        id: Uuid::now_v7(),
-                        organisation_id: principal.org_id(),
-                        child_id: child.id,
-                        purpose: input.purpose,
-                        recipient_organisation_id: input.recipient_organisation,
-                        scope: input.scope.iter().copied().map(Some).collect(),
-                        handoff_id: input.handoff_id,
-                        valid_until,
-                        created_by_sub: &principal.sub,
-                        created_by_name: &principal.name,
-                    },
-                )
-                .await?;
-                let summary = format!("Consent asked: {}", input.purpose.code());
-                announce(
-                    conn,
-                    &consent,
-                    EventType::ConsentCreated,
-                    "consent.created",
-                    summary,
-                )
-                .await?
-                .access(
-                    Access::allowed(AccessAction::Create, CONSENT, consent.id)
-                        .about_child(child.id),
-                )
-                .write(conn, actor)
-                .await?;
-                let record = ConsentRecord {
-                    consent,
-                    decisions: Vec::new(),
-                };
+                let record = write::ask(conn, actor, &child, &input, valid_until).await?;
                 let guardians = child_queries::guardians_of(conn, &[child.id]).await?;
-                Ok((
-                    render(conn, &record, &child, &guardians).await?,
-                    record.consent.id,
-                ))
+                let rendered = render(conn, &record, &child, &guardians).await?;
+                Ok((rendered, record.consent.id))
             })
             .await?;
         let tag = etag::of(&rendered);
@@ -291,32 +229,12 @@ impl ConsentsApi {
                 .await?;
                 record.decisions.push(decision);
                 let after = render(conn, &record, &child, &guardians).await?;
-                let summary = format!(
-                    "Consent {} by {}",
+                let words = format!(
+                    "{} by {}",
                     input.decision.code(),
                     party_words(party, &guardians)
                 );
-                let mut effects = announce(
-                    conn,
-                    &record.consent,
-                    EventType::ConsentDecisionRecorded,
-                    "consent.decision_recorded",
-                    summary,
-                )
-                .await?;
-                if let Some((event, entry_type, summary)) = status_event(after.status) {
-                    let extra =
-                        announce(conn, &record.consent, event, entry_type, summary.to_owned())
-                            .await?;
-                    effects = effects.merge(extra);
-                }
-                effects
-                    .access(
-                        Access::allowed(AccessAction::Update, CONSENT, record.consent.id)
-                            .about_child(child.id),
-                    )
-                    .write(conn, actor)
-                    .await?;
+                write::decision_recorded(conn, actor, &record, after.status, words).await?;
                 Ok(after)
             })
             .await?;
