@@ -2,7 +2,6 @@
 //! status news without consent, anything more only under an active consent, with read receipts.
 
 use diesel_async::AsyncPgConnection;
-use poem::web::Data;
 use poem_openapi::{
     ApiResponse, Object, OpenApi,
     param::{Header, Path, Query},
@@ -24,12 +23,11 @@ use crate::{
         shared::Professional,
         types::{Timestamp, example_id, example_time},
     },
-    audit::{Access, AccessAction, Actor, RequestMeta},
+    audit::{Access, AccessAction, Actor},
     auth::{
         BearerAuth, Principal,
         policy::{self, Action, FeedbackScope, HandoffAct},
     },
-    db::Db,
     db::{
         consents as consent_queries,
         feedback::{self as queries, Feedback as Stored},
@@ -407,25 +405,22 @@ impl FeedbackApi {
     async fn of_handoff(
         &self,
         auth: BearerAuth,
-        db: Db,
-        request: Data<&RequestMeta>,
+        cx: Ctx,
         /// The handoff's id.
         id: Path<Uuid>,
     ) -> ApiResult<FeedbackListResponse, ReadOne> {
-        let principal = auth.0;
-        policy::require(&principal, Action::ReadHandoffs)?;
-        let actor = Actor {
-            principal: &principal,
-            request: &request,
-        };
-        let items = db
+        let principal = &auth.0;
+        policy::require(principal, Action::ReadHandoffs)?;
+        let actor = cx.actor(principal);
+        let items = cx
+            .db
             .transaction(async |conn| {
                 let handoff =
                     handoff_queries::find_for_party(conn, principal.org_id(), id.0, false)
                         .await?
                         .ok_or_else(AppError::not_found)?;
                 let items = queries::of_handoff(conn, handoff.id, &FeedbackScope::All).await?;
-                let accesses = read_accesses(conn, &principal, &items).await?;
+                let accesses = read_accesses(conn, principal, &items).await?;
                 Effects::new().accesses(accesses).write(conn, actor).await?;
                 render_many(conn, &items).await
             })
@@ -445,8 +440,7 @@ impl FeedbackApi {
     async fn inbox(
         &self,
         auth: BearerAuth,
-        db: Db,
-        request: Data<&RequestMeta>,
+        cx: Ctx,
         /// Only what you have not read.
         unread: Query<Option<bool>>,
         /// Page size: 1 to 200, default 50.
@@ -456,23 +450,21 @@ impl FeedbackApi {
         #[oai(validator(max_length = 500))]
         cursor: Query<Option<String>>,
     ) -> ApiResult<FeedbackListResponse, ReadMany> {
-        let principal = auth.0;
-        policy::require(&principal, Action::ReadFeedback)?;
+        let principal = &auth.0;
+        policy::require(principal, Action::ReadFeedback)?;
         let after: Option<Uuid> = decode_cursor(cursor.0.as_deref())?;
         let fetch = paging::fetch_size(limit.0);
-        let scope = policy::feedback_scope(&principal);
-        let actor = Actor {
-            principal: &principal,
-            request: &request,
-        };
-        let (items, next_cursor) = db
+        let scope = policy::feedback_scope(principal);
+        let actor = cx.actor(principal);
+        let (items, next_cursor) = cx
+            .db
             .transaction(async |conn| {
                 let unread_by = (unread.0 == Some(true)).then_some(principal.sub.as_str());
                 let rows =
                     queries::inbox(conn, principal.org_id(), &scope, unread_by, after, fetch)
                         .await?;
                 let (rows, next_cursor) = paging::paginate(rows, fetch, |f| f.id);
-                let accesses = read_accesses(conn, &principal, &rows).await?;
+                let accesses = read_accesses(conn, principal, &rows).await?;
                 Effects::new().accesses(accesses).write(conn, actor).await?;
                 Ok((render_many(conn, &rows).await?, next_cursor))
             })
@@ -492,27 +484,24 @@ impl FeedbackApi {
     async fn get(
         &self,
         auth: BearerAuth,
-        db: Db,
-        request: Data<&RequestMeta>,
+        cx: Ctx,
         /// The feedback item's id.
         id: Path<Uuid>,
         /// ETag of the copy the client holds.
         #[oai(name = "If-None-Match")]
         if_none_match: Header<Option<String>>,
     ) -> ApiResult<FeedbackResponse, ReadOne> {
-        let principal = auth.0;
-        policy::require(&principal, Action::ReadFeedback)?;
-        let scope = policy::feedback_scope(&principal);
-        let actor = Actor {
-            principal: &principal,
-            request: &request,
-        };
-        let item = db
+        let principal = &auth.0;
+        policy::require(principal, Action::ReadFeedback)?;
+        let scope = policy::feedback_scope(principal);
+        let actor = cx.actor(principal);
+        let item = cx
+            .db
             .transaction(async |conn| {
                 let item = queries::find(conn, principal.org_id(), &scope, id.0)
                     .await?
                     .ok_or_else(AppError::not_found)?;
-                let accesses = read_accesses(conn, &principal, std::slice::from_ref(&item)).await?;
+                let accesses = read_accesses(conn, principal, std::slice::from_ref(&item)).await?;
                 Effects::new().accesses(accesses).write(conn, actor).await?;
                 Ok(render_many(conn, &[item]).await?.remove(0))
             })
@@ -536,22 +525,19 @@ impl FeedbackApi {
     async fn read_receipt(
         &self,
         auth: BearerAuth,
-        db: Db,
-        request: Data<&RequestMeta>,
+        cx: Ctx,
         /// The feedback item's id.
         id: Path<Uuid>,
         /// ETag of the copy you read.
         #[oai(name = "If-Match")]
         if_match: Header<Option<String>>,
     ) -> ApiResult<ReadReceiptResponse, Change> {
-        let principal = auth.0;
-        policy::require(&principal, Action::ReadFeedback)?;
-        let scope = policy::feedback_scope(&principal);
-        let actor = Actor {
-            principal: &principal,
-            request: &request,
-        };
-        let item = db
+        let principal = &auth.0;
+        policy::require(principal, Action::ReadFeedback)?;
+        let scope = policy::feedback_scope(principal);
+        let actor = cx.actor(principal);
+        let item = cx
+            .db
             .transaction(async |conn| {
                 let item = queries::find(conn, principal.org_id(), &scope, id.0)
                     .await?
@@ -570,7 +556,7 @@ impl FeedbackApi {
                 )
                 .await?;
                 let mut effects = Effects::new()
-                    .accesses(read_accesses(conn, &principal, std::slice::from_ref(&item)).await?);
+                    .accesses(read_accesses(conn, principal, std::slice::from_ref(&item)).await?);
                 if new {
                     effects = effects
                         .event(Event::new(

@@ -18,17 +18,17 @@ use crate::{
     api::{
         ApiTags,
         body::JsonBody,
+        context::Ctx,
         etag,
         paging::{self, decode_cursor},
         problem::{ApiResult, Change, Create, ReadMany, ReadOne},
         types::{Timestamp, example_id, example_time},
     },
-    audit::{Access, AccessAction, Actor, RequestMeta},
+    audit::{Access, AccessAction},
     auth::{
         BearerAuth, Principal,
         policy::{self, Action},
     },
-    db::Db,
     db::{
         Conn, events as event_queries,
         webhooks::{self as queries, Delivery as StoredDelivery, NewSubscription},
@@ -332,10 +332,6 @@ fn audited(action: AccessAction, subscription: Uuid) -> Effects {
     Effects::new().access(Access::allowed(action, SUBSCRIPTION, subscription))
 }
 
-fn actor<'a>(principal: &'a Principal, request: &'a RequestMeta) -> Actor<'a> {
-    Actor { principal, request }
-}
-
 pub struct WebhooksApi;
 
 #[OpenApi(tag = "ApiTags::Webhooks")]
@@ -360,8 +356,7 @@ impl WebhooksApi {
         &self,
         auth: BearerAuth,
         state: Data<&Arc<AppState>>,
-        db: Db,
-        request: Data<&RequestMeta>,
+        cx: Ctx,
         body: JsonBody<NewWebhookSubscription>,
     ) -> ApiResult<CreateSubscriptionResponse, Create> {
         let principal = manager(auth)?;
@@ -376,7 +371,8 @@ impl WebhooksApi {
             }
         }
         let secret = delivery::new_secret();
-        let stored = db
+        let stored = cx
+            .db
             .transaction(async |conn| {
                 // Start at the newest event: a subscription receives what happens from now on.
                 let cursor = event_queries::head(conn, principal.org_id()).await?;
@@ -395,7 +391,7 @@ impl WebhooksApi {
                 )
                 .await?;
                 audited(AccessAction::Create, stored.id)
-                    .write(conn, actor(&principal, &request))
+                    .write(conn, cx.actor(&principal))
                     .await?;
                 Ok(stored)
             })
@@ -483,8 +479,7 @@ impl WebhooksApi {
     async fn delete(
         &self,
         auth: BearerAuth,
-        db: Db,
-        request: Data<&RequestMeta>,
+        cx: Ctx,
         /// The subscription's id.
         id: Path<Uuid>,
         /// ETag of the copy you mean to delete.
@@ -492,16 +487,17 @@ impl WebhooksApi {
         if_match: Header<Option<String>>,
     ) -> ApiResult<DeleteSubscriptionResponse, Change> {
         let principal = manager(auth)?;
-        db.transaction(async |conn| {
-            let stored = own_subscription(conn, &principal, id.0, true).await?;
-            etag::check_if_match(if_match.0.as_deref(), &etag::of(&render(&stored)))?;
-            queries::delete_subscription(conn, stored.id).await?;
-            audited(AccessAction::Update, stored.id)
-                .write(conn, actor(&principal, &request))
-                .await?;
-            Ok(())
-        })
-        .await?;
+        cx.db
+            .transaction(async |conn| {
+                let stored = own_subscription(conn, &principal, id.0, true).await?;
+                etag::check_if_match(if_match.0.as_deref(), &etag::of(&render(&stored)))?;
+                queries::delete_subscription(conn, stored.id).await?;
+                audited(AccessAction::Update, stored.id)
+                    .write(conn, cx.actor(&principal))
+                    .await?;
+                Ok(())
+            })
+            .await?;
         tracing::info!(subscription = %id.0, "webhook subscription deleted");
         Ok(DeleteSubscriptionResponse::Deleted)
     }
@@ -520,8 +516,7 @@ impl WebhooksApi {
     async fn reactivate(
         &self,
         auth: BearerAuth,
-        db: Db,
-        request: Data<&RequestMeta>,
+        cx: Ctx,
         /// The subscription's id.
         id: Path<Uuid>,
         /// ETag of the copy you read.
@@ -529,7 +524,8 @@ impl WebhooksApi {
         if_match: Header<Option<String>>,
     ) -> ApiResult<ReactivateResponse, Change> {
         let principal = manager(auth)?;
-        let stored = db
+        let stored = cx
+            .db
             .transaction(async |conn| {
                 let stored = own_subscription(conn, &principal, id.0, true).await?;
                 etag::check_if_match(if_match.0.as_deref(), &etag::of(&render(&stored)))?;
@@ -538,7 +534,7 @@ impl WebhooksApi {
                 }
                 queries::reactivate(conn, stored.id).await?;
                 audited(AccessAction::Update, stored.id)
-                    .write(conn, actor(&principal, &request))
+                    .write(conn, cx.actor(&principal))
                     .await?;
                 own_subscription(conn, &principal, id.0, false).await
             })
@@ -632,8 +628,7 @@ impl WebhooksApi {
     async fn redeliver(
         &self,
         auth: BearerAuth,
-        db: Db,
-        request: Data<&RequestMeta>,
+        cx: Ctx,
         /// The subscription's id.
         id: Path<Uuid>,
         /// The delivery's id.
@@ -644,7 +639,8 @@ impl WebhooksApi {
         if_match: Header<Option<String>>,
     ) -> ApiResult<RedeliveryResponse, Change> {
         let principal = manager(auth)?;
-        let stored = db
+        let stored = cx
+            .db
             .transaction(async |conn| {
                 let subscription = own_subscription(conn, &principal, id.0, true).await?;
                 let current = queries::find_delivery(conn, subscription.id, delivery_id.0)
@@ -667,7 +663,7 @@ impl WebhooksApi {
                     ));
                 }
                 audited(AccessAction::Update, subscription.id)
-                    .write(conn, actor(&principal, &request))
+                    .write(conn, cx.actor(&principal))
                     .await?;
                 queries::find_delivery(conn, subscription.id, delivery_id.0)
                     .await?
