@@ -12,7 +12,7 @@ use crate::{
     auth::policy::CaseScope,
     db::schema::{case_actions, case_lead_changes, case_steps, cases, signals},
     domain::meldcode::{
-        Decision, Step,
+        CaseStatus, Decision, Step,
         file::decision_in_force,
         record::{StepDetails, StepRecord},
     },
@@ -24,7 +24,7 @@ pub struct Case {
     pub id: Uuid,
     pub organisation_id: Uuid,
     pub child_id: Uuid,
-    pub status: String,
+    pub status: CaseStatus,
     pub lead_sub: String,
     pub lead_name: String,
     pub opened_by_sub: String,
@@ -39,7 +39,7 @@ pub struct Case {
 
 impl Case {
     pub fn is_open(&self) -> bool {
-        self.status == "open"
+        self.status == CaseStatus::Open
     }
 }
 
@@ -270,7 +270,7 @@ pub async fn open_case_of(
     cases::table
         .filter(cases::organisation_id.eq(organisation))
         .filter(cases::child_id.eq(child))
-        .filter(cases::status.eq("open"))
+        .filter(cases::status.eq(CaseStatus::Open))
         .select(cases::id)
         .first(conn)
         .await
@@ -302,7 +302,7 @@ fn group<T>(items: Vec<T>, key: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Vec<T>> {
 
 #[derive(Debug, Default)]
 pub struct Filter {
-    pub status: Option<&'static str>,
+    pub status: Option<CaseStatus>,
     pub lead: Option<String>,
     pub child: Option<Uuid>,
     /// Only cases with an agreement past its due date and not done.
@@ -430,7 +430,7 @@ pub async fn close(
 ) -> QueryResult<Case> {
     diesel::update(cases::table.find(id))
         .set((
-            cases::status.eq("closed"),
+            cases::status.eq(CaseStatus::Closed),
             cases::closed_at.eq(diesel::dsl::now),
             cases::closed_by_sub.eq(by_sub),
             cases::closed_by_name.eq(by_name),

@@ -41,7 +41,7 @@ use crate::domain::{
         AgeBand, HandoffKind, HandoffStatus, LegalBasis, ParentsNotInformedReason, Transition,
         Urgency,
     },
-    meldcode::Step,
+    meldcode::{CaseStatus, Step},
     organisation::OrganisationKind,
     signal::{SignalCategory, SignalDirection, SignalSource},
     webhook::DeliveryStatus,
@@ -100,6 +100,7 @@ text_codes!(
     ConsentDecision,
     ConsentMethod,
     Step,
+    CaseStatus,
     DeliveryStatus,
 );
 

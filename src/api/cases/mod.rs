@@ -39,7 +39,7 @@ use crate::{
     db::cases::{self as queries, CaseFile},
     domain::{
         handoff::HandoffStatus,
-        meldcode::{self as rules, CaseContext, Lead, file::decision_in_force},
+        meldcode::{self as rules, CaseContext, CaseStatus, Lead, file::decision_in_force},
         reference::Labelled,
     },
     effects::Effects,
@@ -152,8 +152,8 @@ impl CasesApi {
         let fetch = paging::fetch_size(limit.0);
         let filter = queries::Filter {
             status: status.0.map(|s| match s {
-                StatusFilter::Open => "open",
-                StatusFilter::Closed => "closed",
+                StatusFilter::Open => CaseStatus::Open,
+                StatusFilter::Closed => CaseStatus::Closed,
             }),
             lead: lead.0,
             child: child_id.0,

@@ -5,7 +5,7 @@ use chrono::{NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::{
-    ActionOwner, Afwegingskader, Case, CaseAction, CaseStatus, CaseStep, CaseSummary, Closure,
+    ActionOwner, Afwegingskader, Case, CaseAction, CaseStep, CaseSummary, Closure,
     ConsultationRecord, ConversationRecord, DecidingAnswer, DecisionRecord, LeadChangeRecord,
     Participants, ReportLink, SignalsMappedRecord, SkippedConversation, WeighingAnswers,
     WeighingRecord, WeighingState,
@@ -31,7 +31,7 @@ pub fn render(principal: &Principal, file: &CaseFile) -> Case {
     Case {
         id: case.id,
         child_id: case.child_id,
-        status: status(case),
+        status: case.status,
         lead: professional(&case.lead_sub, &case.lead_name),
         opened_at: case.opened_at.into(),
         opened_by: professional(&case.opened_by_sub, &case.opened_by_name),
@@ -83,7 +83,7 @@ pub fn summarise(file: &CaseFile) -> CaseSummary {
     CaseSummary {
         id: case.id,
         child_id: case.child_id,
-        status: status(case),
+        status: case.status,
         lead: professional(&case.lead_sub, &case.lead_name),
         opened_at: case.opened_at.into(),
         current_step: current_step(&file.steps),
@@ -109,14 +109,6 @@ pub fn render_action(row: &queries::Action, today: NaiveDate) -> CaseAction {
         decision_step_id: row.decision_step_id,
         created_at: row.created_at.into(),
         updated_at: row.updated_at.into(),
-    }
-}
-
-fn status(case: &queries::Case) -> CaseStatus {
-    if case.is_open() {
-        CaseStatus::Open
-    } else {
-        CaseStatus::Closed
     }
 }
 

@@ -13,17 +13,10 @@ use crate::{
         shared::Professional,
         types::{Timestamp, example_id, example_time},
     },
-    domain::meldcode::{Answer, Decision, Question, Step},
+    domain::meldcode::{Answer, CaseStatus, Decision, Question, Step},
 };
 
 // ---- responses --------------------------------------------------------------------------------
-
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-#[oai(rename_all = "snake_case")]
-pub enum CaseStatus {
-    Open,
-    Closed,
-}
 
 /// Where the afwegingskader stands.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]

@@ -357,6 +357,24 @@ impl Step {
     }
 }
 
+// Whether a case is open (stored in `cases.status`). No doc comment: the spec's schema has
+// never carried a description.
+#[derive(
+    Enum, Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash, AsExpression, FromSqlRow,
+)]
+#[diesel(sql_type = Text)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum CaseStatus {
+    Open,
+    Closed,
+}
+
+labelled!(CaseStatus {
+    Open => ("open", "Open", "Open", "Steps and agreements are being recorded."),
+    Closed => ("closed", "Afgesloten", "Closed", "The case was closed; nothing more is recorded."),
+});
+
 /// Why a conversation with parents or child was skipped.
 #[derive(Enum, Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[oai(rename_all = "snake_case")]
