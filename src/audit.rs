@@ -279,6 +279,10 @@ pub struct LogFilter {
     pub child: Option<Uuid>,
     pub actor: Option<String>,
     pub resource: Option<Uuid>,
+    /// Entries at or after this moment.
+    pub from: Option<DateTime<Utc>>,
+    /// Entries before this moment.
+    pub until: Option<DateTime<Utc>>,
 }
 
 /// A page of one organisation's entries (by its own professionals), newest first, before `before`.
@@ -301,6 +305,12 @@ pub async fn list(
     }
     if let Some(resource) = filter.resource {
         query = query.filter(access_log::resource_id.eq(resource));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(access_log::occurred_at.ge(from));
+    }
+    if let Some(until) = filter.until {
+        query = query.filter(access_log::occurred_at.lt(until));
     }
     if let Some(before) = before {
         query = query.filter(access_log::id.lt(before));

@@ -22,6 +22,7 @@ use uuid::Uuid;
 use crate::{
     api::API_VERSION,
     audit::RequestMeta,
+    auth::Caller,
     error::{AppError, PROBLEM_CONTENT_TYPE},
     problems::ProblemKind,
 };
@@ -69,6 +70,8 @@ impl<E: Endpoint> Endpoint for EnvelopeEndpoint<E> {
             .map(|a| a.ip().to_string());
         req.extensions_mut()
             .insert(RequestMeta::new(request_id.clone(), client_address));
+        let caller = Caller::default();
+        req.extensions_mut().insert(caller.clone());
         let method = req.method().clone();
         let instance = req.uri().path().to_owned();
         let started = Instant::now();
@@ -103,11 +106,32 @@ impl<E: Endpoint> Endpoint for EnvelopeEndpoint<E> {
         let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
         let route = route.as_deref().unwrap_or("(unmatched)");
         let operation = operation_id.unwrap_or("-");
+        // Who called (a professional's id and organisation, never a child's data).
+        let principal = caller.get();
+        let actor = principal.as_ref().map_or("-", |p| p.sub.as_str());
+        let organisation = principal.as_ref().map(|p| p.org_id().to_string());
+        let organisation = organisation.as_deref().unwrap_or("-");
         let _entered = span.enter();
         if status >= 500 {
-            tracing::error!(route, operation, status, latency_ms, "request completed");
+            tracing::error!(
+                route,
+                operation,
+                status,
+                latency_ms,
+                actor,
+                organisation,
+                "request completed"
+            );
         } else {
-            tracing::info!(route, operation, status, latency_ms, "request completed");
+            tracing::info!(
+                route,
+                operation,
+                status,
+                latency_ms,
+                actor,
+                organisation,
+                "request completed"
+            );
         }
         Ok(resp)
     }

@@ -11,6 +11,7 @@ pub mod compression;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod denied;
 pub mod dev;
 pub mod domain;
 pub mod effects;
@@ -108,8 +109,9 @@ fn root() -> Response {
         .finish()
 }
 
-/// The application: routes, state, body limit, idempotency keys, panic safety net, the envelope
-/// (request ids, problem+json, logging) and response compression.
+/// The application: routes, refusals in the access log, state, body limit, idempotency keys,
+/// panic safety net, the envelope (request ids, problem+json, logging) and response
+/// compression.
 pub fn app(state: Arc<AppState>) -> impl Endpoint<Output = Response> {
     let max_body_bytes = state.http.max_body_bytes;
     Route::new()
@@ -119,6 +121,7 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint<Output = Response> {
         .at("/docs", get(docs))
         .at("/docs/", get(docs))
         .at("/", get(root))
+        .with(denied::DeniedAccessLog)
         .with(Idempotency)
         .with(BodyLimit {
             max_bytes: max_body_bytes,

@@ -1,19 +1,25 @@
 //! The access log, for the organisation's privacy officer: every access by the organisation's
 //! own professionals. Reading the log is itself logged.
 
-use poem_openapi::{ApiResponse, Object, OpenApi, param::Query, payload::Json, types::Example};
+use poem_openapi::{
+    ApiResponse, Object, OpenApi,
+    param::{Path, Query},
+    payload::Json,
+    types::Example,
+};
 use uuid::Uuid;
 
 use crate::{
     api::{
         ApiTags,
+        children::load_own_child,
         context::Ctx,
         paging::{self, decode_cursor},
-        problem::{ApiResult, ReadMany},
+        problem::{ApiResult, ReadMany, ReadOne},
         shared::Professional,
         types::{Timestamp, example_time},
     },
-    audit::{self, AccessAction, LogFilter, Outcome},
+    audit::{self, Access, AccessAction, LogFilter, Outcome},
     auth::{
         BearerAuth,
         policy::{self, Action},
@@ -138,6 +144,7 @@ impl AccessLogApi {
             child: child_id.0,
             actor: actor.0,
             resource: resource_id.0,
+            ..LogFilter::default()
         };
         let actor = cx.actor(principal);
         let (rows, next_cursor) = cx
@@ -156,6 +163,65 @@ impl AccessLogApi {
                     recipient: None,
                     outcome: Outcome::Allowed,
                 };
+                Effects::new().access(access).write(conn, actor).await?;
+                Ok((rows, next_cursor))
+            })
+            .await?;
+        Ok(AccessLogResponse::Ok(Json(AccessLogPage {
+            items: rows.into_iter().map(AccessLogEntry::from).collect(),
+            next_cursor,
+        })))
+    }
+
+    /// A child's access log
+    ///
+    /// Every access by your organisation's professionals to this child's data — when, who (name,
+    /// role, acting client), which record, what action, on what legal basis or consent, with
+    /// what outcome — newest first: what a parent or the child asking who looked at their data
+    /// is entitled to (NEN 7513's client view). Filter by period with `from` and `until`.
+    /// Privacy officers only; this read is logged too.
+    #[oai(
+        path = "/children/:id/access-log",
+        method = "get",
+        operation_id = "listChildAccessLog"
+    )]
+    #[allow(clippy::too_many_arguments)] // one argument per query parameter
+    async fn child(
+        &self,
+        auth: BearerAuth,
+        cx: Ctx,
+        /// The child's id.
+        id: Path<Uuid>,
+        /// Only accesses at or after this moment.
+        from: Query<Option<Timestamp>>,
+        /// Only accesses before this moment.
+        until: Query<Option<Timestamp>>,
+        /// Page size: 1 to 200, default 50.
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
+        limit: Query<Option<u32>>,
+        /// `nextCursor` of the previous page.
+        #[oai(validator(max_length = 500))]
+        cursor: Query<Option<String>>,
+    ) -> ApiResult<AccessLogResponse, ReadOne> {
+        let principal = &auth.0;
+        policy::require(principal, Action::ReadAccessLog)?;
+        let before: Option<i64> = decode_cursor(cursor.0.as_deref())?;
+        let fetch = paging::fetch_size(limit.0);
+        let actor = cx.actor(principal);
+        let (rows, next_cursor) = cx
+            .db
+            .transaction(async |conn| {
+                let child = load_own_child(conn, principal, id.0).await?;
+                let filter = LogFilter {
+                    child: Some(child.id),
+                    from: from.0.map(|t| t.0),
+                    until: until.0.map(|t| t.0),
+                    ..LogFilter::default()
+                };
+                let rows = audit::list(conn, principal.org_id(), &filter, before, fetch).await?;
+                let (rows, next_cursor) = paging::paginate(rows, fetch, |e| e.id);
+                let access = Access::allowed(AccessAction::Read, "access_log", child.id)
+                    .about_child(child.id);
                 Effects::new().access(access).write(conn, actor).await?;
                 Ok((rows, next_cursor))
             })

@@ -50,6 +50,21 @@ impl Principal {
     }
 }
 
+/// The authenticated caller of a request, noted when the token is accepted: the request's log
+/// line names them, and a refusal is logged in their organisation's access log.
+#[derive(Debug, Clone, Default)]
+pub struct Caller(Arc<Mutex<Option<Principal>>>);
+
+impl Caller {
+    pub fn set(&self, principal: &Principal) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(principal.clone());
+    }
+
+    pub fn get(&self) -> Option<Principal> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
 /// Bearer JWT. The checker verifies the token, then its organisation and roles.
 #[derive(SecurityScheme)]
 #[oai(
@@ -64,7 +79,11 @@ async fn authenticate_request(req: &Request, bearer: Bearer) -> poem::Result<Pri
     let state = req
         .data::<Arc<AppState>>()
         .ok_or_else(|| AppError::internal("application state missing from the request"))?;
-    Ok(state.authenticator.authenticate(&bearer.token).await?)
+    let principal = state.authenticator.authenticate(&bearer.token).await?;
+    if let Some(caller) = req.extensions().get::<Caller>() {
+        caller.set(&principal);
+    }
+    Ok(principal)
 }
 
 /// How long an organisation's kind and active flag are trusted before they are read again.

@@ -323,3 +323,205 @@ async fn a_privacy_officer_reads_the_organisations_log() {
             .expect_problem(403, "forbidden");
     }
 }
+
+/// The refused accesses in an organisation's log: (actor, action, resource type, resource id,
+/// child). A refusal names what was asked for, never a child: the id is not known to be one of
+/// the caller's children.
+async fn denied_in(
+    app: &TestApp,
+    organisation: Uuid,
+) -> Vec<(String, String, String, Option<Uuid>, Option<Uuid>)> {
+    use diesel::{ExpressionMethods, QueryDsl};
+    use diesel_async::RunQueryDsl;
+    use schakel::db::schema::access_log;
+    let mut conn = app.conn().await;
+    access_log::table
+        .filter(access_log::organisation_id.eq(organisation))
+        .filter(access_log::outcome.eq("denied"))
+        .order(access_log::id)
+        .select((
+            access_log::actor_sub,
+            access_log::action,
+            access_log::resource_type,
+            access_log::resource_id,
+            access_log::child_id,
+        ))
+        .load(&mut conn)
+        .await
+        .expect("access log")
+}
+
+#[tokio::test]
+async fn refusals_are_logged_as_denied_in_the_callers_log_and_never_in_the_targets() {
+    let app = TestApp::new().await;
+    let coordinator = app
+        .member(OrganisationKind::School, Role::CareCoordinator)
+        .await;
+    let child = app.child(&coordinator, "LL-denied").await;
+    let teacher = app.member_of(coordinator.organisation, Role::Teacher).await;
+    let stranger = app
+        .member(OrganisationKind::School, Role::CareCoordinator)
+        .await;
+
+    // 404: another organisation's child, read and written to.
+    app.get(&format!("/v1/children/{child}"))
+        .by(&stranger)
+        .send()
+        .await
+        .expect(404);
+    app.post(&format!("/v1/children/{child}/cases"))
+        .by(&stranger)
+        .json(&serde_json::json!({"lead": {"sub": "x", "name": "X"}}))
+        .send()
+        .await
+        .expect(404);
+    // 403: a teacher asking for the access log.
+    app.get("/v1/access-log")
+        .by(&teacher)
+        .send()
+        .await
+        .expect_problem(403, "forbidden");
+    // Not refusals of child data: a directory lookup that finds nothing, an allowed read, and
+    // a caller without a valid token.
+    app.get(&format!("/v1/organisations/{}", Uuid::now_v7()))
+        .by(&stranger)
+        .send()
+        .await
+        .expect(404);
+    app.get(&format!("/v1/children/{child}"))
+        .by(&coordinator)
+        .send()
+        .await
+        .expect(200);
+    app.get(&format!("/v1/children/{child}"))
+        .token("not-a-token")
+        .send()
+        .await
+        .expect(401);
+
+    let id = |s: &str| s.to_owned();
+    assert_eq!(
+        denied_in(&app, stranger.organisation).await,
+        [
+            (
+                id(&stranger.sub),
+                id("read"),
+                id("child"),
+                Some(child),
+                None
+            ),
+            (
+                id(&stranger.sub),
+                id("create"),
+                id("child"),
+                Some(child),
+                None
+            ),
+        ]
+    );
+    assert_eq!(
+        denied_in(&app, coordinator.organisation).await,
+        [(id(&teacher.sub), id("read"), id("access_log"), None, None)],
+        "the child's organisation learns nothing of the stranger's attempts"
+    );
+
+    // The privacy officer sees the refusal, and the sealed chain still verifies.
+    let officer = app
+        .member_of(coordinator.organisation, Role::PrivacyOfficer)
+        .await;
+    let log = app.get("/v1/access-log").by(&officer).send().await;
+    assert!(
+        log.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["outcome"] == "denied" && e["actor"]["sub"] == teacher.sub.as_str())
+    );
+    let mut conn = app.conn().await;
+    audit::seal_all(&mut conn).await.expect("seal");
+    assert!(audit::verify(&mut conn).await.expect("verify").is_intact());
+}
+
+#[tokio::test]
+async fn the_childs_access_view_lists_every_access_to_the_child_by_period_and_is_logged() {
+    let app = TestApp::new().await;
+    let coordinator = app
+        .member(OrganisationKind::School, Role::CareCoordinator)
+        .await;
+    let child = app.child(&coordinator, "LL-view").await;
+    let other_child = app.child(&coordinator, "LL-other").await;
+    app.signal(&coordinator, child, "Komt vaak te laat.").await;
+    let officer = app
+        .member_of(coordinator.organisation, Role::PrivacyOfficer)
+        .await;
+    let path = format!("/v1/children/{child}/access-log");
+
+    let view = app.get(&path).by(&officer).send().await;
+    view.expect(200);
+    let items = view.body["items"].as_array().unwrap().clone();
+    assert!(items.iter().all(|e| e["childId"] == child.to_string()));
+    assert!(
+        items
+            .iter()
+            .any(|e| e["resourceType"] == "signal" && e["action"] == "create")
+    );
+    assert!(
+        items
+            .iter()
+            .all(|e| e["childId"] != other_child.to_string())
+    );
+
+    // Periods: nothing after now, nothing before the child existed, everything in between.
+    let later = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    let earlier = "2020-01-01T00:00:00Z";
+    let after = app
+        .get(&format!("{path}?from={}", urlencode(&later)))
+        .by(&officer)
+        .send()
+        .await;
+    assert_eq!(after.body["items"], serde_json::json!([]));
+    let before = app
+        .get(&format!("{path}?until={earlier}"))
+        .by(&officer)
+        .send()
+        .await;
+    assert_eq!(before.body["items"], serde_json::json!([]));
+    let between = app
+        .get(&format!(
+            "{path}?from={earlier}&until={}&limit=200",
+            urlencode(&later)
+        ))
+        .by(&officer)
+        .send()
+        .await;
+    assert!(between.body["items"].as_array().unwrap().len() > items.len());
+
+    // The view itself is logged, about the child.
+    let again = app
+        .get(&format!("{path}?limit=1"))
+        .by(&officer)
+        .send()
+        .await;
+    assert_eq!(again.body["items"][0]["resourceType"], "access_log");
+    assert_eq!(again.body["items"][0]["actor"]["sub"], officer.sub.as_str());
+
+    // Only the privacy officer, only of the child's organisation.
+    app.get(&path)
+        .by(&coordinator)
+        .send()
+        .await
+        .expect_problem(403, "forbidden");
+    let stranger = app
+        .member(OrganisationKind::School, Role::PrivacyOfficer)
+        .await;
+    app.get(&path).by(&stranger).send().await.expect(404);
+    app.get(&format!("/v1/children/{}/access-log", Uuid::now_v7()))
+        .by(&officer)
+        .send()
+        .await
+        .expect(404);
+}
+
+fn urlencode(value: &str) -> String {
+    value.replace('+', "%2B").replace(':', "%3A")
+}
