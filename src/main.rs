@@ -31,11 +31,16 @@ struct Cli {
     command: Command,
 }
 
+/// How often `serve` and `worker` seal the access log: an entry stays unsealed at most this
+/// long after its transaction commits, while either runs.
+const SEAL_INTERVAL: Duration = Duration::from_secs(2);
+
 #[derive(Subcommand)]
 enum Command {
     /// Run the API (with the webhook worker and the access-log sealer) until SIGTERM or Ctrl-C.
     Serve,
-    /// Run only the webhook delivery worker until SIGTERM or Ctrl-C (any number may run).
+    /// Run the webhook delivery worker and the access-log sealer until SIGTERM or Ctrl-C (any
+    /// number may run).
     Worker,
     /// Apply pending database migrations.
     Migrate,
@@ -78,6 +83,18 @@ enum Command {
     /// missing, keep a generated signing secret in .schakel-dev-secret, migrate, create the demo
     /// world, print its tokens, and serve on 127.0.0.1. Refuses production-looking settings.
     Dev,
+    /// The access log: verify its seal chain.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute the seal chain over every entry and report every altered, missing,
+    /// double-sealed or unsealed entry. Exit code 0 when intact, 1 when not.
+    Verify,
 }
 
 fn main() -> ExitCode {
@@ -136,11 +153,18 @@ async fn run(command: Command) -> Result<(), AnyError> {
             }
             let pool = db::pool(&database)?;
             let (stop, stopped) = watch::channel(false);
+            // The worker seals too, so entries never wait for a `serve` to be running.
+            let sealer = tokio::spawn(audit::run_sealer(
+                pool.clone(),
+                SEAL_INTERVAL,
+                stopped.clone(),
+            ));
             let worker = tokio::spawn(Dispatcher::new(pool.clone(), webhooks)?.run(stopped));
             let shutdown = shutdown_signal();
             tracing::info!("webhook worker started");
             shutdown.await;
             let _ = stop.send(true);
+            let _ = sealer.await;
             let _ = worker.await;
             pool.close();
             tracing::info!("stopped");
@@ -182,6 +206,35 @@ async fn run(command: Command) -> Result<(), AnyError> {
             Ok(())
         }
         Command::Dev => dev().await,
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let database = DatabaseConfig::from_env(&env)?;
+            let pool = db::pool(&database)?;
+            let mut conn = pool.get().await?;
+            let started = std::time::Instant::now();
+            let report = audit::verify(&mut conn).await?;
+            println!(
+                "{} seals over {} entries, {} entries queued for sealing; verified in {} ms",
+                report.seals,
+                report.sealed_entries,
+                report.queued_entries,
+                started.elapsed().as_millis()
+            );
+            if report.is_intact() {
+                println!("intact");
+                Ok(())
+            } else {
+                for problem in &report.problems {
+                    println!("BROKEN: {problem}");
+                }
+                Err(format!(
+                    "the access log is not intact: {} problem(s)",
+                    report.problems.len()
+                )
+                .into())
+            }
+        }
         Command::Openapi { .. } | Command::Token { .. } => {
             unreachable!("handled without a runtime")
         }
@@ -313,7 +366,7 @@ async fn serve(config: Config) -> Result<(), AnyError> {
     let (stop_background, background_stopped) = watch::channel(false);
     let sealer = tokio::spawn(audit::run_sealer(
         pool.clone(),
-        Duration::from_secs(2),
+        SEAL_INTERVAL,
         background_stopped.clone(),
     ));
     let worker = tokio::spawn(

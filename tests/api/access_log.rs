@@ -525,3 +525,34 @@ async fn the_childs_access_view_lists_every_access_to_the_child_by_period_and_is
 fn urlencode(value: &str) -> String {
     value.replace('+', "%2B").replace(':', "%3A")
 }
+
+/// `schakel audit verify` for operators: exit code 0 and "intact" over a sealed log with
+/// entries still queued; exit code 1 naming the problem once an entry was altered.
+#[tokio::test(flavor = "multi_thread")]
+async fn operators_verify_with_the_binary() {
+    let (app, mut conn, org) = setup().await;
+    log(&mut conn, org, 3).await;
+    audit::seal_all(&mut conn).await.unwrap();
+    log(&mut conn, org, 1).await;
+    let env = [("DATABASE_URL", app.db.url.as_str())];
+
+    let intact = crate::cli::run(&env, &["audit", "verify"]);
+    let report = crate::cli::stdout(&intact);
+    assert!(
+        report.contains("1 seals over 3 entries, 1 entries queued"),
+        "{report}"
+    );
+    assert!(report.contains("intact"), "{report}");
+
+    tamper(
+        &mut conn,
+        "UPDATE access_log SET actor_sub = 'covering-tracks' WHERE id = (SELECT min(id) FROM access_log)",
+    )
+    .await;
+    let broken = crate::cli::run(&env, &["audit", "verify"]);
+    assert_eq!(broken.status.code(), Some(1));
+    let report = String::from_utf8_lossy(&broken.stdout);
+    assert!(report.contains("BROKEN: seal"), "{report}");
+    assert!(report.contains("altered"), "{report}");
+    assert!(String::from_utf8_lossy(&broken.stderr).contains("not intact"));
+}

@@ -8,6 +8,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use diesel_async::SimpleAsyncConnection;
 use serde_json::{Value, json};
 
 use crate::{
@@ -333,8 +334,46 @@ async fn the_binary_migrates_bootstraps_mints_and_serves() {
         .unwrap();
     assert_eq!(gzipped.headers()["content-encoding"], "gzip");
 
-    // The worker also runs alone, and stops on SIGTERM.
+    let lines = server.stop();
+    assert!(
+        lines.iter().any(|l| l.contains("\"message\":\"stopped\"")),
+        "{lines:#?}"
+    );
+    // Request logs carry ids and routes, never a token; they name the caller.
+    assert!(lines.iter().all(|l| !l.contains(token)));
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("\"request completed\"") && l.contains("\"actor\":\"admin-1\"")),
+        "{lines:#?}"
+    );
+
+    // With no `serve` running, the worker seals the access log: an entry logged now is sealed
+    // within the interval. It also runs alone, and stops on SIGTERM.
+    let mut conn = database.connect().await;
+    conn.batch_execute(&format!(
+        "INSERT INTO access_log (actor_sub, actor_name, organisation_id, roles, action, \
+         resource_type, outcome, request_id) VALUES ('x', 'X', '{platform}', '{{platform_admin}}', \
+         'read', 'organisation', 'allowed', 'req-worker')"
+    ))
+    .await
+    .unwrap();
+    let queued = schakel::audit::verify(&mut conn).await.unwrap();
+    assert_eq!(queued.queued_entries, 1, "{queued:?}");
     let (worker, _) = Server::spawn(&env, "worker", "webhook worker started");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let report = schakel::audit::verify(&mut conn).await.unwrap();
+        assert!(report.is_intact(), "{report:?}");
+        if report.queued_entries == 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the worker did not seal: {report:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     let worker_lines = worker.stop();
     assert!(
         worker_lines
@@ -342,14 +381,8 @@ async fn the_binary_migrates_bootstraps_mints_and_serves() {
             .any(|l| l.contains("\"message\":\"stopped\"")),
         "{worker_lines:#?}"
     );
-
-    let lines = server.stop();
-    assert!(
-        lines.iter().any(|l| l.contains("\"message\":\"stopped\"")),
-        "{lines:#?}"
-    );
-    // Request logs carry ids and routes, never a token.
-    assert!(lines.iter().all(|l| !l.contains(token)));
+    let verified = stdout(&run(&env, &["audit", "verify"]));
+    assert!(verified.contains("intact"), "{verified}");
 }
 
 #[test]
