@@ -39,6 +39,8 @@ pub struct RequestMeta {
     pub client_address: Option<String>,
     /// The records this request logged access to.
     pub accessed: AccessTrail,
+    /// The W3C trace id (`traceparent`) the request belongs to.
+    pub trace_id: Option<String>,
 }
 
 impl RequestMeta {
@@ -47,7 +49,13 @@ impl RequestMeta {
             request_id: request_id.into(),
             client_address,
             accessed: AccessTrail::default(),
+            trace_id: None,
         }
+    }
+
+    pub fn with_trace(mut self, trace_id: impl Into<String>) -> Self {
+        self.trace_id = Some(trace_id.into());
+        self
     }
 }
 
@@ -195,6 +203,7 @@ struct NewEntry<'a> {
     request_id: &'a str,
     client_address: Option<&'a str>,
     recipient_organisation_id: Option<Uuid>,
+    trace_id: Option<&'a str>,
 }
 
 /// Writes entries; call it inside the transaction of the data the accesses concern.
@@ -225,6 +234,7 @@ pub async fn record(
             request_id: &actor.request.request_id,
             client_address: actor.request.client_address.as_deref(),
             recipient_organisation_id: access.recipient,
+            trace_id: actor.request.trace_id.as_deref(),
         })
         .collect();
     diesel::insert_into(access_log::table)
@@ -264,6 +274,7 @@ pub async fn record_replay(
             request_id: &actor.request.request_id,
             client_address: actor.request.client_address.as_deref(),
             recipient_organisation_id: None,
+            trace_id: actor.request.trace_id.as_deref(),
         })
         .collect();
     diesel::insert_into(access_log::table)
@@ -343,6 +354,7 @@ pub struct Entry {
     pub request_id: String,
     pub client_address: Option<String>,
     pub recipient_organisation_id: Option<Uuid>,
+    pub trace_id: Option<String>,
 }
 
 impl Entry {
@@ -368,6 +380,12 @@ impl Entry {
             self.client_address,
             self.recipient_organisation_id,
         ]);
+        // Columns added later join the digest only when set, so entries sealed before they
+        // existed keep their digest.
+        let mut canonical = canonical;
+        if let (Some(trace_id), Some(columns)) = (&self.trace_id, canonical.as_array_mut()) {
+            columns.push(json!(trace_id));
+        }
         hex_sha256(canonical.to_string().as_bytes())
     }
 }

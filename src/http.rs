@@ -30,6 +30,55 @@ use crate::{
 /// The full semantic version of the API, sent as `API-Version` on every response.
 pub static API_VERSION_HEADER: HeaderName = HeaderName::from_static("api-version");
 pub static REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
+pub static TRACEPARENT_HEADER: HeaderName = HeaderName::from_static("traceparent");
+
+/// W3C Trace Context: the trace a request belongs to, kept from a valid `traceparent` or begun
+/// here, and this service's span in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceContext {
+    pub trace_id: String,
+    pub span_id: String,
+    pub flags: String,
+}
+
+impl TraceContext {
+    /// Continues the caller's trace when `traceparent` is valid (version 00, lowercase hex, ids
+    /// not all zero); otherwise starts a new one. A malformed header is ignored, never refused.
+    pub fn continue_or_start(traceparent: Option<&str>) -> Self {
+        let span_id = Uuid::new_v4().simple().to_string()[..16].to_owned();
+        let hex = |s: &str, len: usize| {
+            s.len() == len
+                && s.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+                && s.bytes().any(|b| b != b'0')
+        };
+        if let Some(value) = traceparent {
+            let parts: Vec<&str> = value.trim().split('-').collect();
+            if let [version, trace_id, parent_id, flags] = parts[..]
+                && version == "00"
+                && hex(trace_id, 32)
+                && hex(parent_id, 16)
+                && flags.len() == 2
+                && flags.bytes().all(|b| b.is_ascii_hexdigit())
+            {
+                return Self {
+                    trace_id: trace_id.to_owned(),
+                    span_id,
+                    flags: flags.to_ascii_lowercase(),
+                };
+            }
+        }
+        Self {
+            trace_id: Uuid::new_v4().simple().to_string(),
+            span_id,
+            flags: "00".to_owned(),
+        }
+    }
+
+    pub fn traceparent(&self) -> String {
+        format!("00-{}-{}-{}", self.trace_id, self.span_id, self.flags)
+    }
+}
 
 /// A client-supplied request id is echoed when it is short and plain; otherwise one is made.
 fn acceptable_request_id(value: &str) -> bool {
@@ -68,14 +117,25 @@ impl<E: Endpoint> Endpoint for EnvelopeEndpoint<E> {
             .remote_addr()
             .as_socket_addr()
             .map(|a| a.ip().to_string());
-        req.extensions_mut()
-            .insert(RequestMeta::new(request_id.clone(), client_address));
+        let trace = TraceContext::continue_or_start(
+            req.headers()
+                .get(&TRACEPARENT_HEADER)
+                .and_then(|v| v.to_str().ok()),
+        );
+        req.extensions_mut().insert(
+            RequestMeta::new(request_id.clone(), client_address).with_trace(&trace.trace_id),
+        );
         let caller = Caller::default();
         req.extensions_mut().insert(caller.clone());
         let method = req.method().clone();
         let instance = req.uri().path().to_owned();
         let started = Instant::now();
-        let span = tracing::info_span!("request", request_id = %request_id, %method);
+        let span = tracing::info_span!(
+            "request",
+            request_id = %request_id,
+            trace_id = %trace.trace_id,
+            %method
+        );
 
         let result = match nul_character_in(req.uri()) {
             Some(refusal) => Err(refusal.into()),
@@ -100,6 +160,9 @@ impl<E: Endpoint> Endpoint for EnvelopeEndpoint<E> {
         );
         if let Ok(value) = HeaderValue::from_str(&request_id) {
             headers.insert(REQUEST_ID_HEADER.clone(), value);
+        }
+        if let Ok(value) = HeaderValue::from_str(&trace.traceparent()) {
+            headers.insert(TRACEPARENT_HEADER.clone(), value);
         }
 
         let status = resp.status().as_u16();
@@ -392,6 +455,37 @@ mod tests {
         assert_eq!(named("/v1/children/%00/signals"), Some("(path)".into()));
         assert_eq!(named("/v1/children?externalRef=a%2500b"), None);
         assert_eq!(named("/v1/children?externalRef=ab"), None);
+    }
+
+    #[test]
+    fn a_valid_traceparent_is_continued_and_anything_else_starts_a_trace() {
+        let given = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        let continued = TraceContext::continue_or_start(Some(given));
+        assert_eq!(continued.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert_eq!(continued.flags, "01");
+        assert_ne!(continued.span_id, "00f067aa0ba902b7", "our own span");
+        let traceparent = continued.traceparent();
+        assert!(traceparent.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"));
+        assert!(traceparent.ends_with("-01"));
+        for bad in [
+            None,
+            Some(""),
+            Some("00-00000000000000000000000000000000-00f067aa0ba902b7-01"),
+            Some("00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01"),
+            Some("ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+            Some("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01"),
+            Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7"),
+            Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra"),
+            Some("00-4bf92f3577b34da6a3ce929d0e0e47\u{0}-00f067aa0ba902b7-01"),
+        ] {
+            let started = TraceContext::continue_or_start(bad);
+            assert_ne!(
+                started.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736",
+                "{bad:?}"
+            );
+            assert_eq!(started.trace_id.len(), 32);
+            assert_eq!(started.span_id.len(), 16);
+        }
     }
 
     #[test]

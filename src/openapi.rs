@@ -567,6 +567,8 @@ fn canonical_header(name: &str) -> String {
         "etag" => "ETag".into(),
         "x-request-id" => "X-Request-Id".into(),
         "www-authenticate" => "WWW-Authenticate".into(),
+        // W3C Trace Context spells its headers in lower case.
+        "traceparent" => "traceparent".into(),
         lower => lower
             .split('-')
             .map(|word| {
@@ -662,5 +664,6 @@ mod tests {
         assert_eq!(canonical_header("IF-NONE-MATCH"), "If-None-Match");
         assert_eq!(canonical_header("RETRY-AFTER"), "Retry-After");
         assert_eq!(canonical_header("X-REQUEST-ID"), "X-Request-Id");
+        assert_eq!(canonical_header("TRACEPARENT"), "traceparent");
     }
 }

@@ -59,6 +59,10 @@ pub struct AccessLogEntry {
     pub request_id: String,
     #[oai(skip_serializing_if_is_none)]
     pub client_address: Option<String>,
+    /// The W3C trace id of the request (from its `traceparent`), to join your own logs to
+    /// this one.
+    #[oai(skip_serializing_if_is_none)]
+    pub trace_id: Option<String>,
 }
 
 impl Example for AccessLogEntry {
@@ -84,6 +88,7 @@ impl Example for AccessLogEntry {
             outcome: "allowed".into(),
             request_id: "3f2b0c6e-1d7a-4b8e-9c0d-5e6f7a8b9c0d".into(),
             client_address: Some("192.0.2.10".into()),
+            trace_id: Some("4bf92f3577b34da6a3ce929d0e0e4736".into()),
         }
     }
 }
@@ -254,6 +259,7 @@ impl From<audit::Entry> for AccessLogEntry {
             outcome: e.outcome,
             request_id: e.request_id,
             client_address: e.client_address,
+            trace_id: e.trace_id,
         }
     }
 }

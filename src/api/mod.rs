@@ -132,4 +132,10 @@ pub fn service() -> OpenApiService<Apis, ()> {
         ExtraHeader::new("X-Request-Id")
             .description("The request's id: the client's `X-Request-Id` if plain, else generated."),
     )
+    .extra_response_header::<String, _>(ExtraHeader::new("traceparent").description(
+        "W3C Trace Context: the request's trace — the one in the request's `traceparent` when \
+         that is valid (`00-<trace-id>-<parent-id>-<flags>`), else a new one — with this \
+         service's span in it. The trace id is kept in the access log and the request log; a \
+         malformed `traceparent` is never refused.",
+    ))
 }

@@ -19,6 +19,7 @@ diesel::table! {
         request_id -> Text,
         client_address -> Nullable<Text>,
         recipient_organisation_id -> Nullable<Uuid>,
+        trace_id -> Nullable<Text>,
     }
 }
 

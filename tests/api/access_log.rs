@@ -556,3 +556,60 @@ async fn operators_verify_with_the_binary() {
     assert!(report.contains("altered"), "{report}");
     assert!(String::from_utf8_lossy(&broken.stderr).contains("not intact"));
 }
+
+/// W3C Trace Context: a valid `traceparent` is continued (same trace id, our own span), kept in
+/// the access-log entries of the request; a malformed one starts a new trace, never a refusal.
+#[tokio::test]
+async fn the_trace_id_joins_the_callers_logs_to_the_access_log() {
+    let app = TestApp::new().await;
+    let coordinator = app
+        .member(OrganisationKind::School, Role::CareCoordinator)
+        .await;
+    let child = app.child(&coordinator, "LL-trace").await;
+    let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let reply = app
+        .get(&format!("/v1/children/{child}"))
+        .by(&coordinator)
+        .header("traceparent", &format!("00-{trace}-00f067aa0ba902b7-01"))
+        .send()
+        .await;
+    reply.expect(200);
+    let returned = reply.header("traceparent").unwrap().to_owned();
+    assert!(returned.starts_with(&format!("00-{trace}-")), "{returned}");
+    assert!(
+        !returned.contains("00f067aa0ba902b7"),
+        "our own span: {returned}"
+    );
+
+    let garbled = app
+        .get(&format!("/v1/children/{child}"))
+        .by(&coordinator)
+        .header("traceparent", "00-not-a-trace-01")
+        .send()
+        .await;
+    garbled.expect(200);
+    let started = garbled.header("traceparent").unwrap().to_owned();
+    let started_trace = started.split('-').nth(1).unwrap().to_owned();
+    assert_eq!(started_trace.len(), 32);
+    assert_ne!(started_trace, trace);
+
+    let officer = app
+        .member_of(coordinator.organisation, Role::PrivacyOfficer)
+        .await;
+    let log = app
+        .get(&format!("/v1/children/{child}/access-log"))
+        .by(&officer)
+        .send()
+        .await;
+    let traces: Vec<&str> = log.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "read" && e["resourceType"] == "child")
+        .map(|e| e["traceId"].as_str().unwrap())
+        .collect();
+    assert_eq!(traces, [started_trace.as_str(), trace], "newest first");
+    let mut conn = app.conn().await;
+    audit::seal_all(&mut conn).await.expect("seal");
+    assert!(audit::verify(&mut conn).await.expect("verify").is_intact());
+}
