@@ -30,7 +30,8 @@ const RESOURCES: &[(&str, &str, bool)] = &[
     ("access-log", "access_log", false),
     ("events", "event", false),
     ("organisations", "organisation", false),
-    ("webhooks", "webhook_subscription", false),
+    ("webhook-subscriptions", "webhook_subscription", false),
+    ("deliveries", "webhook_delivery", false),
 ];
 
 /// The entry a refusal writes, or `None` when it is not one to log: what was asked for is the
@@ -198,10 +199,21 @@ mod tests {
             ),
             // A 404 outside child data (the directory, webhooks) is no access to a child's data.
             (Method::GET, format!("/v1/organisations/{OTHER}"), 404, None),
-            (Method::GET, format!("/v1/webhooks/{OTHER}"), 404, None),
             (
                 Method::GET,
-                format!("/v1/webhooks/{OTHER}"),
+                format!("/v1/webhook-subscriptions/{OTHER}"),
+                404,
+                None,
+            ),
+            (
+                Method::POST,
+                format!("/v1/webhook-subscriptions/{OTHER}/deliveries/{CHILD}/redelivery"),
+                403,
+                Some(("webhook_delivery", child.clone(), "create")),
+            ),
+            (
+                Method::GET,
+                format!("/v1/webhook-subscriptions/{OTHER}"),
                 403,
                 Some(("webhook_subscription", other.clone(), "read")),
             ),
