@@ -28,6 +28,12 @@ pub fn process_env() -> Env<impl Fn(&str) -> Option<String>> {
     Env(|name: &str| std::env::var(name).ok())
 }
 
+/// `DATABASE_RUNTIME_ROLE`: the role `serve` and `worker` connect as, which `schakel migrate`
+/// (running as the owner) grants its least rights to.
+pub fn runtime_role<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Option<String> {
+    env.get("DATABASE_RUNTIME_ROLE")
+}
+
 impl<F: Fn(&str) -> Option<String>> Env<F> {
     fn get(&self, var: &str) -> Option<String> {
         (self.0)(var).filter(|value| !value.trim().is_empty())

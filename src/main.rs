@@ -180,6 +180,10 @@ async fn run(command: Command) -> Result<(), AnyError> {
             for version in applied {
                 println!("applied {version}");
             }
+            if let Some(role) = config::runtime_role(&env) {
+                db::grant_runtime_role(&database.url, &role).await?;
+                println!("granted the runtime role {role} its rights");
+            }
             Ok(())
         }
         Command::Bootstrap { name } => {

@@ -114,6 +114,38 @@ pub async fn run_migrations(url: &str) -> Result<Vec<String>, MigrationError> {
     .await
 }
 
+/// Gives the role that `serve` and `worker` connect as what they need and no more: rows of every
+/// table, but the access log and its seals only to INSERT and SELECT — never UPDATE, DELETE or
+/// TRUNCATE — and, owning nothing, no ALTER, so it cannot switch their append-only triggers
+/// off. The migrations run as the owner; call this after them (`schakel migrate` does when
+/// `DATABASE_RUNTIME_ROLE` is set).
+pub async fn grant_runtime_role(url: &str, role: &str) -> Result<(), MigrationError> {
+    let plain = !role.is_empty()
+        && role.len() <= 63
+        && role.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && role
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !plain {
+        return Err(MigrationError::Migration(format!(
+            "DATABASE_RUNTIME_ROLE {role:?} is not a plain role name (lower case, digits, _)"
+        )));
+    }
+    let grants = format!(
+        "GRANT USAGE ON SCHEMA public TO {role};
+         GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role};
+         REVOKE UPDATE, DELETE, TRUNCATE ON access_log, access_log_seals FROM {role};
+         REVOKE INSERT, UPDATE, DELETE ON __diesel_schema_migrations FROM {role};
+         GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role};"
+    );
+    let role = role.to_owned();
+    with_sync_connection(url, move |conn| {
+        diesel::connection::SimpleConnection::batch_execute(conn, &grants)
+            .map_err(|err| MigrationError::Migration(format!("granting to {role}: {err}")))
+    })
+    .await
+}
+
 /// Reverts every migration (tests check that `down.sql` really undoes `up.sql`).
 pub async fn revert_all_migrations(url: &str) -> Result<Vec<String>, MigrationError> {
     with_sync_connection(url, |conn| {

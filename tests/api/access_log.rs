@@ -613,3 +613,86 @@ async fn the_trace_id_joins_the_callers_logs_to_the_access_log() {
     audit::seal_all(&mut conn).await.expect("seal");
     assert!(audit::verify(&mut conn).await.expect("verify").is_intact());
 }
+
+/// The test database's URL, connecting as another role.
+fn url_as(url: &str, role: &str, password: &str) -> String {
+    let scheme_end = url.find("://").map(|i| i + 3).unwrap_or(0);
+    let authority_end = url[scheme_end..]
+        .find('/')
+        .map(|i| i + scheme_end)
+        .unwrap_or(url.len());
+    let host_start = url[scheme_end..authority_end]
+        .rfind('@')
+        .map(|i| i + scheme_end + 1)
+        .unwrap_or(scheme_end);
+    format!(
+        "{}{role}:{password}@{}",
+        &url[..scheme_end],
+        &url[host_start..]
+    )
+}
+
+/// Least privilege: the role `serve` and `worker` run as writes and seals the log, but can
+/// neither change nor remove entries or seals, nor switch the append-only triggers off.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_runtime_role_cannot_rewrite_the_log_or_disable_its_guards() {
+    use diesel_async::AsyncConnection;
+    let (app, mut owner, org) = setup().await;
+    let role = format!("schakel_runtime_{}", Uuid::new_v4().simple());
+    owner
+        .batch_execute(&format!("CREATE ROLE {role} LOGIN PASSWORD 'runtime'"))
+        .await
+        .unwrap();
+    schakel::db::grant_runtime_role(&app.db.url, &role)
+        .await
+        .expect("grant");
+    assert!(
+        schakel::db::grant_runtime_role(&app.db.url, "x; DROP TABLE access_log")
+            .await
+            .is_err()
+    );
+
+    let mut runtime = AsyncPgConnection::establish(&url_as(&app.db.url, &role, "runtime"))
+        .await
+        .expect("connect as the runtime role");
+    // What the application does: log, seal, read.
+    log(&mut runtime, org, 2).await;
+    assert_eq!(audit::seal_all(&mut runtime).await.unwrap(), 2);
+    log(&mut runtime, org, 1).await;
+    assert!(audit::verify(&mut runtime).await.unwrap().is_intact());
+    runtime
+        .batch_execute(
+            "SELECT count(*) FROM children; SELECT count(*) FROM __diesel_schema_migrations",
+        )
+        .await
+        .unwrap();
+
+    for statement in [
+        "UPDATE access_log SET actor_sub = 'someone-else'",
+        "DELETE FROM access_log",
+        "TRUNCATE access_log CASCADE",
+        "UPDATE access_log_seals SET seal_hash = 'x'",
+        "DELETE FROM access_log_seals",
+        "TRUNCATE access_log_seals",
+        "ALTER TABLE access_log DISABLE TRIGGER ALL",
+        "ALTER TABLE access_log_seals DISABLE TRIGGER access_log_seals_append_only",
+        "DROP TRIGGER access_log_append_only ON access_log",
+        "SET session_replication_role = replica",
+        "DROP TABLE access_log CASCADE",
+        "DELETE FROM __diesel_schema_migrations",
+    ] {
+        let err = runtime.batch_execute(statement).await.unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.contains("permission denied") || message.contains("must be owner"),
+            "{statement}: {message}"
+        );
+    }
+    assert!(audit::verify(&mut owner).await.unwrap().is_intact());
+
+    drop(runtime);
+    owner
+        .batch_execute(&format!("DROP OWNED BY {role}; DROP ROLE {role}"))
+        .await
+        .unwrap();
+}
