@@ -15,8 +15,8 @@ use crate::{
     auth::Caller,
 };
 
-/// Collections whose records hold child data, by their path segment, with the resource type
-/// their entries carry; the rest of the directory is named only for a 403.
+/// The API's collections by path segment, with the resource type their entries carry and
+/// whether their records hold child data: a 404 is logged only on those, a 403 on any.
 const RESOURCES: &[(&str, &str, bool)] = &[
     ("children", "child", true),
     ("guardians", "guardian", true),
