@@ -8,7 +8,10 @@ use uuid::Uuid;
 
 use crate::{
     db::schema::{children, guardians},
-    domain::child::{AuthoritySource, ParentalAuthority, Relationship},
+    domain::{
+        child::{AuthoritySource, ParentalAuthority, Relationship},
+        consent::GuardianAuthority,
+    },
 };
 
 #[derive(Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
@@ -65,6 +68,16 @@ pub struct Guardian {
     pub email: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+impl Guardian {
+    /// The guardian as consent sees them.
+    pub fn authority(&self) -> GuardianAuthority {
+        GuardianAuthority {
+            id: self.id,
+            authority: self.parental_authority,
+        }
+    }
 }
 
 #[derive(Insertable, Debug)]

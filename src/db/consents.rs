@@ -13,10 +13,10 @@ use crate::{
         schema::{consent_decisions, consents},
     },
     domain::{
-        calendar::to_dutch_time,
+        calendar::{dutch_today, to_dutch_time},
         consent::{
-            self as rules, ConsentDecision, ConsentFacts, ConsentGrant, ConsentMethod,
-            ConsentPurpose, ConsentStatus, GuardianAuthority, PartiesBlocked, Party,
+            self as rules, ConsentDecision, ConsentGrant, ConsentMethod, ConsentPurpose,
+            GuardianAuthority, Judged, Party,
         },
         feedback::FeedbackCategory,
     },
@@ -239,17 +239,8 @@ pub async fn withdraw(
         .await
 }
 
-/// A consent with the facts needed to judge it: the child's birth date and its guardians.
-pub struct Judged {
-    pub status: ConsentStatus,
-    pub required: Result<Vec<Party>, PartiesBlocked>,
-}
-
-pub fn today() -> NaiveDate {
-    to_dutch_time(Utc::now()).date_naive()
-}
-
-/// Required parties as of the day of the latest decision (or today), and the status now.
+/// A stored consent judged by `domain::consent::judge`, with the child's birth date and
+/// guardians.
 pub fn judge(
     record: &ConsentRecord,
     date_of_birth: NaiveDate,
@@ -257,34 +248,27 @@ pub fn judge(
 ) -> Judged {
     let authorities: Vec<GuardianAuthority> = guardians
         .iter()
-        .map(|g| GuardianAuthority {
-            id: g.id,
-            authority: g.parental_authority,
+        .map(child_queries::Guardian::authority)
+        .collect();
+    let decisions: Vec<(Party, ConsentDecision, NaiveDate)> = record
+        .decisions
+        .iter()
+        .map(|d| {
+            (
+                d.party(),
+                d.decision,
+                to_dutch_time(d.decided_at).date_naive(),
+            )
         })
         .collect();
-    let decision_day = record
-        .decisions
-        .iter()
-        .map(|d| to_dutch_time(d.decided_at).date_naive())
-        .max()
-        .unwrap_or_else(today);
-    let required = rules::required_parties(date_of_birth, &authorities, decision_day);
-    let decisions: Vec<(Party, ConsentDecision)> = record
-        .decisions
-        .iter()
-        .map(|d| (d.party(), d.decision))
-        .collect();
-    let parties = required.clone().unwrap_or_default();
-    let status = rules::status(
-        &ConsentFacts {
-            required: &parties,
-            decisions: &decisions,
-            withdrawn: record.consent.withdrawn_at.is_some(),
-            valid_until: record.consent.valid_until,
-        },
-        today(),
-    );
-    Judged { status, required }
+    rules::judge(
+        date_of_birth,
+        &authorities,
+        &decisions,
+        record.consent.withdrawn_at.is_some(),
+        record.consent.valid_until,
+        dutch_today(),
+    )
 }
 
 /// The consents of an organisation's child as the feedback gate and handoffs need them.

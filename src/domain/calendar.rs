@@ -69,6 +69,11 @@ pub fn to_dutch_time(at: DateTime<Utc>) -> DateTime<Tz> {
     at.with_timezone(&Amsterdam)
 }
 
+/// Today's date in the Netherlands.
+pub fn dutch_today() -> NaiveDate {
+    to_dutch_time(Utc::now()).date_naive()
+}
+
 /// `working_days` Dutch working days after `from`, at the same time of day in the Netherlands.
 /// A start outside working days counts from the first working day after it.
 pub fn add_working_days(from: DateTime<Utc>, working_days: u32) -> DateTime<Utc> {

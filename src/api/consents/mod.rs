@@ -39,7 +39,7 @@ use crate::{
     },
     domain::{
         calendar::to_dutch_time,
-        consent::{self as rules, DecisionContext, GuardianAuthority, Party},
+        consent::{self as rules, DecisionContext, Party},
         reference::Labelled,
     },
     effects::Effects,
@@ -210,7 +210,10 @@ impl ConsentsApi {
                 let context = DecisionContext {
                     status: before.status,
                     date_of_birth: child.date_of_birth,
-                    guardians: &authorities(&guardians),
+                    guardians: &guardians
+                        .iter()
+                        .map(Guardian::authority)
+                        .collect::<Vec<_>>(),
                     guardian_names: &names,
                     decided: &decided,
                     now: Utc::now(),
@@ -285,7 +288,10 @@ impl ConsentsApi {
                     party,
                     withdrawn,
                     before.status,
-                    &authorities(&guardians),
+                    &guardians
+                        .iter()
+                        .map(Guardian::authority)
+                        .collect::<Vec<_>>(),
                     &decided,
                 )?;
                 record.consent = queries::withdraw(
@@ -322,16 +328,6 @@ impl ConsentsApi {
 fn parse_party(text: &str) -> Result<Party, AppError> {
     party_of_code(text)
         .ok_or_else(|| AppError::invalid_param("party", "is `child` or a guardian's id"))
-}
-
-fn authorities(guardians: &[Guardian]) -> Vec<GuardianAuthority> {
-    guardians
-        .iter()
-        .map(|g| GuardianAuthority {
-            id: g.id,
-            authority: g.parental_authority,
-        })
-        .collect()
 }
 
 /// Who decided, for the timeline: a role, never a name.

@@ -12,11 +12,12 @@ use crate::{
     auth::{Principal, policy},
     db::{
         children as child_queries,
-        consents::{self as queries, ConsentRecord, today},
+        consents::{self as queries, ConsentRecord},
         handoffs as handoff_queries, organisations as organisation_queries,
         timeline::TimelineEntry,
     },
     domain::{
+        calendar::dutch_today,
         consent::{AskContext, ConsentStatus},
         reference::Labelled,
         timeline::Visibility,
@@ -45,7 +46,7 @@ pub async fn ask_context(
         child_known: child.is_some(),
         recipient_known: recipient.is_some(),
         handoff_known,
-        today: today(),
+        today: dutch_today(),
     };
     Ok((child, context))
 }

@@ -201,6 +201,44 @@ pub fn status(facts: &ConsentFacts<'_>, today: NaiveDate) -> ConsentStatus {
     }
 }
 
+/// A stored consent as the rules judge it: whose consent counts and its status now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Judged {
+    pub status: ConsentStatus,
+    pub required: Result<Vec<Party>, PartiesBlocked>,
+}
+
+/// Whose consent counts is settled as of the day of the latest decision (today while none was
+/// recorded); the status follows from those parties' decisions, withdrawal and validity today.
+pub fn judge(
+    date_of_birth: NaiveDate,
+    guardians: &[GuardianAuthority],
+    decisions: &[(Party, ConsentDecision, NaiveDate)],
+    withdrawn: bool,
+    valid_until: NaiveDate,
+    today: NaiveDate,
+) -> Judged {
+    let decision_day = decisions
+        .iter()
+        .map(|(_, _, day)| *day)
+        .max()
+        .unwrap_or(today);
+    let required = required_parties(date_of_birth, guardians, decision_day);
+    let decided: Vec<(Party, ConsentDecision)> =
+        decisions.iter().map(|(p, d, _)| (*p, *d)).collect();
+    let parties = required.clone().unwrap_or_default();
+    let status = status(
+        &ConsentFacts {
+            required: &parties,
+            decisions: &decided,
+            withdrawn,
+            valid_until,
+        },
+        today,
+    );
+    Judged { status, required }
+}
+
 /// A consent may be given for a year by default, for two at most.
 pub fn check_validity(
     valid_until: NaiveDate,
@@ -657,5 +695,65 @@ mod tests {
                 "{category:?}"
             );
         }
+    }
+
+    /// Whose consent counts is settled on the day of the latest decision: a child who turned 12
+    /// after her mother granted it does not make the consent a draft again.
+    #[test]
+    fn judged_as_of_the_latest_decision() {
+        let day = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let mother = Uuid::from_u128(1);
+        let guardians = [GuardianAuthority {
+            id: mother,
+            authority: Yes,
+        }];
+        let born = day("2014-12-10");
+        let granted = [(
+            Party::Guardian(mother),
+            ConsentDecision::Granted,
+            day("2026-12-01"),
+        )];
+        let judged = judge(
+            born,
+            &guardians,
+            &granted,
+            false,
+            day("2027-06-01"),
+            day("2026-12-20"),
+        );
+        assert_eq!(judged.required, Ok(vec![Party::Guardian(mother)]));
+        assert_eq!(judged.status, ConsentStatus::Active);
+        // Without a decision, today counts: 12 now, so the child must consent as well.
+        let open = judge(
+            born,
+            &guardians,
+            &[],
+            false,
+            day("2027-06-01"),
+            day("2026-12-20"),
+        );
+        assert_eq!(
+            open.required,
+            Ok(vec![Party::Guardian(mother), Party::Child])
+        );
+        assert_eq!(open.status, ConsentStatus::Draft);
+        let lapsed = judge(
+            born,
+            &guardians,
+            &granted,
+            false,
+            day("2026-12-19"),
+            day("2026-12-20"),
+        );
+        assert_eq!(lapsed.status, ConsentStatus::Inactive);
+        let withdrawn = judge(
+            born,
+            &guardians,
+            &granted,
+            true,
+            day("2027-06-01"),
+            day("2026-12-20"),
+        );
+        assert_eq!(withdrawn.status, ConsentStatus::Inactive);
     }
 }
