@@ -38,7 +38,6 @@ use crate::{
     },
     db::cases::{self as queries, CaseFile},
     domain::{
-        handoff::HandoffStatus,
         meldcode::{self as rules, CaseContext, CaseStatus, Lead, file::decision_in_force},
         reference::Labelled,
     },
@@ -487,11 +486,8 @@ impl CasesApi {
                 let file = load_file(conn, principal, id.0, true).await?;
                 etag::check_if_match(if_match.0.as_deref(), &etag::of(&render(principal, &file)))?;
                 let decision = decision_in_force(&file.steps);
-                let report_sent = file
-                    .report
-                    .as_ref()
-                    .is_some_and(|r| r.status != HandoffStatus::Withdrawn);
-                rules::decide_close(file.case.is_open(), decision, report_sent)?;
+                let report = file.report.as_ref().map(|r| r.status);
+                rules::decide_close(file.case.is_open(), decision, report)?;
                 let case = queries::close(
                     conn,
                     file.case.id,

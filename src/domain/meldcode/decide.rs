@@ -12,7 +12,8 @@ use super::{
     weigh,
 };
 use crate::domain::{
-    FieldError, check_text, reference::Labelled, refusal::Refusal, signal::OBSERVED_AT_SKEW,
+    FieldError, check_text, handoff::HandoffStatus, reference::Labelled, refusal::Refusal,
+    signal::OBSERVED_AT_SKEW,
 };
 
 /// Who carries out an agreement: a professional (`sub`) or an organisation, by name.
@@ -267,13 +268,15 @@ pub fn decide_agreement_change(
     owner.map_or(Ok(()), |o| require_known_owner(o, known_organisations))
 }
 
-/// Closing: the case is open and the decision in force allows it.
+/// Closing: the case is open and the decision in force allows it. `report` is where the latest
+/// report sent from the case stands; one that was withdrawn was not sent.
 pub fn decide_close(
     open: bool,
     decision: Option<Decision>,
-    report_sent: bool,
+    report: Option<HandoffStatus>,
 ) -> Result<(), Refusal> {
     require_open(open)?;
+    let report_sent = report.is_some_and(|status| status != HandoffStatus::Withdrawn);
     check_closure(decision, report_sent).map_err(|refusal| match refusal {
         ClosureRefusal::NoDecision => Refusal::DecisionRequired,
         ClosureRefusal::ReportNotSent => Refusal::ReportNotSent,

@@ -222,7 +222,7 @@ fn a_closed_case_takes_nothing() {
         Err(Refusal::CaseClosed)
     );
     assert_eq!(
-        decide_close(false, Some(Decision::Close), false),
+        decide_close(false, Some(Decision::Close), None),
         Err(Refusal::CaseClosed)
     );
     assert_eq!(
@@ -430,19 +430,30 @@ fn agreements() {
     );
 }
 
+/// Decision in force × where the report stands.
 #[test]
 fn closing_follows_the_decision_in_force() {
-    assert_eq!(
-        decide_close(true, None, false),
-        Err(Refusal::DecisionRequired)
-    );
-    assert_eq!(
-        decide_close(true, Some(Decision::Report), false),
-        Err(Refusal::ReportNotSent)
-    );
-    assert_eq!(decide_close(true, Some(Decision::Report), true), Ok(()));
-    assert_eq!(
-        decide_close(true, Some(Decision::OrganiseHelp), false),
-        Ok(())
-    );
+    use crate::domain::{handoff::HandoffStatus, reference::Labelled};
+    let mut reports: Vec<Option<HandoffStatus>> = vec![None];
+    reports.extend(HandoffStatus::ALL.iter().copied().map(Some));
+    for decision in [
+        None,
+        Some(Decision::Report),
+        Some(Decision::OrganiseHelp),
+        Some(Decision::Close),
+    ] {
+        for &report in &reports {
+            let sent = report.is_some_and(|s| s != HandoffStatus::Withdrawn);
+            let expected = match decision {
+                None => Err(Refusal::DecisionRequired),
+                Some(Decision::Report) if !sent => Err(Refusal::ReportNotSent),
+                Some(_) => Ok(()),
+            };
+            assert_eq!(
+                decide_close(true, decision, report),
+                expected,
+                "{decision:?} {report:?}"
+            );
+        }
+    }
 }
