@@ -75,6 +75,18 @@ pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<
         .optional()
 }
 
+/// Of these ids, those of organisations in the directory.
+pub async fn existing(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<Vec<Uuid>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    organisations::table
+        .filter(organisations::id.eq_any(ids))
+        .select(organisations::id)
+        .load(conn)
+        .await
+}
+
 /// Locks the row for the rest of the transaction (read-check-write under `If-Match`).
 pub async fn find_for_update(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Organisation> {
     organisations::table

@@ -84,13 +84,7 @@ pub async fn known_organisations(
     conn: &mut AsyncPgConnection,
     ids: &[Uuid],
 ) -> Result<Vec<Uuid>, AppError> {
-    let mut known = Vec::new();
-    for &id in ids {
-        if organisation_queries::find(conn, id).await?.is_some() {
-            known.push(id);
-        }
-    }
-    Ok(known)
+    Ok(organisation_queries::existing(conn, ids).await?)
 }
 
 /// Opens a case for the child, led by `lead`, with what records it.
