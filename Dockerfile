@@ -24,7 +24,8 @@ FROM debian:bookworm-slim
 RUN apt-get update \
     && apt-get install -y --no-install-recommends ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
-    && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin schakel
+    && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin schakel \
+    && install -d -o schakel -m 0700 /var/lib/schakel
 COPY --from=build /src/target/release/schakel /usr/local/bin/schakel
 USER schakel
 ENV BIND_ADDR=0.0.0.0:8080 \

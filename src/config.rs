@@ -383,6 +383,64 @@ impl WebhookConfig {
     }
 }
 
+/// The access log's seal keys. `AUDIT_SIGNING_KEY_FILE`: the Ed25519 private key (PKCS#8 PEM)
+/// `serve` and `worker` sign seals and checkpoints with — required when `signer` is `Required`.
+/// `AUDIT_VERIFYING_KEYS`: a PEM file of older public keys (after a rotation), or all a
+/// verifier without the private key has.
+pub fn audit_keys<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+    signer: Need,
+) -> Result<crate::audit::AuditKeys, ConfigError> {
+    use crate::audit::{AuditKeys, SealSigner, SealVerifiers};
+    let read = |var: &'static str, path: &str| {
+        std::fs::read_to_string(path).map_err(|err| ConfigError::Invalid {
+            var,
+            reason: format!("{path}: {err}"),
+        })
+    };
+    let signing = match env.get("AUDIT_SIGNING_KEY_FILE") {
+        Some(path) => Some(
+            SealSigner::from_pem(&read("AUDIT_SIGNING_KEY_FILE", &path)?).map_err(|reason| {
+                ConfigError::Invalid {
+                    var: "AUDIT_SIGNING_KEY_FILE",
+                    reason: format!("{path}: {reason}"),
+                }
+            })?,
+        ),
+        None if signer == Need::Required => {
+            return Err(ConfigError::Missing {
+                var: "AUDIT_SIGNING_KEY_FILE",
+                hint: "the access log's seals are signed: create a key with `schakel audit keygen --out audit-signing-key.pem`",
+            });
+        }
+        None => None,
+    };
+    let mut verifiers = SealVerifiers::default();
+    if let Some(path) = env.get("AUDIT_VERIFYING_KEYS") {
+        verifiers
+            .add_pem(&read("AUDIT_VERIFYING_KEYS", &path)?)
+            .map_err(|reason| ConfigError::Invalid {
+                var: "AUDIT_VERIFYING_KEYS",
+                reason: format!("{path}: {reason}"),
+            })?;
+    }
+    let keys = AuditKeys::new(signing, verifiers);
+    if keys.verifiers.is_empty() {
+        return Err(ConfigError::Missing {
+            var: "AUDIT_VERIFYING_KEYS",
+            hint: "verifying the access log needs its public keys (or AUDIT_SIGNING_KEY_FILE)",
+        });
+    }
+    Ok(keys)
+}
+
+/// Whether a command needs a setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    Required,
+    Optional,
+}
+
 /// Everything `schakel serve` needs.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -393,6 +451,7 @@ pub struct Config {
     pub migrate_on_start: bool,
     pub deadlines: crate::domain::handoff::DeadlineRules,
     pub webhooks: WebhookConfig,
+    pub audit: crate::audit::AuditKeys,
 }
 
 impl Config {
@@ -407,6 +466,7 @@ impl Config {
             migrate_on_start: migrate_on_start(env)?,
             deadlines: deadline_rules(env)?,
             webhooks: WebhookConfig::from_env(env)?,
+            audit: audit_keys(env, Need::Required)?,
         })
     }
 }
@@ -416,11 +476,23 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
+    /// A signing key in a file, written once per test run.
+    fn key_file() -> &'static str {
+        static PATH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        PATH.get_or_init(|| {
+            let path =
+                std::env::temp_dir().join(format!("schakel-config-key-{}.pem", std::process::id()));
+            std::fs::write(&path, crate::audit::SealSigner::generate().to_pem()).unwrap();
+            path.to_string_lossy().into_owned()
+        })
+    }
+
+    /// The pairs, with a signing key unless they name `AUDIT_SIGNING_KEY_FILE` themselves
+    /// (empty: unset).
     fn env(pairs: &[(&str, &str)]) -> Env<impl Fn(&str) -> Option<String>> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let mut map: HashMap<String, String> =
+            HashMap::from([("AUDIT_SIGNING_KEY_FILE".to_owned(), key_file().to_owned())]);
+        map.extend(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         Env(move |name: &str| map.get(name).cloned())
     }
 
@@ -463,6 +535,18 @@ mod tests {
             ("LOG_FORMAT", "xml", "LOG_FORMAT"),
             ("MIGRATE_ON_START", "sometimes", "MIGRATE_ON_START"),
             ("JWT_HS256_SECRET", "short", "JWT_HS256_SECRET"),
+            ("AUDIT_SIGNING_KEY_FILE", "", "AUDIT_SIGNING_KEY_FILE"),
+            (
+                "AUDIT_SIGNING_KEY_FILE",
+                "/nonexistent.pem",
+                "AUDIT_SIGNING_KEY_FILE",
+            ),
+            (
+                "AUDIT_SIGNING_KEY_FILE",
+                "Cargo.toml",
+                "AUDIT_SIGNING_KEY_FILE",
+            ),
+            ("AUDIT_VERIFYING_KEYS", "Cargo.toml", "AUDIT_VERIFYING_KEYS"),
             ("HANDOFF_ACK_WORKING_DAYS", "0", "HANDOFF_ACK_WORKING_DAYS"),
             ("HANDOFF_ACK_ACUTE_HOURS", "soon", "HANDOFF_ACK_ACUTE_HOURS"),
             (
@@ -528,6 +612,41 @@ mod tests {
         assert_eq!(config.auth.issuer, "https://login.example.nl");
         assert!(config.auth.hs256_secret.is_none());
         assert!(config.auth.require_dev_secret().is_err());
+    }
+
+    #[test]
+    fn a_verifier_needs_only_public_keys_and_keeps_old_ones() {
+        let signer = crate::audit::SealSigner::generate();
+        let old = crate::audit::SealSigner::generate();
+        let path =
+            std::env::temp_dir().join(format!("schakel-config-pub-{}.pem", std::process::id()));
+        std::fs::write(
+            &path,
+            format!("{}{}", old.public_pem(), signer.public_pem()),
+        )
+        .unwrap();
+        let path = path.to_string_lossy().into_owned();
+
+        let keys = audit_keys(
+            &env(&[
+                ("AUDIT_SIGNING_KEY_FILE", ""),
+                ("AUDIT_VERIFYING_KEYS", &path),
+            ]),
+            Need::Optional,
+        )
+        .unwrap();
+        assert!(keys.signer.is_none());
+        let ids: Vec<&str> = keys.verifiers.keys().map(|(id, _)| id).collect();
+        assert!(
+            ids.contains(&signer.key_id()) && ids.contains(&old.key_id()),
+            "{ids:?}"
+        );
+
+        // The signing key's own public key is always among the verifiers.
+        let keys = audit_keys(&env(&[("AUDIT_VERIFYING_KEYS", &path)]), Need::Required).unwrap();
+        assert_eq!(keys.verifiers.keys().count(), 3);
+        let err = audit_keys(&env(&[("AUDIT_SIGNING_KEY_FILE", "")]), Need::Optional).unwrap_err();
+        assert!(err.to_string().starts_with("AUDIT_VERIFYING_KEYS"), "{err}");
     }
 
     #[test]

@@ -73,6 +73,7 @@ pub fn denied_access(method: &Method, path: &str, status: u16) -> Option<Access>
         consent_id: None,
         recipient: None,
         outcome: Outcome::Denied,
+        filters: None,
     })
 }
 

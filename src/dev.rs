@@ -20,6 +20,9 @@ pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/schak
 /// Where the generated development secret is kept (relative to the working directory).
 pub const SECRET_FILE: &str = ".schakel-dev-secret";
 
+/// Where `schakel dev` keeps the access log's seal signing key between runs (git-ignored).
+pub const AUDIT_KEY_FILE: &str = ".schakel-dev-audit-key.pem";
+
 /// The settings `schakel dev` runs with, on top of the environment.
 #[derive(Debug, PartialEq, Eq)]
 pub struct DevSettings {
@@ -84,6 +87,23 @@ pub fn secret(path: &Path) -> Result<String, String> {
     }
     let bytes: [u8; 32] = rand::random();
     let secret = format!("dev-{}", URL_SAFE_NO_PAD.encode(bytes));
+    write_private(path, &format!("{secret}\n"))?;
+    Ok(secret)
+}
+
+/// The development seal signing key kept in `path`, created when missing or unreadable.
+pub fn audit_key(path: &Path) -> Result<(), String> {
+    let usable = std::fs::read_to_string(path)
+        .ok()
+        .is_some_and(|pem| crate::audit::SealSigner::from_pem(&pem).is_ok());
+    if usable {
+        return Ok(());
+    }
+    write_private(path, &crate::audit::SealSigner::generate().to_pem())
+}
+
+/// Writes a file only its owner can read.
+fn write_private(path: &Path, content: &str) -> Result<(), String> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -91,8 +111,8 @@ pub fn secret(path: &Path) -> Result<String, String> {
     let mut file = options
         .open(path)
         .map_err(|err| format!("cannot write {}: {err}", path.display()))?;
-    writeln!(file, "{secret}").map_err(|err| format!("cannot write {}: {err}", path.display()))?;
-    Ok(secret)
+    file.write_all(content.as_bytes())
+        .map_err(|err| format!("cannot write {}: {err}", path.display()))
 }
 
 /// Creates the database named in `database_url` unless it exists; true when it was created.

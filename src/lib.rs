@@ -32,6 +32,7 @@ use poem::{
 };
 
 use crate::{
+    audit::{AuditKeys, SealSigner, SealVerifiers},
     auth::{Authenticator, jwt::TokenVerifier},
     compression::Compression,
     config::{AuthConfig, ConfigError, HttpConfig, WebhookConfig},
@@ -49,10 +50,15 @@ pub struct AppState {
     pub http: HttpConfig,
     pub deadlines: DeadlineRules,
     pub webhooks: WebhookConfig,
+    /// The key access-log checkpoints are signed with.
+    pub seal_signer: SealSigner,
+    /// The keys the access log is verified with (the signer's among them).
+    pub seal_verifiers: SealVerifiers,
 }
 
 impl AppState {
-    /// State with the default handoff deadlines and webhook settings.
+    /// State with the default handoff deadlines and webhook settings, and a seal key of its own
+    /// (for tests and tools that never publish a checkpoint).
     pub fn new(pool: Pool, auth: &AuthConfig, http: HttpConfig) -> Result<Arc<Self>, ConfigError> {
         Self::configured(
             pool,
@@ -60,6 +66,7 @@ impl AppState {
             http,
             DeadlineRules::default(),
             WebhookConfig::default(),
+            AuditKeys::signing_with(SealSigner::generate()),
         )
     }
 
@@ -69,14 +76,21 @@ impl AppState {
         http: HttpConfig,
         deadlines: DeadlineRules,
         webhooks: WebhookConfig,
+        audit: AuditKeys,
     ) -> Result<Arc<Self>, ConfigError> {
         let verifier = TokenVerifier::from_config(auth)?;
+        let seal_signer = audit.signer.ok_or(ConfigError::Missing {
+            var: "AUDIT_SIGNING_KEY_FILE",
+            hint: "the API signs access-log checkpoints",
+        })?;
         Ok(Arc::new(Self {
             authenticator: Authenticator::new(verifier, pool.clone()),
             pool,
             http,
             deadlines,
             webhooks,
+            seal_signer,
+            seal_verifiers: audit.verifiers,
         }))
     }
 }

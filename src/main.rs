@@ -9,7 +9,9 @@ use poem::{
 };
 use schakel::{
     AppState, app, audit,
-    config::{self, AuthConfig, Config, DatabaseConfig, HttpConfig, LogFormat, WebhookConfig},
+    config::{
+        self, AuthConfig, Config, DatabaseConfig, HttpConfig, LogFormat, Need, WebhookConfig,
+    },
     db,
     domain::organisation::Role,
     openapi,
@@ -83,7 +85,7 @@ enum Command {
     /// missing, keep a generated signing secret in .schakel-dev-secret, migrate, create the demo
     /// world, print its tokens, and serve on 127.0.0.1. Refuses production-looking settings.
     Dev,
-    /// The access log: verify its seal chain.
+    /// The access log: verify its seals, or make a signing key.
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
@@ -92,9 +94,22 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Recompute the seal chain over every entry and report every altered, missing,
-    /// double-sealed or unsealed entry. Exit code 0 when intact, 1 when not.
-    Verify,
+    /// Recompute the seal chain over every entry, check every seal's signature, and report every
+    /// altered, missing, double-sealed, unsealed or forged entry; given a checkpoint, also any
+    /// cut or rewrite after it. Needs DATABASE_URL and the public keys (AUDIT_VERIFYING_KEYS or
+    /// AUDIT_SIGNING_KEY_FILE). Exit code 0 when intact, 1 when not.
+    Verify {
+        /// A checkpoint kept earlier: its JSON, or a file holding it.
+        #[arg(long)]
+        checkpoint: Option<String>,
+    },
+    /// Create a seal signing key: writes the private key (PKCS#8 PEM, readable by you only) and
+    /// prints its key id and public key, which verifiers need.
+    Keygen {
+        /// Where to write the private key; refuses to overwrite.
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -143,6 +158,9 @@ async fn run(command: Command) -> Result<(), AnyError> {
             init_logging(config::log_format(&env)?);
             let database = DatabaseConfig::from_env(&env)?;
             let webhooks = WebhookConfig::from_env(&env)?;
+            let signer = config::audit_keys(&env, Need::Required)?
+                .signer
+                .expect("a required signing key");
             let pending = db::pending_migrations(&database.url).await?;
             if !pending.is_empty() {
                 return Err(format!(
@@ -156,6 +174,7 @@ async fn run(command: Command) -> Result<(), AnyError> {
             // The worker seals too, so entries never wait for a `serve` to be running.
             let sealer = tokio::spawn(audit::run_sealer(
                 pool.clone(),
+                signer,
                 SEAL_INTERVAL,
                 stopped.clone(),
             ));
@@ -211,38 +230,75 @@ async fn run(command: Command) -> Result<(), AnyError> {
         }
         Command::Dev => dev().await,
         Command::Audit {
-            command: AuditCommand::Verify,
-        } => {
-            let database = DatabaseConfig::from_env(&env)?;
-            let pool = db::pool(&database)?;
-            let mut conn = pool.get().await?;
-            let started = std::time::Instant::now();
-            let report = audit::verify(&mut conn).await?;
-            println!(
-                "{} seals over {} entries, {} entries queued for sealing; verified in {} ms",
-                report.seals,
-                report.sealed_entries,
-                report.queued_entries,
-                started.elapsed().as_millis()
-            );
-            if report.is_intact() {
-                println!("intact");
-                Ok(())
-            } else {
-                for problem in &report.problems {
-                    println!("BROKEN: {problem}");
-                }
-                Err(format!(
-                    "the access log is not intact: {} problem(s)",
-                    report.problems.len()
-                )
-                .into())
-            }
-        }
+            command: AuditCommand::Verify { checkpoint },
+        } => audit_verify(&env, checkpoint.as_deref()).await,
+        Command::Audit {
+            command: AuditCommand::Keygen { out },
+        } => audit_keygen(&out),
         Command::Openapi { .. } | Command::Token { .. } => {
             unreachable!("handled without a runtime")
         }
     }
+}
+
+/// `schakel audit verify`: prints a report; fails (exit 1) on any finding.
+async fn audit_verify<F: Fn(&str) -> Option<String>>(
+    env: &config::Env<F>,
+    checkpoint: Option<&str>,
+) -> Result<(), AnyError> {
+    let database = DatabaseConfig::from_env(env)?;
+    let keys = config::audit_keys(env, Need::Optional)?;
+    let checkpoint = match checkpoint.map(str::trim) {
+        None => None,
+        Some(json) if json.starts_with('{') => Some(audit::Checkpoint::from_json(json)?),
+        Some(path) => Some(audit::Checkpoint::from_json(
+            &std::fs::read_to_string(path).map_err(|err| format!("--checkpoint {path}: {err}"))?,
+        )?),
+    };
+    let pool = db::pool(&database)?;
+    let mut conn = pool.get().await?;
+    let started = std::time::Instant::now();
+    let report = audit::verify(&mut conn, &keys.verifiers, checkpoint.as_ref()).await?;
+    println!(
+        "{} seals ({} signed) over {} entries, {} entries queued for sealing; verified in {} ms",
+        report.seals,
+        report.signed_seals,
+        report.sealed_entries,
+        report.queued_entries,
+        started.elapsed().as_millis()
+    );
+    if let Some(sequence) = report.checkpoint {
+        println!("checked against the checkpoint at seal {sequence}");
+    }
+    if report.is_intact() {
+        println!("intact");
+        return Ok(());
+    }
+    for finding in &report.findings {
+        println!("BROKEN ({}): {}", finding.kind.as_str(), finding.message);
+    }
+    Err(format!(
+        "the access log is not intact: {} finding(s)",
+        report.findings.len()
+    )
+    .into())
+}
+
+/// `schakel audit keygen --out FILE`.
+fn audit_keygen(out: &std::path::Path) -> Result<(), AnyError> {
+    use std::io::Write;
+    let signer = audit::SealSigner::generate();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(out)
+        .map_err(|err| format!("{}: {err}", out.display()))?;
+    file.write_all(signer.to_pem().as_bytes())?;
+    println!("key id {}", signer.key_id());
+    print!("{}", signer.public_pem());
+    Ok(())
 }
 
 /// `schakel dev`: see [`schakel::dev`].
@@ -252,11 +308,19 @@ async fn dev() -> Result<(), AnyError> {
         Ok(secret) if !secret.trim().is_empty() => secret,
         _ => schakel::dev::secret(std::path::Path::new(schakel::dev::SECRET_FILE))?,
     };
+    let audit_key = match std::env::var("AUDIT_SIGNING_KEY_FILE") {
+        Ok(path) if !path.trim().is_empty() => path,
+        _ => {
+            schakel::dev::audit_key(std::path::Path::new(schakel::dev::AUDIT_KEY_FILE))?;
+            schakel::dev::AUDIT_KEY_FILE.to_owned()
+        }
+    };
     let created = schakel::dev::ensure_database(&settings.database_url).await?;
     let overlay = [
         ("DATABASE_URL", settings.database_url.clone()),
         ("BIND_ADDR", settings.bind_addr.to_string()),
         ("JWT_HS256_SECRET", secret),
+        ("AUDIT_SIGNING_KEY_FILE", audit_key),
         ("MIGRATE_ON_START", "true".to_owned()),
         ("WEBHOOK_ALLOW_INSECURE_LOOPBACK", "true".to_owned()),
     ];
@@ -359,17 +423,24 @@ async fn serve(config: Config) -> Result<(), AnyError> {
         }
     }
     let pool = db::pool(&config.database)?;
+    let signer = config
+        .audit
+        .signer
+        .clone()
+        .expect("Config::from_env requires the signing key");
     let state = AppState::configured(
         pool.clone(),
         &config.auth,
         config.http.clone(),
         config.deadlines,
         config.webhooks.clone(),
+        config.audit.clone(),
     )?;
 
     let (stop_background, background_stopped) = watch::channel(false);
     let sealer = tokio::spawn(audit::run_sealer(
         pool.clone(),
+        signer.clone(),
         SEAL_INTERVAL,
         background_stopped.clone(),
     ));
@@ -399,9 +470,9 @@ async fn serve(config: Config) -> Result<(), AnyError> {
     let _ = stop_background.send(true);
     let _ = sealer.await;
     let _ = worker.await;
-    if let Ok(mut conn) = pool.get().await {
-        // Seal what the last requests logged, so a clean stop leaves nothing queued.
-        let _ = audit::seal_all(&mut conn).await;
+    // Seal what the last requests logged, so a clean stop leaves nothing queued.
+    if let Err(error) = audit::seal_and_publish(&pool, &signer).await {
+        tracing::warn!(%error, "sealing the access log on stop failed");
     }
     pool.close();
     tracing::info!("stopped");

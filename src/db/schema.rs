@@ -20,6 +20,7 @@ diesel::table! {
         client_address -> Nullable<Text>,
         recipient_organisation_id -> Nullable<Uuid>,
         trace_id -> Nullable<Text>,
+        filters -> Nullable<Text>,
     }
 }
 
@@ -30,6 +31,8 @@ diesel::table! {
         entry_ids -> Array<Nullable<Int8>>,
         prev_hash -> Text,
         seal_hash -> Text,
+        key_id -> Nullable<Text>,
+        signature -> Nullable<Text>,
     }
 }
 

@@ -12,7 +12,7 @@ use diesel_async::SimpleAsyncConnection;
 use serde_json::{Value, json};
 
 use crate::{
-    harness::{AUDIENCE, ISSUER, SECRET, TestDb},
+    harness::{AUDIENCE, ISSUER, SECRET, TestDb, audit_key_files},
     webhooks::{Receiver, verify},
 };
 
@@ -147,6 +147,7 @@ async fn the_binary_migrates_bootstraps_mints_and_serves() {
         ("BIND_ADDR", "127.0.0.1:0"),
         ("LOG_FORMAT", "json"),
         ("WEBHOOK_ALLOW_INSECURE_LOOPBACK", "true"),
+        ("AUDIT_SIGNING_KEY_FILE", &audit_key_files().signing),
     ];
 
     // Not migrated yet: the commands that need the schema say so.
@@ -348,6 +349,25 @@ async fn the_binary_migrates_bootstraps_mints_and_serves() {
         "{lines:#?}"
     );
 
+    // Every seal publishes a signed checkpoint to the structured log, outside the database; an
+    // auditor holding only the public key verifies the log against the newest one.
+    let checkpoint = lines
+        .iter()
+        .rev()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|l| l["message"] == "access log sealed")
+        .and_then(|l| l["checkpoint"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| panic!("no checkpoint logged: {lines:#?}"));
+    let auditor = [
+        ("DATABASE_URL", database.url.as_str()),
+        ("AUDIT_VERIFYING_KEYS", audit_key_files().public.as_str()),
+    ];
+    let verified = stdout(&run(
+        &auditor,
+        &["audit", "verify", "--checkpoint", &checkpoint],
+    ));
+    assert!(verified.contains("intact"), "{verified}");
+
     // With no `serve` running, the worker seals the access log: an entry logged now is sealed
     // within the interval. It also runs alone, and stops on SIGTERM.
     let mut conn = database.connect().await;
@@ -358,12 +378,21 @@ async fn the_binary_migrates_bootstraps_mints_and_serves() {
     ))
     .await
     .unwrap();
-    let queued = schakel::audit::verify(&mut conn).await.unwrap();
+    let verifiers = {
+        let mut verifiers = schakel::audit::SealVerifiers::default();
+        verifiers.add(audit_key_files().signer.verifying_key());
+        verifiers
+    };
+    let queued = schakel::audit::verify(&mut conn, &verifiers, None)
+        .await
+        .unwrap();
     assert_eq!(queued.queued_entries, 1, "{queued:?}");
     let (worker, _) = Server::spawn(&env, "worker", "webhook worker started");
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let report = schakel::audit::verify(&mut conn).await.unwrap();
+        let report = schakel::audit::verify(&mut conn, &verifiers, None)
+            .await
+            .unwrap();
         assert!(report.is_intact(), "{report:?}");
         if report.queued_entries == 0 {
             break;

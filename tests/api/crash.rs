@@ -62,6 +62,10 @@ async fn a_crash_under_write_load_leaves_no_duplicate_and_loses_no_acknowledged_
         ("BIND_ADDR", "127.0.0.1:0"),
         ("LOG_FORMAT", "json"),
         ("DATABASE_POOL_SIZE", "8"),
+        (
+            "AUDIT_SIGNING_KEY_FILE",
+            &crate::harness::audit_key_files().signing,
+        ),
     ];
     stdout(&run(&env, &["migrate"]));
     let demo: Value = serde_json::from_str(&stdout(&run(&env, &["demo", "--json"]))).unwrap();

@@ -33,25 +33,9 @@ fn the_readme_documents_every_variable() {
     }
 }
 
-#[test]
-fn compose_runs_postgres_16_and_the_api_after_it_is_healthy() {
-    let compose: Value = serde_yaml::from_str(&read("docker-compose.yml")).unwrap();
-    let db = &compose["services"]["db"];
-    assert!(db["image"].as_str().unwrap().starts_with("postgres:16"));
-    assert!(db["healthcheck"]["test"].is_sequence());
-
-    let api = &compose["services"]["api"];
-    assert_eq!(api["build"], Value::from("."));
-    assert_eq!(
-        api["depends_on"]["db"]["condition"],
-        Value::from("service_healthy")
-    );
-    assert!(
-        api["ports"][0].as_str().unwrap().ends_with(":8080"),
-        "published on 8080"
-    );
-    let environment = api["environment"].as_mapping().unwrap();
-    let known = config_variables();
+/// A service's environment: every key is one schakel reads.
+fn environment<'a>(service: &'a Value, known: &BTreeSet<String>) -> &'a serde_yaml::Mapping {
+    let environment = service["environment"].as_mapping().unwrap();
     for key in environment.keys() {
         let key = key.as_str().unwrap();
         assert!(
@@ -59,18 +43,106 @@ fn compose_runs_postgres_16_and_the_api_after_it_is_healthy() {
             "compose sets {key}, which schakel does not read"
         );
     }
-    assert_eq!(environment["BIND_ADDR"], Value::from("0.0.0.0:8080"));
-    assert_eq!(environment["MIGRATE_ON_START"], Value::from("true"));
-    let database_url = environment["DATABASE_URL"].as_str().unwrap();
-    assert!(database_url.contains("@db:5432/"), "{database_url}");
-    let entrypoint: Vec<&str> = api["entrypoint"]
+    environment
+}
+
+/// The shell script a service's entrypoint runs.
+fn script(service: &Value) -> String {
+    let entrypoint: Vec<&str> = service["entrypoint"]
         .as_sequence()
         .unwrap()
         .iter()
         .filter_map(Value::as_str)
         .collect();
-    let script = entrypoint.last().unwrap();
-    assert!(script.contains("schakel demo") && script.ends_with("exec schakel serve"));
+    assert_eq!(entrypoint[..2], ["sh", "-c"]);
+    entrypoint
+        .last()
+        .unwrap()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn compose_migrates_as_the_owner_and_serves_as_the_least_privileged_role() {
+    let compose: Value = serde_yaml::from_str(&read("docker-compose.yml")).unwrap();
+    let known = config_variables();
+    let db = &compose["services"]["db"];
+    assert!(db["image"].as_str().unwrap().starts_with("postgres:16"));
+    assert!(db["healthcheck"]["test"].is_sequence());
+    // The runtime role is created by an init script that exists.
+    let init = db["volumes"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .find(|v| v.ends_with(":/docker-entrypoint-initdb.d:ro"))
+        .expect("an init script mount");
+    let dir = init.split(':').next().unwrap();
+    let sql = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
+        .unwrap()
+        .map(|f| std::fs::read_to_string(f.unwrap().path()).unwrap())
+        .collect::<String>();
+    assert!(sql.contains("CREATE ROLE schakel_app LOGIN"), "{sql}");
+
+    // setup: as the owner, migrate and grant the runtime role, make the seal key once, demo.
+    let setup = &compose["services"]["setup"];
+    assert_eq!(
+        setup["depends_on"]["db"]["condition"],
+        Value::from("service_healthy")
+    );
+    let env = environment(setup, &known);
+    assert!(
+        env["DATABASE_URL"]
+            .as_str()
+            .unwrap()
+            .starts_with("postgres://postgres@db:5432/")
+    );
+    assert_eq!(env["DATABASE_RUNTIME_ROLE"], Value::from("schakel_app"));
+    let steps = script(setup);
+    assert!(steps.starts_with("schakel migrate &&"), "{steps}");
+    assert!(
+        steps.contains("schakel audit keygen --out /var/lib/schakel/audit-signing-key.pem"),
+        "{steps}"
+    );
+    assert!(steps.ends_with("schakel demo"), "{steps}");
+
+    // api: after setup, as schakel_app, never migrating, with the key read-only.
+    let api = &compose["services"]["api"];
+    assert_eq!(api["build"], Value::from("."));
+    assert_eq!(
+        api["depends_on"]["setup"]["condition"],
+        Value::from("service_completed_successfully")
+    );
+    assert!(
+        api["ports"][0].as_str().unwrap().ends_with(":8080"),
+        "published on 8080"
+    );
+    let env = environment(api, &known);
+    assert_eq!(env["BIND_ADDR"], Value::from("0.0.0.0:8080"));
+    assert_eq!(env["MIGRATE_ON_START"], Value::from("false"));
+    let url = env["DATABASE_URL"].as_str().unwrap();
+    assert!(
+        url.starts_with("postgres://schakel_app:") && url.contains("@db:5432/"),
+        "{url}"
+    );
+    assert_eq!(
+        env["AUDIT_SIGNING_KEY_FILE"],
+        Value::from("/var/lib/schakel/audit-signing-key.pem")
+    );
+    assert_eq!(
+        api["volumes"][0],
+        Value::from("audit-key:/var/lib/schakel:ro")
+    );
+    assert_eq!(
+        setup["volumes"][0],
+        Value::from("audit-key:/var/lib/schakel")
+    );
+    assert_eq!(
+        script(api),
+        "exec schakel serve",
+        "schakel itself receives SIGTERM"
+    );
 }
 
 #[test]
@@ -85,6 +157,10 @@ fn the_image_builds_with_migrations_and_runs_as_a_non_root_user() {
     assert!(stages[1].contains("--locked"));
     let runtime = stages.last().unwrap();
     assert!(runtime.contains("USER schakel"));
+    assert!(
+        runtime.contains("install -d -o schakel -m 0700 /var/lib/schakel"),
+        "the seal key's volume is the service user's, like the directory it is mounted on"
+    );
     assert!(runtime.contains("useradd --system"));
     assert!(runtime.contains("EXPOSE 8080"));
     assert!(runtime.contains("BIND_ADDR=0.0.0.0:8080"));

@@ -19,6 +19,7 @@ use poem::{
 };
 use schakel::{
     AppState,
+    audit::{AuditKeys, SealSigner},
     auth::jwt::{DevToken, mint_dev_token},
     config::{AuthConfig, DatabaseConfig, HttpConfig, Secret, WebhookConfig},
     db::{self, organisations as queries},
@@ -31,6 +32,31 @@ use serde_json::Value;
 use uuid::Uuid;
 
 pub const SECRET: &str = "test-secret-that-is-long-enough-0123456789";
+
+/// A seal signing key and its public key, in files, once per test run: what the real binary
+/// reads from `AUDIT_SIGNING_KEY_FILE` and `AUDIT_VERIFYING_KEYS`.
+pub struct AuditKeyFiles {
+    pub signing: String,
+    pub public: String,
+    pub signer: SealSigner,
+}
+
+pub fn audit_key_files() -> &'static AuditKeyFiles {
+    static FILES: OnceLock<AuditKeyFiles> = OnceLock::new();
+    FILES.get_or_init(|| {
+        let signer = SealSigner::generate();
+        let dir = std::env::temp_dir();
+        let signing = dir.join(format!("schakel-test-audit-key-{}.pem", std::process::id()));
+        let public = dir.join(format!("schakel-test-audit-pub-{}.pem", std::process::id()));
+        std::fs::write(&signing, signer.to_pem()).expect("write the signing key");
+        std::fs::write(&public, signer.public_pem()).expect("write the public key");
+        AuditKeyFiles {
+            signing: signing.to_string_lossy().into_owned(),
+            public: public.to_string_lossy().into_owned(),
+            signer,
+        }
+    })
+}
 pub const ISSUER: &str = "schakel-test";
 pub const AUDIENCE: &str = "schakel";
 
@@ -282,8 +308,15 @@ impl TestApp {
             statement_timeout: Duration::from_secs(10),
         })
         .expect("pool");
-        let state = AppState::configured(pool, &auth, http, DeadlineRules::default(), webhooks)
-            .expect("app state");
+        let state = AppState::configured(
+            pool,
+            &auth,
+            http,
+            DeadlineRules::default(),
+            webhooks,
+            AuditKeys::signing_with(SealSigner::generate()),
+        )
+        .expect("app state");
         let client = TestClient::new(schakel::app(state.clone()).boxed());
         Self {
             state,
@@ -291,6 +324,18 @@ impl TestApp {
             auth,
             db,
         }
+    }
+
+    /// Seals everything queued with the app's key and asserts the whole log verifies.
+    pub async fn assert_log_intact(&self) {
+        let mut conn = self.conn().await;
+        schakel::audit::seal_all(&mut conn, &self.state.seal_signer)
+            .await
+            .expect("seal");
+        let report = schakel::audit::verify(&mut conn, &self.state.seal_verifiers, None)
+            .await
+            .expect("verify");
+        assert!(report.is_intact(), "{report:?}");
     }
 
     pub async fn conn(&self) -> db::Conn {

@@ -21,6 +21,7 @@ mod migrations;
 mod openapi;
 mod organisations;
 mod reference;
+mod seals;
 mod signals;
 mod story;
 mod timeline;

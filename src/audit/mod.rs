@@ -3,33 +3,34 @@
 //!
 //! Entries are written by [`record`] inside the transaction of the data they concern, so there is
 //! no access without its entry. The table is append-only (a trigger refuses UPDATE, DELETE and
-//! TRUNCATE). Tamper evidence comes from a background sealer that chains batches of committed
-//! entries: each seal lists the entry ids it covers and hashes them together with the previous
-//! seal. Requests never wait for each other to extend the chain. [`verify`] recomputes it all.
+//! TRUNCATE; the runtime role may only INSERT and SELECT). Tamper evidence: a background sealer
+//! chains batches of committed entries ([`seal`]) and signs each seal with a key the database
+//! never sees ([`keys`]); a signed [`checkpoint`] published outside the database anchors the
+//! chain against truncation; [`verify`] recomputes it all. Requests never wait for each other to
+//! extend the chain.
 
-use std::{
-    collections::HashSet,
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+pub mod checkpoint;
+pub mod keys;
+pub mod seal;
+pub mod verify;
+
+pub use checkpoint::Checkpoint;
+pub use keys::{AuditKeys, SealSigner, SealVerifiers};
+pub use seal::{GENESIS_HASH, SEAL_BATCH, run_sealer, seal_all, seal_and_publish, seal_pending};
+pub use verify::{Finding, FindingKind, Verification, verify};
+
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use diesel::{
-    prelude::*,
-    sql_types::{BigInt, Bool},
-};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::{
     auth::Principal,
-    db::{
-        Pool,
-        schema::{access_log, access_log_seals, access_log_unsealed},
-    },
+    db::schema::{access_log, feedback, handoffs},
 };
 
 /// The request an access happens in: its id (X-Request-Id) and the client's address.
@@ -151,19 +152,31 @@ pub struct Access {
     /// For a disclosure: the organisation the data went to.
     pub recipient: Option<Uuid>,
     pub outcome: Outcome,
+    /// For a read of the access log itself: the filters it used.
+    pub filters: Option<String>,
 }
 
 impl Access {
     pub fn allowed(action: AccessAction, resource_type: &'static str, resource_id: Uuid) -> Self {
         Self {
+            resource_id: Some(resource_id),
+            ..Self::unnamed(action, resource_type)
+        }
+    }
+
+    /// An allowed access to something without an id of its own (the log's checkpoint, its
+    /// verification).
+    pub fn unnamed(action: AccessAction, resource_type: &'static str) -> Self {
+        Self {
             action,
             resource_type,
-            resource_id: Some(resource_id),
+            resource_id: None,
             child_id: None,
             legal_basis: None,
             consent_id: None,
             recipient: None,
             outcome: Outcome::Allowed,
+            filters: None,
         }
     }
 
@@ -175,6 +188,12 @@ impl Access {
 
     pub fn about_child(mut self, child_id: Uuid) -> Self {
         self.child_id = Some(child_id);
+        self
+    }
+
+    /// A read of the access log, with the filters it used.
+    pub fn with_filters(mut self, filter: &LogFilter) -> Self {
+        self.filters = filter.canonical();
         self
     }
 
@@ -204,6 +223,7 @@ struct NewEntry<'a> {
     client_address: Option<&'a str>,
     recipient_organisation_id: Option<Uuid>,
     trace_id: Option<&'a str>,
+    filters: Option<&'a str>,
 }
 
 /// Writes entries; call it inside the transaction of the data the accesses concern.
@@ -235,6 +255,7 @@ pub async fn record(
             client_address: actor.request.client_address.as_deref(),
             recipient_organisation_id: access.recipient,
             trace_id: actor.request.trace_id.as_deref(),
+            filters: access.filters.as_deref(),
         })
         .collect();
     diesel::insert_into(access_log::table)
@@ -275,6 +296,7 @@ pub async fn record_replay(
             client_address: actor.request.client_address.as_deref(),
             recipient_organisation_id: None,
             trace_id: actor.request.trace_id.as_deref(),
+            filters: None,
         })
         .collect();
     diesel::insert_into(access_log::table)
@@ -294,6 +316,34 @@ pub struct LogFilter {
     pub from: Option<DateTime<Utc>>,
     /// Entries before this moment.
     pub until: Option<DateTime<Utc>>,
+    /// With `child`: also the accesses to the handoffs and feedback about the child that were
+    /// logged without it (e.g. reading an incoming report before the intake).
+    pub through_handoffs: bool,
+}
+
+impl LogFilter {
+    /// The filters as a canonical query string (fixed order), for the entry of the read; `None`
+    /// when unfiltered.
+    pub fn canonical(&self) -> Option<String> {
+        let time = |t: &DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Micros, true);
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        if let Some(child) = self.child {
+            query.append_pair("childId", &child.to_string());
+        }
+        if let Some(actor) = &self.actor {
+            query.append_pair("actor", actor);
+        }
+        if let Some(resource) = self.resource {
+            query.append_pair("resourceId", &resource.to_string());
+        }
+        if let Some(from) = &self.from {
+            query.append_pair("from", &time(from));
+        }
+        if let Some(until) = &self.until {
+            query.append_pair("until", &time(until));
+        }
+        Some(query.finish()).filter(|q| !q.is_empty())
+    }
 }
 
 /// A page of one organisation's entries (by its own professionals), newest first, before `before`.
@@ -308,8 +358,37 @@ pub async fn list(
         .filter(access_log::organisation_id.eq(organisation))
         .select(Entry::as_select())
         .into_boxed();
-    if let Some(child) = filter.child {
-        query = query.filter(access_log::child_id.eq(child));
+    match filter.child {
+        Some(child) if filter.through_handoffs => {
+            // The organisation's handoffs about the child, on whichever side it stands.
+            let about_child = handoffs::table
+                .filter(
+                    handoffs::from_organisation_id
+                        .eq(organisation)
+                        .and(handoffs::child_id.eq(child)),
+                )
+                .or_filter(
+                    handoffs::to_organisation_id
+                        .eq(organisation)
+                        .and(handoffs::intake_child_id.eq(child)),
+                )
+                .select(handoffs::id);
+            let its_feedback = feedback::table
+                .filter(feedback::handoff_id.eq_any(about_child))
+                .select(feedback::id);
+            query = query.filter(
+                access_log::child_id
+                    .eq(child)
+                    .or(access_log::resource_type
+                        .eq("handoff")
+                        .and(access_log::resource_id.eq_any(about_child.nullable())))
+                    .or(access_log::resource_type
+                        .eq("feedback")
+                        .and(access_log::resource_id.eq_any(its_feedback.nullable()))),
+            );
+        }
+        Some(child) => query = query.filter(access_log::child_id.eq(child)),
+        None => {}
     }
     if let Some(actor) = &filter.actor {
         query = query.filter(access_log::actor_sub.eq(actor.clone()));
@@ -355,6 +434,7 @@ pub struct Entry {
     pub client_address: Option<String>,
     pub recipient_organisation_id: Option<Uuid>,
     pub trace_id: Option<String>,
+    pub filters: Option<String>,
 }
 
 impl Entry {
@@ -383,230 +463,21 @@ impl Entry {
         // Columns added later join the digest only when set, so entries sealed before they
         // existed keep their digest.
         let mut canonical = canonical;
-        if let (Some(trace_id), Some(columns)) = (&self.trace_id, canonical.as_array_mut()) {
-            columns.push(json!(trace_id));
+        if let Some(columns) = canonical.as_array_mut() {
+            if let Some(trace_id) = &self.trace_id {
+                columns.push(json!(trace_id));
+            }
+            if let Some(filters) = &self.filters {
+                columns.push(json!({ "filters": filters }));
+            }
         }
         hex_sha256(canonical.to_string().as_bytes())
     }
 }
-
-/// The `prev_hash` of the first seal.
-pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 fn hex_sha256(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-fn seal_hash(prev_hash: &str, entries: &[Entry]) -> String {
-    let mut input = String::with_capacity(65 + entries.len() * 65);
-    input.push_str(prev_hash);
-    for entry in entries {
-        input.push('\n');
-        input.push_str(&entry.digest());
-    }
-    hex_sha256(input.as_bytes())
-}
-
-#[derive(Queryable, Selectable, Debug)]
-#[diesel(table_name = access_log_seals, check_for_backend(diesel::pg::Pg))]
-struct Seal {
-    id: i64,
-    entry_ids: Vec<Option<i64>>,
-    prev_hash: String,
-    seal_hash: String,
-}
-
-#[derive(QueryableByName)]
-struct EntryId {
-    #[diesel(sql_type = BigInt)]
-    entry_id: i64,
-}
-
-/// Key of the advisory lock that lets one sealer at a time extend the chain.
-const SEAL_LOCK_KEY: i64 = 0x5343_4841_4b45_4c01; // "SCHAKEL\x01"
-
-/// Entries per seal.
-pub const SEAL_BATCH: i64 = 1000;
-
-/// Seals up to `SEAL_BATCH` committed, unsealed entries. Returns how many were sealed (0 when
-/// there was nothing to seal or another sealer holds the chain).
-pub async fn seal_pending(conn: &mut AsyncPgConnection) -> QueryResult<usize> {
-    conn.transaction::<_, diesel::result::Error, _>(async |conn| {
-        let locked: bool = diesel::select(diesel::dsl::sql::<Bool>(&format!(
-            "pg_try_advisory_xact_lock({SEAL_LOCK_KEY})"
-        )))
-        .get_result(conn)
-        .await?;
-        if !locked {
-            return Ok(0);
-        }
-        let mut ids: Vec<i64> = diesel::sql_query(
-            "DELETE FROM access_log_unsealed WHERE entry_id IN \
-             (SELECT entry_id FROM access_log_unsealed ORDER BY entry_id LIMIT $1) \
-             RETURNING entry_id",
-        )
-        .bind::<BigInt, _>(SEAL_BATCH)
-        .load::<EntryId>(conn)
-        .await?
-        .into_iter()
-        .map(|row| row.entry_id)
-        .collect();
-        if ids.is_empty() {
-            return Ok(0);
-        }
-        ids.sort_unstable();
-        let entries: Vec<Entry> = access_log::table
-            .filter(access_log::id.eq_any(&ids))
-            .order(access_log::id)
-            .select(Entry::as_select())
-            .load(conn)
-            .await?;
-        let prev_hash: String = access_log_seals::table
-            .order(access_log_seals::id.desc())
-            .select(access_log_seals::seal_hash)
-            .first(conn)
-            .await
-            .optional()?
-            .unwrap_or_else(|| GENESIS_HASH.to_owned());
-        let hash = seal_hash(&prev_hash, &entries);
-        let covered: Vec<Option<i64>> = entries.iter().map(|e| Some(e.id)).collect();
-        diesel::insert_into(access_log_seals::table)
-            .values((
-                access_log_seals::entry_ids.eq(&covered),
-                access_log_seals::prev_hash.eq(&prev_hash),
-                access_log_seals::seal_hash.eq(&hash),
-            ))
-            .execute(conn)
-            .await?;
-        Ok(entries.len())
-    })
-    .await
-}
-
-/// Seals everything that is committed and unsealed now.
-pub async fn seal_all(conn: &mut AsyncPgConnection) -> QueryResult<usize> {
-    let mut total = 0;
-    loop {
-        let sealed = seal_pending(conn).await?;
-        total += sealed;
-        if sealed < SEAL_BATCH as usize {
-            return Ok(total);
-        }
-    }
-}
-
-/// Runs the sealer every `interval` until `shutdown` flips.
-pub async fn run_sealer(pool: Pool, interval: Duration, mut shutdown: watch::Receiver<bool>) {
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep(interval) => {}
-            _ = shutdown.changed() => return,
-        }
-        let result = match pool.get().await {
-            Ok(mut conn) => seal_all(&mut conn).await.map_err(|e| e.to_string()),
-            Err(err) => Err(err.to_string()),
-        };
-        match result {
-            Ok(0) => {}
-            Ok(sealed) => tracing::debug!(sealed, "access log entries sealed"),
-            Err(error) => tracing::warn!(%error, "sealing the access log failed; will retry"),
-        }
-    }
-}
-
-/// The outcome of [`verify`]: what was checked and every inconsistency found.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Verification {
-    pub seals: usize,
-    pub sealed_entries: usize,
-    pub queued_entries: usize,
-    pub problems: Vec<String>,
-}
-
-impl Verification {
-    pub fn is_intact(&self) -> bool {
-        self.problems.is_empty()
-    }
-}
-
-/// Recomputes the seal chain and checks that every entry is sealed exactly once or still
-/// queued for sealing.
-pub async fn verify(conn: &mut AsyncPgConnection) -> QueryResult<Verification> {
-    let mut report = Verification::default();
-    let seals: Vec<Seal> = access_log_seals::table
-        .order(access_log_seals::id)
-        .select(Seal::as_select())
-        .load(conn)
-        .await?;
-    let mut expected_prev = GENESIS_HASH.to_owned();
-    let mut seen: HashSet<i64> = HashSet::new();
-    for seal in &seals {
-        if seal.prev_hash != expected_prev {
-            report.problems.push(format!(
-                "seal {} does not chain to the seal before it",
-                seal.id
-            ));
-        }
-        let ids: Vec<i64> = seal.entry_ids.iter().flatten().copied().collect();
-        for id in &ids {
-            if !seen.insert(*id) {
-                report
-                    .problems
-                    .push(format!("entry {id} is sealed more than once"));
-            }
-        }
-        let entries: Vec<Entry> = access_log::table
-            .filter(access_log::id.eq_any(&ids))
-            .order(access_log::id)
-            .select(Entry::as_select())
-            .load(conn)
-            .await?;
-        if entries.len() != ids.len() {
-            let present: HashSet<i64> = entries.iter().map(|e| e.id).collect();
-            for id in ids.iter().filter(|id| !present.contains(id)) {
-                report
-                    .problems
-                    .push(format!("entry {id} of seal {} is missing", seal.id));
-            }
-        }
-        if seal_hash(&seal.prev_hash, &entries) != seal.seal_hash {
-            report.problems.push(format!(
-                "seal {} does not match its entries: an entry was altered",
-                seal.id
-            ));
-        }
-        report.sealed_entries += entries.len();
-        expected_prev = seal.seal_hash.clone();
-    }
-    report.seals = seals.len();
-
-    let queued: Vec<i64> = access_log_unsealed::table
-        .select(access_log_unsealed::entry_id)
-        .load(conn)
-        .await?;
-    report.queued_entries = queued.len();
-    for id in &queued {
-        if seen.contains(id) {
-            report
-                .problems
-                .push(format!("entry {id} is both sealed and queued"));
-        }
-    }
-    let queued: HashSet<i64> = queued.into_iter().collect();
-    let all_ids: Vec<i64> = access_log::table
-        .select(access_log::id)
-        .order(access_log::id)
-        .load(conn)
-        .await?;
-    for id in all_ids {
-        if !seen.contains(&id) && !queued.contains(&id) {
-            report.problems.push(format!(
-                "entry {id} is neither sealed nor queued for sealing"
-            ));
-        }
-    }
-    Ok(report)
 }

@@ -1,5 +1,8 @@
 //! The access log, for the organisation's privacy officer: every access by the organisation's
-//! own professionals. Reading the log is itself logged.
+//! own professionals, and (in [`integrity`]) its checkpoint and verification. Reading the log is
+//! itself logged, with the filters used.
+
+pub mod integrity;
 
 use poem_openapi::{
     ApiResponse, Object, OpenApi,
@@ -19,7 +22,7 @@ use crate::{
         shared::Professional,
         types::{Timestamp, example_time},
     },
-    audit::{self, Access, AccessAction, LogFilter, Outcome},
+    audit::{self, Access, AccessAction, LogFilter},
     auth::{
         BearerAuth,
         policy::{self, Action},
@@ -63,6 +66,9 @@ pub struct AccessLogEntry {
     /// this one.
     #[oai(skip_serializing_if_is_none)]
     pub trace_id: Option<String>,
+    /// For a read of the access log itself: the filters it used, as a query string.
+    #[oai(skip_serializing_if_is_none)]
+    pub filters: Option<String>,
 }
 
 impl Example for AccessLogEntry {
@@ -89,6 +95,7 @@ impl Example for AccessLogEntry {
             request_id: "3f2b0c6e-1d7a-4b8e-9c0d-5e6f7a8b9c0d".into(),
             client_address: Some("192.0.2.10".into()),
             trace_id: Some("4bf92f3577b34da6a3ce929d0e0e4736".into()),
+            filters: None,
         }
     }
 }
@@ -157,17 +164,11 @@ impl AccessLogApi {
             .transaction(async |conn| {
                 let rows = audit::list(conn, principal.org_id(), &filter, before, fetch).await?;
                 let (rows, next_cursor) = paging::paginate(rows, fetch, |e| e.id);
-                // Access to the log is logged too, after the page was read.
-                let access = audit::Access {
-                    action: AccessAction::Read,
-                    resource_type: "access_log",
-                    resource_id: filter.resource,
-                    child_id: filter.child,
-                    legal_basis: None,
-                    consent_id: None,
-                    recipient: None,
-                    outcome: Outcome::Allowed,
-                };
+                // Access to the log is logged too, after the page was read, with its filters.
+                let mut access =
+                    Access::unnamed(AccessAction::Read, "access_log").with_filters(&filter);
+                access.resource_id = filter.resource;
+                access.child_id = filter.child;
                 Effects::new().access(access).write(conn, actor).await?;
                 Ok((rows, next_cursor))
             })
@@ -182,7 +183,8 @@ impl AccessLogApi {
     ///
     /// Every access by your organisation's professionals to this child's data — when, who (name,
     /// role, acting client), which record, what action, on what legal basis or consent, with
-    /// what outcome — newest first: what a parent or the child asking who looked at their data
+    /// what outcome — newest first, including reads of the handoffs and feedback about the
+    /// child logged before it was linked to them (e.g. an incoming report read before intake): what a parent or the child asking who looked at their data
     /// is entitled to (NEN 7513's client view). Filter by period with `from` and `until`.
     /// Privacy officers only; this read is logged too.
     #[oai(
@@ -221,12 +223,14 @@ impl AccessLogApi {
                     child: Some(child.id),
                     from: from.0.map(|t| t.0),
                     until: until.0.map(|t| t.0),
+                    through_handoffs: true,
                     ..LogFilter::default()
                 };
                 let rows = audit::list(conn, principal.org_id(), &filter, before, fetch).await?;
                 let (rows, next_cursor) = paging::paginate(rows, fetch, |e| e.id);
                 let access = Access::allowed(AccessAction::Read, "access_log", child.id)
-                    .about_child(child.id);
+                    .about_child(child.id)
+                    .with_filters(&filter);
                 Effects::new().access(access).write(conn, actor).await?;
                 Ok((rows, next_cursor))
             })
@@ -260,6 +264,7 @@ impl From<audit::Entry> for AccessLogEntry {
             request_id: e.request_id,
             client_address: e.client_address,
             trace_id: e.trace_id,
+            filters: e.filters,
         }
     }
 }
