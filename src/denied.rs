@@ -28,6 +28,8 @@ const RESOURCES: &[(&str, &str, bool)] = &[
     ("feedback", "feedback", true),
     ("timeline", "timeline", true),
     ("access-log", "access_log", false),
+    ("checkpoint", "access_log_checkpoint", false),
+    ("verification", "access_log_verification", false),
     ("events", "event", false),
     ("organisations", "organisation", false),
     ("webhook-subscriptions", "webhook_subscription", false),
@@ -191,6 +193,12 @@ mod tests {
                 "/v1/access-log".to_owned(),
                 403,
                 Some(("access_log", None, "read")),
+            ),
+            (
+                Method::GET,
+                "/v1/access-log/checkpoint".to_owned(),
+                403,
+                Some(("access_log_checkpoint", None, "read")),
             ),
             (
                 Method::GET,
