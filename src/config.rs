@@ -28,12 +28,6 @@ pub fn process_env() -> Env<impl Fn(&str) -> Option<String>> {
     Env(|name: &str| std::env::var(name).ok())
 }
 
-/// `DATABASE_RUNTIME_ROLE`: the role `serve` and `worker` connect as, which `schakel migrate`
-/// (running as the owner) grants its least rights to.
-pub fn runtime_role<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Option<String> {
-    env.get("DATABASE_RUNTIME_ROLE")
-}
-
 impl<F: Fn(&str) -> Option<String>> Env<F> {
     fn get(&self, var: &str) -> Option<String> {
         (self.0)(var).filter(|value| !value.trim().is_empty())
@@ -71,6 +65,12 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
 #[derive(Clone)]
 pub struct DatabaseConfig {
     pub url: String,
+    /// `MIGRATION_DATABASE_URL`: the tables' owner, for `migrate` and `MIGRATE_ON_START`, when
+    /// `DATABASE_URL` logs in as the least-privileged runtime role. Defaults to `DATABASE_URL`.
+    pub migration_url: String,
+    /// `DATABASE_RUNTIME_ROLE`: the role `serve` and `worker` connect as, which migrating (as
+    /// the owner) grants its least rights to.
+    pub runtime_role: Option<String>,
     pub pool_size: usize,
     pub statement_timeout: Duration,
 }
@@ -80,6 +80,7 @@ impl fmt::Debug for DatabaseConfig {
         // The URL may carry a password.
         f.debug_struct("DatabaseConfig")
             .field("url", &"<redacted>")
+            .field("migration_url", &"<redacted>")
             .field("pool_size", &self.pool_size)
             .field("statement_timeout", &self.statement_timeout)
             .finish()
@@ -95,6 +96,16 @@ impl DatabaseConfig {
         if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
             return Err(ConfigError::Invalid {
                 var: "DATABASE_URL",
+                reason: "expected a postgres:// or postgresql:// URL".into(),
+            });
+        }
+        let migration_url = env
+            .get("MIGRATION_DATABASE_URL")
+            .unwrap_or_else(|| url.clone());
+        if !(migration_url.starts_with("postgres://") || migration_url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::Invalid {
+                var: "MIGRATION_DATABASE_URL",
                 reason: "expected a postgres:// or postgresql:// URL".into(),
             });
         }
@@ -114,6 +125,8 @@ impl DatabaseConfig {
         }
         Ok(Self {
             url,
+            migration_url,
+            runtime_role: env.get("DATABASE_RUNTIME_ROLE"),
             pool_size,
             statement_timeout: Duration::from_millis(timeout_ms),
         })
@@ -154,7 +167,20 @@ pub const DEFAULT_AUDIENCE: &str = "schakel";
 
 impl AuthConfig {
     pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
-        let hs256_secret = env.get("JWT_HS256_SECRET").map(Secret::new);
+        // The file is read whenever named (so a wrong path is noticed); the variable wins.
+        let from_file = match env.get("JWT_HS256_SECRET_FILE") {
+            Some(path) => Some(
+                std::fs::read_to_string(&path)
+                    .map_err(|err| ConfigError::Invalid {
+                        var: "JWT_HS256_SECRET_FILE",
+                        reason: format!("{path}: {err}"),
+                    })?
+                    .trim()
+                    .to_owned(),
+            ),
+            None => None,
+        };
+        let hs256_secret = env.get("JWT_HS256_SECRET").or(from_file).map(Secret::new);
         if let Some(secret) = &hs256_secret
             && secret.expose().len() < MIN_HS256_SECRET_BYTES
         {
@@ -223,6 +249,8 @@ impl FromStr for LogFormat {
 pub struct HttpConfig {
     pub bind_addr: SocketAddr,
     pub max_body_bytes: usize,
+    pub limits: crate::server::ConnectionLimits,
+    pub rate_limits: crate::ratelimit::RateLimitConfig,
 }
 
 pub const DEFAULT_MAX_BODY_BYTES: usize = 256 * 1024;
@@ -237,9 +265,67 @@ impl HttpConfig {
                 reason: format!("{max_body_bytes}: expected at least 1024"),
             });
         }
+        let defaults = crate::server::ConnectionLimits::default();
+        let seconds = |var: &'static str, default: Duration| -> Result<Duration, ConfigError> {
+            let value: u64 = env.parse(var, default.as_secs())?;
+            if !(1..=3600).contains(&value) {
+                return Err(ConfigError::Invalid {
+                    var,
+                    reason: format!("{value}: expected 1 to 3600 seconds"),
+                });
+            }
+            Ok(Duration::from_secs(value))
+        };
+        let limits = crate::server::ConnectionLimits {
+            max_connections: env.parse("HTTP_MAX_CONNECTIONS", defaults.max_connections)?,
+            header_read_timeout: seconds(
+                "HTTP_HEADER_READ_TIMEOUT_SECS",
+                defaults.header_read_timeout,
+            )?,
+            keep_alive_timeout: seconds(
+                "HTTP_KEEP_ALIVE_TIMEOUT_SECS",
+                defaults.keep_alive_timeout,
+            )?,
+            body_read_timeout: seconds("HTTP_BODY_READ_TIMEOUT_SECS", defaults.body_read_timeout)?,
+            max_header_bytes: env.parse("HTTP_MAX_HEADER_BYTES", defaults.max_header_bytes)?,
+        };
+        if !(1..=100_000).contains(&limits.max_connections) {
+            return Err(ConfigError::Invalid {
+                var: "HTTP_MAX_CONNECTIONS",
+                reason: format!("{}: expected 1 to 100000", limits.max_connections),
+            });
+        }
+        if !(1024..=1024 * 1024).contains(&limits.max_header_bytes) {
+            return Err(ConfigError::Invalid {
+                var: "HTTP_MAX_HEADER_BYTES",
+                reason: format!("{}: expected 1024 to 1048576", limits.max_header_bytes),
+            });
+        }
+        let rate = crate::ratelimit::RateLimitConfig::default();
+        let per_minute = |var: &'static str, default: u32| -> Result<u32, ConfigError> {
+            let value: u32 = env.parse(var, default)?;
+            if !(1..=1_000_000).contains(&value) {
+                return Err(ConfigError::Invalid {
+                    var,
+                    reason: format!("{value}: expected 1 to 1000000 requests per minute"),
+                });
+            }
+            Ok(value)
+        };
+        let rate_limits = crate::ratelimit::RateLimitConfig {
+            reads_per_minute: per_minute("RATE_LIMIT_READS_PER_MINUTE", rate.reads_per_minute)?,
+            lists_per_minute: per_minute("RATE_LIMIT_LISTS_PER_MINUTE", rate.lists_per_minute)?,
+            writes_per_minute: per_minute("RATE_LIMIT_WRITES_PER_MINUTE", rate.writes_per_minute)?,
+            anonymous_per_minute: per_minute(
+                "RATE_LIMIT_ANONYMOUS_PER_MINUTE",
+                rate.anonymous_per_minute,
+            )?,
+        };
         Ok(Self {
             bind_addr,
             max_body_bytes,
+            limits,
+            rate_limits,
         })
     }
 }
@@ -249,6 +335,8 @@ impl Default for HttpConfig {
         Self {
             bind_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            limits: crate::server::ConnectionLimits::default(),
+            rate_limits: crate::ratelimit::RateLimitConfig::default(),
         }
     }
 }
@@ -259,6 +347,12 @@ pub fn log_format<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<LogForm
 
 pub fn migrate_on_start<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<bool, ConfigError> {
     env.flag("MIGRATE_ON_START")
+}
+
+/// `PRODUCTION=true`: refuse development conveniences (the HS256 development secret, plain-http
+/// loopback webhooks) instead of warning about them.
+pub fn production<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<bool, ConfigError> {
+    env.flag("PRODUCTION")
 }
 
 /// Handoff deadlines (DESIGN.md §4): acknowledgement within working days (acute: hours), and
@@ -449,6 +543,8 @@ pub struct Config {
     pub http: HttpConfig,
     pub log_format: LogFormat,
     pub migrate_on_start: bool,
+    /// Whether `PRODUCTION=true`: development conveniences were refused.
+    pub production: bool,
     pub deadlines: crate::domain::handoff::DeadlineRules,
     pub webhooks: WebhookConfig,
     pub audit: crate::audit::AuditKeys,
@@ -458,14 +554,31 @@ impl Config {
     pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
         let auth = AuthConfig::from_env(env)?;
         auth.require_verification_keys()?;
+        let production = production(env)?;
+        let webhooks = WebhookConfig::from_env(env)?;
+        if production && auth.hs256_secret.is_some() {
+            return Err(ConfigError::Invalid {
+                var: "JWT_HS256_SECRET",
+                reason: "set while PRODUCTION=true: anyone holding the secret mints any token; \
+                         use JWT_PUBLIC_KEYS (your identity provider)"
+                    .into(),
+            });
+        }
+        if production && webhooks.allow_insecure_loopback {
+            return Err(ConfigError::Invalid {
+                var: "WEBHOOK_ALLOW_INSECURE_LOOPBACK",
+                reason: "true while PRODUCTION=true: development only".into(),
+            });
+        }
         Ok(Self {
             database: DatabaseConfig::from_env(env)?,
             auth,
             http: HttpConfig::from_env(env)?,
             log_format: log_format(env)?,
             migrate_on_start: migrate_on_start(env)?,
+            production,
             deadlines: deadline_rules(env)?,
-            webhooks: WebhookConfig::from_env(env)?,
+            webhooks,
             audit: audit_keys(env, Need::Required)?,
         })
     }
@@ -532,8 +645,46 @@ mod tests {
             ("BIND_ADDR", "localhost", "BIND_ADDR"),
             ("MAX_BODY_BYTES", "-1", "MAX_BODY_BYTES"),
             ("MAX_BODY_BYTES", "10", "MAX_BODY_BYTES"),
+            ("HTTP_MAX_CONNECTIONS", "0", "HTTP_MAX_CONNECTIONS"),
+            (
+                "HTTP_HEADER_READ_TIMEOUT_SECS",
+                "0",
+                "HTTP_HEADER_READ_TIMEOUT_SECS",
+            ),
+            (
+                "HTTP_KEEP_ALIVE_TIMEOUT_SECS",
+                "soon",
+                "HTTP_KEEP_ALIVE_TIMEOUT_SECS",
+            ),
+            (
+                "HTTP_BODY_READ_TIMEOUT_SECS",
+                "99999",
+                "HTTP_BODY_READ_TIMEOUT_SECS",
+            ),
+            ("HTTP_MAX_HEADER_BYTES", "10", "HTTP_MAX_HEADER_BYTES"),
+            (
+                "RATE_LIMIT_READS_PER_MINUTE",
+                "0",
+                "RATE_LIMIT_READS_PER_MINUTE",
+            ),
+            (
+                "RATE_LIMIT_WRITES_PER_MINUTE",
+                "many",
+                "RATE_LIMIT_WRITES_PER_MINUTE",
+            ),
             ("LOG_FORMAT", "xml", "LOG_FORMAT"),
             ("MIGRATE_ON_START", "sometimes", "MIGRATE_ON_START"),
+            (
+                "MIGRATION_DATABASE_URL",
+                "mysql://x",
+                "MIGRATION_DATABASE_URL",
+            ),
+            (
+                "JWT_HS256_SECRET_FILE",
+                "/nonexistent",
+                "JWT_HS256_SECRET_FILE",
+            ),
+            ("PRODUCTION", "yes please", "PRODUCTION"),
             ("JWT_HS256_SECRET", "short", "JWT_HS256_SECRET"),
             ("AUDIT_SIGNING_KEY_FILE", "", "AUDIT_SIGNING_KEY_FILE"),
             (
@@ -647,6 +798,57 @@ mod tests {
         assert_eq!(keys.verifiers.keys().count(), 3);
         let err = audit_keys(&env(&[("AUDIT_SIGNING_KEY_FILE", "")]), Need::Optional).unwrap_err();
         assert!(err.to_string().starts_with("AUDIT_VERIFYING_KEYS"), "{err}");
+    }
+
+    #[test]
+    fn production_refuses_development_conveniences() {
+        let base = [
+            ("DATABASE_URL", "postgres://app@db/schakel"),
+            ("PRODUCTION", "true"),
+        ];
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut pairs = base.to_vec();
+            pairs.extend_from_slice(extra);
+            Config::from_env(&env(&pairs))
+        };
+        let err = with(&[("JWT_HS256_SECRET", SECRET)]).unwrap_err();
+        assert!(err.to_string().starts_with("JWT_HS256_SECRET"), "{err}");
+        let err = with(&[
+            ("JWT_PUBLIC_KEYS", "/keys"),
+            ("WEBHOOK_ALLOW_INSECURE_LOOPBACK", "true"),
+        ])
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("WEBHOOK_ALLOW_INSECURE_LOOPBACK"),
+            "{err}"
+        );
+        let config = with(&[("JWT_PUBLIC_KEYS", "/keys")]).unwrap();
+        assert!(config.production);
+        assert_eq!(config.database.migration_url, config.database.url);
+    }
+
+    #[test]
+    fn the_development_secret_and_the_migration_owner_may_come_separately() {
+        let path =
+            std::env::temp_dir().join(format!("schakel-config-secret-{}", std::process::id()));
+        std::fs::write(&path, format!("{SECRET}\n")).unwrap();
+        let path = path.to_string_lossy().into_owned();
+        let config = Config::from_env(&env(&[
+            ("DATABASE_URL", "postgres://schakel_app@db/schakel"),
+            ("MIGRATION_DATABASE_URL", "postgres://postgres@db/schakel"),
+            ("JWT_HS256_SECRET_FILE", &path),
+        ]))
+        .unwrap();
+        assert_eq!(
+            config.auth.hs256_secret.as_ref().map(Secret::expose),
+            Some(SECRET)
+        );
+        assert_eq!(
+            config.database.migration_url,
+            "postgres://postgres@db/schakel"
+        );
+        assert!(!format!("{config:?}").contains("postgres@db"));
     }
 
     #[test]

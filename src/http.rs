@@ -2,7 +2,7 @@
 //! error (the framework's own included), the body size limit, and one structured log line per
 //! request — with ids, method, route, status and latency, never a path's free text or a body.
 
-use std::time::Instant;
+use std::{sync::Arc, time::Instant};
 
 use poem::{
     Endpoint, IntoResponse, Middleware, PathPattern, Request, Response,
@@ -25,12 +25,16 @@ use crate::{
     auth::Caller,
     error::{AppError, PROBLEM_CONTENT_TYPE},
     problems::ProblemKind,
+    ratelimit::{self, DecisionSlot, RateLimits},
 };
 
 /// The full semantic version of the API, sent as `API-Version` on every response.
 pub static API_VERSION_HEADER: HeaderName = HeaderName::from_static("api-version");
 pub static REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 pub static TRACEPARENT_HEADER: HeaderName = HeaderName::from_static("traceparent");
+/// IETF draft `draft-ietf-httpapi-ratelimit-headers`: the quota policy and its current state.
+pub static RATELIMIT_POLICY_HEADER: HeaderName = HeaderName::from_static("ratelimit-policy");
+pub static RATELIMIT_HEADER: HeaderName = HeaderName::from_static("ratelimit");
 
 /// W3C Trace Context: the trace a request belongs to, kept from a valid `traceparent` or begun
 /// here, and this service's span in it.
@@ -88,18 +92,28 @@ fn acceptable_request_id(value: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
-pub struct Envelope;
+pub struct Envelope {
+    /// Request heads (line and headers) above this are refused with a 431 problem.
+    pub max_header_bytes: usize,
+    pub rate_limits: Arc<RateLimits>,
+}
 
 impl<E: Endpoint> Middleware<E> for Envelope {
     type Output = EnvelopeEndpoint<E>;
 
     fn transform(&self, inner: E) -> Self::Output {
-        EnvelopeEndpoint { inner }
+        EnvelopeEndpoint {
+            inner,
+            max_header_bytes: self.max_header_bytes,
+            rate_limits: self.rate_limits.clone(),
+        }
     }
 }
 
 pub struct EnvelopeEndpoint<E> {
     inner: E,
+    max_header_bytes: usize,
+    rate_limits: Arc<RateLimits>,
 }
 
 impl<E: Endpoint> Endpoint for EnvelopeEndpoint<E> {
@@ -137,7 +151,13 @@ impl<E: Endpoint> Endpoint for EnvelopeEndpoint<E> {
             %method
         );
 
-        let result = match nul_character_in(req.uri()) {
+        let decision = DecisionSlot::for_request(req.method(), req.uri().path());
+        req.extensions_mut().insert(decision.clone());
+        let refusal = self
+            .spend_anonymous(&req)
+            .or_else(|| oversized_head(&req, self.max_header_bytes))
+            .or_else(|| nul_character_in(req.uri()));
+        let result = match refusal {
             Some(refusal) => Err(refusal.into()),
             None => self
                 .inner
@@ -163,6 +183,10 @@ impl<E: Endpoint> Endpoint for EnvelopeEndpoint<E> {
         }
         if let Ok(value) = HeaderValue::from_str(&trace.traceparent()) {
             headers.insert(TRACEPARENT_HEADER.clone(), value);
+        }
+        if let Some(decision) = decision.get() {
+            headers.insert(RATELIMIT_POLICY_HEADER.clone(), decision.policy_header());
+            headers.insert(RATELIMIT_HEADER.clone(), decision.state_header());
         }
 
         let status = resp.status().as_u16();
@@ -198,6 +222,38 @@ impl<E: Endpoint> Endpoint for EnvelopeEndpoint<E> {
         }
         Ok(resp)
     }
+}
+
+impl<E> EnvelopeEndpoint<E> {
+    /// A request without a token spends its client address's budget before any work is done
+    /// (one with a token spends its principal's budget once the token is checked).
+    fn spend_anonymous(&self, req: &Request) -> Option<AppError> {
+        let limited = req
+            .extensions()
+            .get::<DecisionSlot>()
+            .is_some_and(|slot| slot.budget().is_some());
+        if !limited || req.headers().contains_key(header::AUTHORIZATION) {
+            return None;
+        }
+        let address = req.remote_addr().as_socket_addr()?.ip();
+        ratelimit::spend(req, self.rate_limits.check_address(address)).err()
+    }
+}
+
+/// A request head over the limit, measured as on the wire (request line, `name: value\r\n`).
+fn oversized_head(req: &Request, max_bytes: usize) -> Option<AppError> {
+    let line = req.method().as_str().len() + req.uri().to_string().len() + 11;
+    let headers: usize = req
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    (line + headers > max_bytes).then(|| {
+        AppError::new(
+            ProblemKind::HeaderFieldsTooLarge,
+            format!("the request line and headers may take at most {max_bytes} bytes"),
+        )
+    })
 }
 
 /// A NUL character in the path or a query parameter, refused before it can reach PostgreSQL
@@ -344,7 +400,9 @@ fn generic_problem(status: StatusCode) -> AppError {
         413 => ProblemKind::PayloadTooLarge,
         415 => ProblemKind::UnsupportedMediaType,
         422 => ProblemKind::UnprocessableContent,
+        408 => ProblemKind::RequestTimeout,
         429 => ProblemKind::TooManyRequests,
+        431 => ProblemKind::HeaderFieldsTooLarge,
         503 => return AppError::unavailable("The service is unavailable; retry shortly."),
         s if s >= 500 => return AppError::internal(format!("status {s}")),
         _ => ProblemKind::BadRequest,
@@ -390,9 +448,11 @@ fn ensure_problem(resp: Response, instance: &str) -> Response {
     problem
 }
 
-/// Refuses bodies over the limit with 413, whether announced by Content-Length or streamed.
+/// Refuses bodies over the limit with 413, whether announced by Content-Length or streamed, and
+/// bodies that do not arrive within the read timeout with 408.
 pub struct BodyLimit {
     pub max_bytes: usize,
+    pub read_timeout: std::time::Duration,
 }
 
 impl<E: Endpoint> Middleware<E> for BodyLimit {
@@ -402,6 +462,7 @@ impl<E: Endpoint> Middleware<E> for BodyLimit {
         BodyLimitEndpoint {
             inner,
             max_bytes: self.max_bytes,
+            read_timeout: self.read_timeout,
         }
     }
 }
@@ -409,6 +470,7 @@ impl<E: Endpoint> Middleware<E> for BodyLimit {
 pub struct BodyLimitEndpoint<E> {
     inner: E,
     max_bytes: usize,
+    read_timeout: std::time::Duration,
 }
 
 impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
@@ -425,9 +487,19 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
         }
         let body = req.take_body();
         if !body.is_empty() {
-            let bytes = body
-                .into_bytes_limit(self.max_bytes)
+            let read =
+                tokio::time::timeout(self.read_timeout, body.into_bytes_limit(self.max_bytes));
+            let bytes = read
                 .await
+                .map_err(|_| {
+                    AppError::new(
+                        ProblemKind::RequestTimeout,
+                        format!(
+                            "the body did not arrive within {} seconds",
+                            self.read_timeout.as_secs()
+                        ),
+                    )
+                })?
                 .map_err(|err| match err {
                     ReadBodyError::PayloadTooLarge => AppError::payload_too_large(self.max_bytes),
                     other => AppError::new(ProblemKind::UnreadableBody, other.to_string()),

@@ -21,6 +21,8 @@ pub mod http;
 pub mod idempotency;
 pub mod openapi;
 pub mod problems;
+pub mod ratelimit;
+pub mod server;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -40,6 +42,7 @@ use crate::{
     domain::handoff::DeadlineRules,
     http::{BodyLimit, Envelope},
     idempotency::Idempotency,
+    ratelimit::RateLimits,
 };
 
 /// What every request may need: the pool, the authenticator (with its organisation cache) and
@@ -54,6 +57,8 @@ pub struct AppState {
     pub seal_signer: SealSigner,
     /// The keys the access log is verified with (the signer's among them).
     pub seal_verifiers: SealVerifiers,
+    /// This replica's rate limits, per principal and per client address.
+    pub rate_limits: Arc<RateLimits>,
 }
 
 impl AppState {
@@ -86,11 +91,12 @@ impl AppState {
         Ok(Arc::new(Self {
             authenticator: Authenticator::new(verifier, pool.clone()),
             pool,
-            http,
             deadlines,
             webhooks,
             seal_signer,
             seal_verifiers: audit.verifiers,
+            rate_limits: Arc::new(RateLimits::new(http.rate_limits)),
+            http,
         }))
     }
 }
@@ -128,6 +134,8 @@ fn root() -> Response {
 /// compression.
 pub fn app(state: Arc<AppState>) -> impl Endpoint<Output = Response> {
     let max_body_bytes = state.http.max_body_bytes;
+    let limits = state.http.limits;
+    let rate_limits = state.rate_limits.clone();
     Route::new()
         .nest("/v1", api::service())
         .at("/v1/openapi.json", get(openapi_json))
@@ -139,9 +147,13 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint<Output = Response> {
         .with(Idempotency)
         .with(BodyLimit {
             max_bytes: max_body_bytes,
+            read_timeout: limits.body_read_timeout,
         })
         .data(state)
         .with(CatchPanic::new())
-        .with(Envelope)
+        .with(Envelope {
+            max_header_bytes: limits.max_header_bytes,
+            rate_limits,
+        })
         .with(Compression)
 }

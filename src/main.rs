@@ -3,10 +3,6 @@
 use std::{error::Error, process::ExitCode, time::Duration};
 
 use clap::{Parser, Subcommand};
-use poem::{
-    Server,
-    listener::{Acceptor, Listener, TcpListener},
-};
 use schakel::{
     AppState, app, audit,
     config::{
@@ -44,8 +40,11 @@ enum Command {
     /// Run the webhook delivery worker and the access-log sealer until SIGTERM or Ctrl-C (any
     /// number may run).
     Worker,
-    /// Apply pending database migrations.
+    /// Apply pending database migrations (as MIGRATION_DATABASE_URL's owner when set), and grant
+    /// DATABASE_RUNTIME_ROLE its least rights when set.
     Migrate,
+    /// Ask the server on BIND_ADDR whether it is ready (exit code 0) — a container healthcheck.
+    Health,
     /// Print the OpenAPI document (JSON, or YAML with --yaml). Needs no database.
     Openapi {
         #[arg(long)]
@@ -192,18 +191,21 @@ async fn run(command: Command) -> Result<(), AnyError> {
         Command::Migrate => {
             init_logging(config::log_format(&env)?);
             let database = DatabaseConfig::from_env(&env)?;
-            let applied = db::run_migrations(&database.url).await?;
+            let applied = migrate(&database).await?;
             if applied.is_empty() {
                 println!("no pending migrations");
             }
             for version in applied {
                 println!("applied {version}");
             }
-            if let Some(role) = config::runtime_role(&env) {
-                db::grant_runtime_role(&database.url, &role).await?;
+            if let Some(role) = &database.runtime_role {
                 println!("granted the runtime role {role} its rights");
             }
             Ok(())
+        }
+        Command::Health => {
+            let http = HttpConfig::from_env(&env)?;
+            health(http.bind_addr).await
         }
         Command::Bootstrap { name } => {
             let database = DatabaseConfig::from_env(&env)?;
@@ -238,6 +240,44 @@ async fn run(command: Command) -> Result<(), AnyError> {
         Command::Openapi { .. } | Command::Token { .. } => {
             unreachable!("handled without a runtime")
         }
+    }
+}
+
+/// Applies pending migrations as the owner (`MIGRATION_DATABASE_URL`, else `DATABASE_URL`) and
+/// grants the runtime role its least rights, when one is named.
+async fn migrate(database: &DatabaseConfig) -> Result<Vec<String>, AnyError> {
+    let applied = db::run_migrations(&database.migration_url).await?;
+    if let Some(role) = &database.runtime_role {
+        db::grant_runtime_role(&database.migration_url, role).await?;
+    }
+    Ok(applied)
+}
+
+/// `schakel health`: asks the server on `BIND_ADDR` (on loopback when it listens on every
+/// interface) whether it is ready; for container healthchecks, so the image needs no curl.
+async fn health(bind_addr: std::net::SocketAddr) -> Result<(), AnyError> {
+    let mut target = bind_addr;
+    if target.ip().is_unspecified() {
+        target.set_ip(if target.is_ipv4() {
+            std::net::Ipv4Addr::LOCALHOST.into()
+        } else {
+            std::net::Ipv6Addr::LOCALHOST.into()
+        });
+    }
+    let url = format!("http://{target}/v1/health/ready");
+    let status = reqwest::Client::builder()
+        .timeout(Duration::from_secs(3))
+        .build()?
+        .get(&url)
+        .send()
+        .await
+        .map_err(|err| format!("{url}: {err}"))?
+        .status();
+    if status.is_success() {
+        println!("ready");
+        Ok(())
+    } else {
+        Err(format!("{url}: {status}").into())
     }
 }
 
@@ -410,7 +450,7 @@ fn init_logging(format: LogFormat) {
 async fn serve(config: Config) -> Result<(), AnyError> {
     init_logging(config.log_format);
     if config.migrate_on_start {
-        let applied = db::run_migrations(&config.database.url).await?;
+        let applied = migrate(&config.database).await?;
         tracing::info!(count = applied.len(), "migrations applied on start");
     } else {
         let pending = db::pending_migrations(&config.database.url).await?;
@@ -437,6 +477,8 @@ async fn serve(config: Config) -> Result<(), AnyError> {
         config.audit.clone(),
     )?;
 
+    // Buckets of clients that went quiet are dropped, so memory follows the active ones.
+    state.rate_limits.spawn_pruning(Duration::from_secs(60));
     let (stop_background, background_stopped) = watch::channel(false);
     let sealer = tokio::spawn(audit::run_sealer(
         pool.clone(),
@@ -449,8 +491,7 @@ async fn serve(config: Config) -> Result<(), AnyError> {
     );
 
     let shutdown = shutdown_signal();
-    let acceptor = TcpListener::bind(config.http.bind_addr)
-        .into_acceptor()
+    let listener = tokio::net::TcpListener::bind(config.http.bind_addr)
         .await
         .map_err(|err| {
             format!(
@@ -458,14 +499,21 @@ async fn serve(config: Config) -> Result<(), AnyError> {
                 config.http.bind_addr
             )
         })?;
-    for local in acceptor.local_addr() {
-        if let Some(addr) = local.as_socket_addr() {
-            tracing::info!(address = %addr, "listening");
-        }
+    tracing::info!(address = %listener.local_addr()?, "listening");
+    if config.auth.hs256_secret.is_some() && !config.production {
+        tracing::warn!(
+            "JWT_HS256_SECRET is set: anyone holding it can mint any token. Development only; \
+             PRODUCTION=true refuses it"
+        );
     }
-    Server::new_with_acceptor(acceptor)
-        .run_with_graceful_shutdown(app(state), shutdown, Some(Duration::from_secs(30)))
-        .await?;
+    schakel::server::serve(
+        listener,
+        app(state),
+        config.http.limits,
+        shutdown,
+        Duration::from_secs(30),
+    )
+    .await?;
 
     let _ = stop_background.send(true);
     let _ = sealer.await;

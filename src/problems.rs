@@ -53,12 +53,16 @@ problem_kinds! {
     NotAcceptable => ("not-acceptable", 406, "Not Acceptable"),
     /// A record with the same unique values exists.
     Conflict => ("conflict", 409, "Conflict"),
+    /// The request body did not arrive within the body read timeout.
+    RequestTimeout => ("request-timeout", 408, "Request Timeout"),
     LengthRequired => ("length-required", 411, "Length Required"),
     PreconditionFailed => ("precondition-failed", 412, "Precondition Failed"),
     PayloadTooLarge => ("payload-too-large", 413, "Payload Too Large"),
     UnsupportedMediaType => ("unsupported-media-type", 415, "Unsupported Media Type"),
     UnprocessableContent => ("unprocessable-content", 422, "Unprocessable Content"),
     TooManyRequests => ("too-many-requests", 429, "Too Many Requests"),
+    /// The request line and headers exceed the server's limit.
+    HeaderFieldsTooLarge => ("header-fields-too-large", 431, "Request Header Fields Too Large"),
     InternalError => ("internal-error", 500, "Internal Server Error"),
     ServiceUnavailable => ("service-unavailable", 503, "Service Unavailable"),
     IdempotencyKeyInProgress => ("idempotency-key-in-progress", 409, "Conflict"),

@@ -130,6 +130,15 @@ pub fn service() -> OpenApiService<Apis, ()> {
     .extra_response_header::<String, _>(
         ExtraHeader::new("API-Version").description("The full semantic version of the API."),
     )
+    .extra_response_header::<String, _>(ExtraHeader::new("RateLimit-Policy").description(
+        "The rate-limit policy this request was counted against (IETF draft \
+         draft-ietf-httpapi-ratelimit-headers), e.g. `\"reads\";q=1200;w=60`: a quota of `q` \
+         requests per `w` seconds. Absent on unlimited paths (health, spec, reference data).",
+    ))
+    .extra_response_header::<String, _>(ExtraHeader::new("RateLimit").description(
+        "What is left of that quota, e.g. `\"reads\";r=1187;t=11`: `r` requests remain, the \
+         quota is whole again in `t` seconds.",
+    ))
     .extra_response_header::<String, _>(
         ExtraHeader::new("X-Request-Id")
             .description("The request's id: the client's `X-Request-Id` if plain, else generated."),

@@ -78,17 +78,17 @@ macro_rules! problem_sets {
 
 problem_sets! {
     /// Unauthenticated operations that depend on the database.
-    Unauthenticated: [500, 503];
+    Unauthenticated: [431, 500, 503];
     /// Authenticated operations without input.
-    Authenticated: [401, 403, 500, 503];
+    Authenticated: [401, 403, 429, 431, 500, 503];
     /// Reading one resource by id.
-    ReadOne: [400, 401, 403, 404, 500, 503];
+    ReadOne: [400, 401, 403, 404, 429, 431, 500, 503];
     /// Listing resources with query parameters.
-    ReadMany: [400, 401, 403, 500, 503];
+    ReadMany: [400, 401, 403, 429, 431, 500, 503];
     /// Creating a resource.
-    Create: [400, 401, 403, 409, 413, 415, 422, 500, 503];
+    Create: [400, 401, 403, 408, 409, 413, 415, 422, 429, 431, 500, 503];
     /// Changing an existing resource (PATCH, PUT, state changes).
-    Change: [400, 401, 403, 404, 409, 412, 413, 415, 422, 500, 503];
+    Change: [400, 401, 403, 404, 408, 409, 412, 413, 415, 422, 429, 431, 500, 503];
 }
 
 pub fn describe(status: u16) -> &'static str {
@@ -105,9 +105,14 @@ pub fn describe(status: u16) -> &'static str {
         412 => {
             "`If-Match` does not match the resource's current ETag: it changed since you read it."
         }
+        408 => "The request body did not arrive within the body read timeout.",
         413 => "The request body is too large.",
         415 => "The body is not `application/json`.",
         422 => "Well-formed, but a rule refuses it; `type` says which rule.",
+        429 => {
+            "A rate limit is spent (per professional, or per address without a valid token); retry after `Retry-After` seconds. `RateLimit-Policy` and `RateLimit` on every response say how much is left."
+        }
+        431 => "The request line and headers are too large.",
         500 => "An unexpected failure on the server; quote `X-Request-Id` when reporting it.",
         503 => "The database is unreachable or busy; retry after `Retry-After` seconds.",
         _ => "A problem.",

@@ -19,6 +19,7 @@ use crate::{
     db::{self, Pool},
     domain::organisation::{OrganisationRef, Role},
     error::AppError,
+    ratelimit::{DecisionSlot, spend},
 };
 use jwt::TokenVerifier;
 
@@ -79,9 +80,27 @@ async fn authenticate_request(req: &Request, bearer: Bearer) -> poem::Result<Pri
     let state = req
         .data::<Arc<AppState>>()
         .ok_or_else(|| AppError::internal("application state missing from the request"))?;
-    let principal = state.authenticator.authenticate(&bearer.token).await?;
+    // The envelope, which sees the full path, decided which budget the request spends.
+    let slot = req.extensions().get::<DecisionSlot>();
+    let budget = slot.and_then(DecisionSlot::budget);
+    let principal = match state.authenticator.authenticate(&bearer.token).await {
+        Ok(principal) => principal,
+        // A request with a token that is not valid is anonymous: it spends its address's budget.
+        Err(refusal) => {
+            if budget.is_some()
+                && let Some(address) = req.remote_addr().as_socket_addr()
+            {
+                spend(req, state.rate_limits.check_address(address.ip()))?;
+            }
+            return Err(refusal.into());
+        }
+    };
     if let Some(caller) = req.extensions().get::<Caller>() {
         caller.set(&principal);
+    }
+    if let Some(budget) = budget {
+        let key = (principal.org_id(), principal.sub.clone());
+        spend(req, state.rate_limits.check_principal(budget, &key))?;
     }
     Ok(principal)
 }

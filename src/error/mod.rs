@@ -134,6 +134,16 @@ impl AppError {
         )
     }
 
+    /// A rate limit refused the request: retry after `retry_after_secs`.
+    pub fn too_many_requests(budget: &str, retry_after_secs: u64) -> Self {
+        let mut err = Self::new(
+            ProblemKind::TooManyRequests,
+            format!("The {budget} rate limit is spent; retry after {retry_after_secs} s."),
+        );
+        err.retry_after_secs = Some(u32::try_from(retry_after_secs).unwrap_or(u32::MAX));
+        err
+    }
+
     pub fn unavailable(detail: impl Into<String>) -> Self {
         let mut err = Self::new(ProblemKind::ServiceUnavailable, detail);
         err.retry_after_secs = Some(2);

@@ -220,6 +220,12 @@ async fn the_binary_migrates_bootstraps_mints_and_serves() {
         .await
         .unwrap();
     assert_eq!(ready.status(), 200);
+    // The container healthcheck: the binary asks the server on BIND_ADDR.
+    let address = server.base_url.trim_start_matches("http://").to_owned();
+    let healthy = stdout(&run(&[("BIND_ADDR", address.as_str())], &["health"]));
+    assert_eq!(healthy.trim(), "ready");
+    let nobody = run(&[("BIND_ADDR", "127.0.0.1:9")], &["health"]);
+    assert!(!nobody.status.success());
 
     // The demo world, with a token per role that works against the running server.
     let demo: Value = serde_json::from_str(&stdout(&run(&env, &["demo", "--json"]))).unwrap();
@@ -338,6 +344,11 @@ async fn the_binary_migrates_bootstraps_mints_and_serves() {
     let lines = server.stop();
     assert!(
         lines.iter().any(|l| l.contains("\"message\":\"stopped\"")),
+        "{lines:#?}"
+    );
+    // The development secret is named as such when the server starts.
+    assert!(
+        lines.iter().any(|l| l.contains("JWT_HS256_SECRET is set")),
         "{lines:#?}"
     );
     // Request logs carry ids and routes, never a token; they name the caller.

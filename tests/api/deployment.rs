@@ -64,12 +64,13 @@ fn script(service: &Value) -> String {
 }
 
 #[test]
-fn compose_migrates_as_the_owner_and_serves_as_the_least_privileged_role() {
+fn compose_migrates_as_the_owner_serves_as_the_least_privileged_role_on_loopback() {
     let compose: Value = serde_yaml::from_str(&read("docker-compose.yml")).unwrap();
     let known = config_variables();
     let db = &compose["services"]["db"];
     assert!(db["image"].as_str().unwrap().starts_with("postgres:16"));
     assert!(db["healthcheck"]["test"].is_sequence());
+    assert!(db["ports"][0].as_str().unwrap().starts_with("127.0.0.1:"));
     // The runtime role is created by an init script that exists.
     let init = db["volumes"]
         .as_sequence()
@@ -85,63 +86,59 @@ fn compose_migrates_as_the_owner_and_serves_as_the_least_privileged_role() {
         .collect::<String>();
     assert!(sql.contains("CREATE ROLE schakel_app LOGIN"), "{sql}");
 
-    // setup: as the owner, migrate and grant the runtime role, make the seal key once, demo.
-    let setup = &compose["services"]["setup"];
-    assert_eq!(
-        setup["depends_on"]["db"]["condition"],
-        Value::from("service_healthy")
-    );
-    let env = environment(setup, &known);
-    assert!(
-        env["DATABASE_URL"]
-            .as_str()
-            .unwrap()
-            .starts_with("postgres://postgres@db:5432/")
-    );
-    assert_eq!(env["DATABASE_RUNTIME_ROLE"], Value::from("schakel_app"));
-    let steps = script(setup);
-    assert!(steps.starts_with("schakel migrate &&"), "{steps}");
-    assert!(
-        steps.contains("schakel audit keygen --out /var/lib/schakel/audit-signing-key.pem"),
-        "{steps}"
-    );
-    assert!(steps.ends_with("schakel demo"), "{steps}");
-
-    // api: after setup, as schakel_app, never migrating, with the key read-only.
     let api = &compose["services"]["api"];
     assert_eq!(api["build"], Value::from("."));
     assert_eq!(
-        api["depends_on"]["setup"]["condition"],
-        Value::from("service_completed_successfully")
+        api["depends_on"]["db"]["condition"],
+        Value::from("service_healthy")
     );
-    assert!(
-        api["ports"][0].as_str().unwrap().ends_with(":8080"),
-        "published on 8080"
+    // Published on loopback unless asked otherwise; healthy by its own check.
+    assert_eq!(
+        api["ports"][0],
+        Value::from("${API_BIND:-127.0.0.1}:${API_PORT:-8080}:8080")
+    );
+    assert_eq!(
+        api["healthcheck"]["test"],
+        serde_yaml::from_str::<Value>(r#"["CMD", "schakel", "health"]"#).unwrap()
     );
     let env = environment(api, &known);
     assert_eq!(env["BIND_ADDR"], Value::from("0.0.0.0:8080"));
-    assert_eq!(env["MIGRATE_ON_START"], Value::from("false"));
     let url = env["DATABASE_URL"].as_str().unwrap();
     assert!(
         url.starts_with("postgres://schakel_app:") && url.contains("@db:5432/"),
         "{url}"
     );
+    let owner = env["MIGRATION_DATABASE_URL"].as_str().unwrap();
+    assert!(owner.starts_with("postgres://postgres@db:5432/"), "{owner}");
+    assert_eq!(env["DATABASE_RUNTIME_ROLE"], Value::from("schakel_app"));
+    assert!(
+        !env.contains_key("MIGRATE_ON_START"),
+        "`schakel migrate` runs first"
+    );
+    // No fixed secret: the given one or one generated on first start, in the volume.
+    assert_eq!(
+        env["JWT_HS256_SECRET"],
+        Value::from("${JWT_HS256_SECRET:-}")
+    );
+    assert_eq!(
+        env["JWT_HS256_SECRET_FILE"],
+        Value::from("/var/lib/schakel/jwt-dev-secret")
+    );
     assert_eq!(
         env["AUDIT_SIGNING_KEY_FILE"],
         Value::from("/var/lib/schakel/audit-signing-key.pem")
     );
-    assert_eq!(
-        api["volumes"][0],
-        Value::from("audit-key:/var/lib/schakel:ro")
+    assert_eq!(api["volumes"][0], Value::from("secrets:/var/lib/schakel"));
+    let steps = script(api);
+    assert!(steps.starts_with("umask 077 &&"), "{steps}");
+    assert!(steps.contains("/dev/urandom"), "{steps}");
+    assert!(
+        steps.contains("schakel audit keygen --out /var/lib/schakel/audit-signing-key.pem"),
+        "{steps}"
     );
-    assert_eq!(
-        setup["volumes"][0],
-        Value::from("audit-key:/var/lib/schakel")
-    );
-    assert_eq!(
-        script(api),
-        "exec schakel serve",
-        "schakel itself receives SIGTERM"
+    assert!(
+        steps.ends_with("&& schakel migrate && schakel demo && exec schakel serve"),
+        "schakel itself receives SIGTERM: {steps}"
     );
 }
 

@@ -323,6 +323,8 @@ async fn an_unreachable_database_is_a_503_with_retry_after() {
     // A pool pointing at a port where nothing listens.
     let pool = schakel::db::pool(&schakel::config::DatabaseConfig {
         url: "postgres://postgres@127.0.0.1:1/nothing".into(),
+        migration_url: "postgres://postgres@127.0.0.1:1/nothing".into(),
+        runtime_role: None,
         pool_size: 1,
         statement_timeout: std::time::Duration::from_secs(1),
     })

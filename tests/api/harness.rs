@@ -304,6 +304,8 @@ impl TestApp {
         let db = TestDb::migrated().await;
         let pool = db::pool(&DatabaseConfig {
             url: db.url.clone(),
+            migration_url: db.url.clone(),
+            runtime_role: None,
             pool_size: 4,
             statement_timeout: Duration::from_secs(10),
         })

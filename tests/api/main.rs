@@ -17,6 +17,7 @@ mod harness;
 mod hostile;
 mod identity;
 mod integration;
+mod limits;
 mod migrations;
 mod openapi;
 mod organisations;

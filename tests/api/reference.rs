@@ -126,6 +126,8 @@ fn reference_codes(list: &str) -> Vec<String> {
         // Reference lists need no database: a client on an unconnected pool serves them.
         let pool = schakel::db::pool(&schakel::config::DatabaseConfig {
             url: "postgres://nobody@127.0.0.1:1/none".into(),
+            migration_url: "postgres://nobody@127.0.0.1:1/none".into(),
+            runtime_role: None,
             pool_size: 1,
             statement_timeout: std::time::Duration::from_secs(1),
         })

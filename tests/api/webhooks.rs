@@ -816,6 +816,8 @@ async fn two_workers_deliver_every_event_exactly_once() {
     let pool = || {
         db::pool(&DatabaseConfig {
             url: s.app.db.url.clone(),
+            migration_url: s.app.db.url.clone(),
+            runtime_role: None,
             pool_size: 4,
             statement_timeout: Duration::from_secs(10),
         })
