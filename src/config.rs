@@ -418,6 +418,10 @@ pub struct WebhookConfig {
     pub disable_after_failures: u32,
     /// How often the worker looks for work.
     pub poll_interval: Duration,
+    /// `WEBHOOK_PROXY_URL`: an egress proxy every delivery goes through.
+    pub proxy: Option<url::Url>,
+    /// How destination names are resolved (the system resolver; a table in tests).
+    pub lookup: crate::webhooks::destination::NameLookup,
 }
 
 impl Default for WebhookConfig {
@@ -431,6 +435,8 @@ impl Default for WebhookConfig {
             max_attempts: 13,
             disable_after_failures: 50,
             poll_interval: Duration::from_secs(1),
+            proxy: None,
+            lookup: Default::default(),
         }
     }
 }
@@ -451,6 +457,19 @@ impl WebhookConfig {
         };
         Ok(Self {
             allow_insecure_loopback: env.flag("WEBHOOK_ALLOW_INSECURE_LOOPBACK")?,
+            proxy: env
+                .get("WEBHOOK_PROXY_URL")
+                .map(|raw| {
+                    url::Url::parse(&raw)
+                        .ok()
+                        .filter(|u| matches!(u.scheme(), "http" | "https"))
+                        .ok_or(ConfigError::Invalid {
+                            var: "WEBHOOK_PROXY_URL",
+                            reason: "expected an http:// or https:// URL".into(),
+                        })
+                })
+                .transpose()?,
+            lookup: Default::default(),
             timeout: Duration::from_secs(bounded(
                 "WEBHOOK_TIMEOUT_SECS",
                 defaults.timeout.as_secs(),

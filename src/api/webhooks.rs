@@ -361,8 +361,18 @@ impl WebhooksApi {
     ) -> ApiResult<CreateSubscriptionResponse, Create> {
         let principal = manager(auth)?;
         let input = body.0;
-        let url = delivery::check_url(input.url.trim(), state.webhooks.allow_insecure_loopback)
+        let config = &state.webhooks;
+        let url = delivery::check_url(input.url.trim(), config.allow_insecure_loopback)
             .map_err(|reason| AppError::invalid_param("url", reason))?;
+        if let Some(host) = url.host() {
+            delivery::destination::checked_addresses(
+                &host,
+                &config.lookup,
+                config.allow_insecure_loopback,
+            )
+            .await
+            .map_err(|reason| AppError::invalid_param("url", reason))?;
+        }
         let mut event_types: Vec<String> = Vec::new();
         for event_type in &input.event_types {
             let code = event_type.code().to_owned();

@@ -26,4 +26,5 @@ mod seals;
 mod signals;
 mod story;
 mod timeline;
+mod webhook_destinations;
 mod webhooks;

@@ -9,6 +9,8 @@
 //! The body carries ids and types only, never personal data: the receiver reads the record
 //! with its own token.
 
+pub mod destination;
+
 use std::{net::IpAddr, sync::Arc, time::Duration};
 
 use base64::{Engine, engine::general_purpose::STANDARD};
@@ -147,13 +149,24 @@ pub struct Dispatcher {
 
 impl Dispatcher {
     pub fn new(pool: Pool, config: WebhookConfig) -> Result<Self, reqwest::Error> {
-        let client = reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .timeout(config.timeout)
             .connect_timeout(config.timeout)
             // A receiver answers for itself: redirects could point anywhere.
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("schakel-webhooks/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+            .user_agent(concat!("schakel-webhooks/", env!("CARGO_PKG_VERSION")));
+        let client = match &config.proxy {
+            // The egress proxy resolves and connects; each destination is checked before.
+            Some(proxy) => builder.proxy(reqwest::Proxy::all(proxy.as_str())?),
+            // Connect only to the addresses the check allowed: no second lookup to rebind.
+            None => builder
+                .no_proxy()
+                .dns_resolver(Arc::new(destination::CheckedResolver {
+                    lookup: config.lookup.clone(),
+                    allow_loopback: config.allow_insecure_loopback,
+                })),
+        }
+        .build()?;
         Ok(Self {
             pool,
             config: Arc::new(config),
@@ -263,6 +276,9 @@ impl Dispatcher {
         let timestamp = Utc::now().timestamp();
         let signature = sign(&claimed.secret, &id, timestamp, body.as_bytes())
             .ok_or((None, "the subscription's secret is unusable".to_owned()))?;
+        self.check_destination(&claimed.url)
+            .await
+            .map_err(|_| (None, UNREACHABLE.to_owned()))?;
         let response = self
             .client
             .post(&claimed.url)
@@ -283,6 +299,22 @@ impl Dispatcher {
                 format!("the receiver answered {status}"),
             ))
         }
+    }
+
+    /// Checks a destination again before each attempt. Names are checked by the resolver as
+    /// the connection is made; IP literals never reach it, and behind a proxy nothing does.
+    async fn check_destination(&self, raw: &str) -> Result<(), &'static str> {
+        let url = Url::parse(raw).map_err(|_| destination::NOT_ALLOWED)?;
+        let host = url.host().ok_or(destination::NOT_ALLOWED)?;
+        if self.config.proxy.is_some() || !matches!(host, url::Host::Domain(_)) {
+            destination::checked_addresses(
+                &host,
+                &self.config.lookup,
+                self.config.allow_insecure_loopback,
+            )
+            .await?;
+        }
+        Ok(())
     }
 
     /// Runs rounds until `shutdown` turns true: at once again while there is work, else after
@@ -320,16 +352,19 @@ impl Dispatcher {
     }
 }
 
+/// What a delivery record says when no answer came: one message for a refused address, a
+/// failed lookup, a refused or reset connection alike, so the records map no network.
+pub const UNREACHABLE: &str = "the receiver could not be reached";
+
 /// Why an attempt failed, without the URL (it is in the subscription already).
 fn describe(err: reqwest::Error, timeout: Duration) -> String {
     let reason = if err.is_timeout() {
-        format!("timed out after {} s", timeout.as_secs_f32())
-    } else if err.is_connect() {
-        "could not connect".to_owned()
-    } else if err.is_redirect() {
-        "redirects are not followed".to_owned()
+        format!(
+            "the receiver did not answer within {} s",
+            timeout.as_secs_f32()
+        )
     } else {
-        err.without_url().to_string()
+        UNREACHABLE.to_owned()
     };
     reason.chars().take(MAX_ERROR_CHARS).collect()
 }
