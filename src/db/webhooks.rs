@@ -447,12 +447,14 @@ pub async fn reset_failures(conn: &mut AsyncPgConnection, subscription: Uuid) ->
     Ok(())
 }
 
-/// Counts a failed attempt; disables the subscription when the run reaches `threshold`.
+/// Counts a failed attempt; disables the subscription when the run reaches `threshold`, or at
+/// once when the receiver answered 410 Gone (`gone`).
 /// Returns true when this call disabled it.
 pub async fn count_failure(
     conn: &mut AsyncPgConnection,
     subscription: Uuid,
     threshold: i32,
+    gone: bool,
 ) -> QueryResult<bool> {
     let failures: Option<(i32, bool)> =
         diesel::update(webhook_subscriptions::table.find(subscription))
@@ -468,12 +470,16 @@ pub async fn count_failure(
             .await
             .optional()?;
     match failures {
-        Some((failures, true)) if failures >= threshold => {
+        Some((failures, true)) if gone || failures >= threshold => {
+            let reason = if gone {
+                "the receiver answered 410 Gone".to_owned()
+            } else {
+                format!("{failures} consecutive failed delivery attempts")
+            };
             diesel::update(webhook_subscriptions::table.find(subscription))
                 .set((
                     webhook_subscriptions::disabled_at.eq(diesel::dsl::now),
-                    webhook_subscriptions::disabled_reason
-                        .eq(format!("{failures} consecutive failed delivery attempts")),
+                    webhook_subscriptions::disabled_reason.eq(reason),
                 ))
                 .execute(conn)
                 .await?;

@@ -216,15 +216,18 @@ impl Dispatcher {
         let delivered = outcome.is_ok();
         let (status_code, error) = match &outcome {
             Ok(status) => (Some(i32::from(*status)), None),
-            Err((status, error)) => (status.map(i32::from), Some(error.as_str())),
+            Err(failure) => (failure.status.map(i32::from), Some(failure.error.as_str())),
         };
+        // 410 Gone: the receiver says it will never take these again.
+        let gone = matches!(&outcome, Err(f) if f.status == Some(410));
         let attempt = u32::try_from(claimed.attempt).unwrap_or(u32::MAX);
         let retry_at = if delivered {
             None
-        } else if attempt >= self.config.max_attempts {
+        } else if gone || attempt >= self.config.max_attempts {
             Some(None)
         } else {
-            let wait = chrono::Duration::from_std(backoff(&self.config, attempt))
+            let asked = outcome.as_ref().err().and_then(|f| f.retry_after);
+            let wait = chrono::Duration::from_std(retry_wait(&self.config, attempt, asked))
                 .unwrap_or(chrono::Duration::hours(8));
             Some(Some(Utc::now() + wait))
         };
@@ -250,7 +253,7 @@ impl Dispatcher {
                 }
                 if delivered {
                     queries::reset_failures(conn, claimed.subscription_id).await?;
-                } else if queries::count_failure(conn, claimed.subscription_id, threshold).await? {
+                } else if queries::count_failure(conn, claimed.subscription_id, threshold, gone).await? {
                     tracing::warn!(subscription = %claimed.subscription_id, "webhook subscription disabled after repeated failures");
                     events::emit(
                         conn,
@@ -269,16 +272,16 @@ impl Dispatcher {
         Ok(delivered)
     }
 
-    /// POSTs the signed event; `Ok` with a 2xx status, else the status (if any) and why.
-    async fn post(&self, claimed: &Claimed) -> Result<u16, (Option<u16>, String)> {
+    /// POSTs the signed event; `Ok` with a 2xx status, else what went wrong.
+    async fn post(&self, claimed: &Claimed) -> Result<u16, Failure> {
         let id = public_id(claimed.event_id);
         let body = cloud_event(claimed).to_string();
         let timestamp = Utc::now().timestamp();
         let signature = sign(&claimed.secret, &id, timestamp, body.as_bytes())
-            .ok_or((None, "the subscription's secret is unusable".to_owned()))?;
+            .ok_or_else(|| Failure::without_answer("the subscription's secret is unusable"))?;
         self.check_destination(&claimed.url)
             .await
-            .map_err(|_| (None, UNREACHABLE.to_owned()))?;
+            .map_err(|_| Failure::without_answer(UNREACHABLE))?;
         let response = self
             .client
             .post(&claimed.url)
@@ -289,16 +292,22 @@ impl Dispatcher {
             .body(body)
             .send()
             .await
-            .map_err(|err| (None, describe(err, self.config.timeout)))?;
+            .map_err(|err| Failure::without_answer(&describe(err, self.config.timeout)))?;
         let status = response.status();
         if status.is_success() {
-            Ok(status.as_u16())
-        } else {
-            Err((
-                Some(status.as_u16()),
-                format!("the receiver answered {status}"),
-            ))
+            return Ok(status.as_u16());
         }
+        // Honoured on 429 and 503, where it means "not before then".
+        let retry_after = matches!(status.as_u16(), 429 | 503)
+            .then(|| response.headers().get(reqwest::header::RETRY_AFTER))
+            .flatten()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, Utc::now()));
+        Err(Failure {
+            status: Some(status.as_u16()),
+            error: format!("the receiver answered {status}"),
+            retry_after,
+        })
     }
 
     /// Checks a destination again before each attempt. Names are checked by the resolver as
@@ -349,6 +358,45 @@ impl Dispatcher {
                 }
             }
         }
+    }
+}
+
+/// A failed attempt: the receiver's status if it answered, why, and when it asked to be tried
+/// again.
+#[derive(Debug)]
+struct Failure {
+    status: Option<u16>,
+    error: String,
+    retry_after: Option<Duration>,
+}
+
+impl Failure {
+    fn without_answer(error: &str) -> Self {
+        Self {
+            status: None,
+            error: error.to_owned(),
+            retry_after: None,
+        }
+    }
+}
+
+/// `Retry-After`: delay-seconds or an HTTP-date.
+fn parse_retry_after(value: &str, now: chrono::DateTime<Utc>) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    (at.with_timezone(&Utc) - now).to_std().ok()
+}
+
+/// How long to wait before the next attempt: the backoff, or longer when the receiver asked
+/// for more with `Retry-After` — never beyond the backoff's cap.
+pub fn retry_wait(config: &WebhookConfig, attempt: u32, asked: Option<Duration>) -> Duration {
+    let backoff = backoff(config, attempt);
+    match asked {
+        Some(asked) => backoff.max(asked.min(config.retry_cap)),
+        None => backoff,
     }
 }
 
@@ -421,6 +469,43 @@ mod tests {
                 "{url} with loopback allowed: {allow}"
             );
         }
+    }
+
+    #[test]
+    fn retry_after_is_honoured_within_the_cap() {
+        let now = Utc::now();
+        assert_eq!(
+            parse_retry_after("120", now),
+            Some(Duration::from_secs(120))
+        );
+        let later = (now + chrono::Duration::seconds(90)).to_rfc2822();
+        let parsed = parse_retry_after(&later, now).unwrap();
+        assert!(parsed <= Duration::from_secs(90) && parsed >= Duration::from_secs(89));
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now),
+            None,
+            "in the past"
+        );
+
+        let config = WebhookConfig {
+            retry_base: Duration::from_secs(30),
+            retry_cap: Duration::from_secs(3600),
+            ..WebhookConfig::default()
+        };
+        let wait = retry_wait(&config, 1, Some(Duration::from_secs(600)));
+        assert_eq!(
+            wait,
+            Duration::from_secs(600),
+            "longer than the backoff: honoured"
+        );
+        let wait = retry_wait(&config, 1, Some(Duration::from_secs(2 * 86400)));
+        assert_eq!(wait, Duration::from_secs(3600), "capped");
+        let wait = retry_wait(&config, 1, Some(Duration::from_secs(1)));
+        assert!(
+            wait >= Duration::from_secs(24),
+            "never sooner than the backoff: {wait:?}"
+        );
     }
 
     #[test]

@@ -43,6 +43,8 @@ struct Script {
     statuses: VecDeque<u16>,
     /// How long to take before answering.
     delay: Duration,
+    /// A `Retry-After` to send with 429 and 503 answers.
+    retry_after: Option<String>,
 }
 
 /// A webhook receiver on a loopback port.
@@ -61,9 +63,10 @@ impl Receiver {
             let (log, plan) = (log.clone(), plan.clone());
             async move {
                 let body = req.take_body().into_vec().await.unwrap_or_default();
-                let (status, delay) = {
+                let (status, delay, retry_after) = {
                     let mut plan = plan.lock().unwrap();
-                    (plan.statuses.pop_front().unwrap_or(200), plan.delay)
+                    let status = plan.statuses.pop_front().unwrap_or(200);
+                    (status, plan.delay, plan.retry_after.clone())
                 };
                 log.lock().unwrap().push(Received {
                     headers: req.headers().clone(),
@@ -75,6 +78,9 @@ impl Receiver {
                 if (300..400).contains(&status) {
                     // A redirect back to this receiver: followed, it would arrive as a request.
                     response = response.header("location", "/elsewhere");
+                }
+                if let (429 | 503, Some(after)) = (status, retry_after) {
+                    response = response.header("retry-after", after);
                 }
                 response.body(Body::empty())
             }
@@ -93,6 +99,10 @@ impl Receiver {
             received,
             script,
         }
+    }
+
+    fn ask_retry_after(&self, value: &str) {
+        self.script.lock().unwrap().retry_after = Some(value.to_owned());
     }
 
     fn answer(&self, statuses: &[u16]) {
@@ -895,4 +905,76 @@ async fn the_worker_loop_delivers_and_stops_on_request() {
         .await
         .expect("the worker stops")
         .expect("no panic");
+}
+
+/// A receiver answering 410 Gone never wants these events again: the subscription is disabled
+/// at once (not after a run of failures) and the feed says so.
+#[tokio::test]
+async fn a_receiver_answering_410_gone_disables_the_subscription_at_once() {
+    let s = setup(config()).await;
+    let created = subscribe(&s, &["signal.recorded"]).await;
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    s.receiver.answer(&[410]);
+    s.app.signal(&s.coordinator, s.child, "Blauwe plek.").await;
+    let worker = dispatcher(&s, config());
+    assert_eq!(round(&s, &worker).await.delivered, 0);
+
+    let records = deliveries(&s, &id).await;
+    assert_eq!(records[0]["status"], "failed", "{}", records[0]);
+    assert_eq!(records[0]["lastStatusCode"], 410);
+    let subscription = s
+        .app
+        .get(&format!("/v1/webhook-subscriptions/{id}"))
+        .by(&s.admin)
+        .send()
+        .await;
+    assert_eq!(
+        subscription.body["status"], "disabled",
+        "{}",
+        subscription.body
+    );
+    assert!(
+        subscription.body["disabledReason"]
+            .as_str()
+            .unwrap()
+            .contains("410"),
+        "{}",
+        subscription.body
+    );
+    // Nothing more is attempted.
+    s.app.signal(&s.coordinator, s.child, "Nog een plek.").await;
+    assert_eq!(round(&s, &worker).await.attempted, 0);
+    assert_eq!(s.receiver.received().len(), 1);
+}
+
+/// `Retry-After` on a 429 or 503 is honoured: the next attempt waits at least that long (within
+/// the backoff's cap), even where the backoff alone would retry at once.
+#[tokio::test]
+async fn retry_after_on_429_and_503_is_honoured_within_the_cap() {
+    let patient = WebhookConfig {
+        retry_cap: Duration::from_secs(3600),
+        ..config()
+    };
+    let s = setup(patient.clone()).await;
+    let created = subscribe(&s, &["signal.recorded"]).await;
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    s.receiver.answer(&[503]);
+    s.receiver.ask_retry_after("120");
+    s.app.signal(&s.coordinator, s.child, "Blauwe plek.").await;
+    let worker = dispatcher(&s, patient);
+    let before = chrono::Utc::now();
+    assert_eq!(round(&s, &worker).await.delivered, 0);
+
+    let records = deliveries(&s, &id).await;
+    assert_eq!(records[0]["status"], "pending");
+    assert_eq!(records[0]["lastStatusCode"], 503);
+    let next: chrono::DateTime<chrono::Utc> = records[0]["nextAttemptAt"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let waited = (next - before).num_seconds();
+    assert!((115..=125).contains(&waited), "next attempt in {waited} s");
+    // Not due yet: the next round leaves it alone.
+    assert_eq!(round(&s, &worker).await.attempted, 0);
 }
