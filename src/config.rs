@@ -402,6 +402,34 @@ pub fn deadline_rules<F: Fn(&str) -> Option<String>>(
     Ok(rules)
 }
 
+/// `WEBHOOK_SECRET_KEYS` (or a file of them, `WEBHOOK_SECRET_KEYS_FILE`): `id:base64key,…`,
+/// the first encrypting; `schakel webhook-key` makes one.
+fn webhook_secret_keys<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+) -> Result<crate::webhooks::SecretKeys, ConfigError> {
+    let (var, text) = match (
+        env.get("WEBHOOK_SECRET_KEYS"),
+        env.get("WEBHOOK_SECRET_KEYS_FILE"),
+    ) {
+        (Some(text), _) => ("WEBHOOK_SECRET_KEYS", text),
+        (None, Some(path)) => (
+            "WEBHOOK_SECRET_KEYS_FILE",
+            std::fs::read_to_string(&path).map_err(|err| ConfigError::Invalid {
+                var: "WEBHOOK_SECRET_KEYS_FILE",
+                reason: format!("{path}: {err}"),
+            })?,
+        ),
+        (None, None) => {
+            return Err(ConfigError::Missing {
+                var: "WEBHOOK_SECRET_KEYS",
+                hint: "webhook signing secrets are encrypted at rest: create a key with \
+                       `schakel webhook-key` and set WEBHOOK_SECRET_KEYS to its line",
+            });
+        }
+    };
+    crate::webhooks::SecretKeys::parse(&text).map_err(|reason| ConfigError::Invalid { var, reason })
+}
+
 /// Webhook delivery (see `webhooks`): who may be called, how long to wait, how often to retry.
 #[derive(Debug, Clone)]
 pub struct WebhookConfig {
@@ -422,6 +450,10 @@ pub struct WebhookConfig {
     pub proxy: Option<url::Url>,
     /// How destination names are resolved (the system resolver; a table in tests).
     pub lookup: crate::webhooks::destination::NameLookup,
+    /// `WEBHOOK_SECRET_KEYS`: the keys signing secrets are encrypted with at rest.
+    pub secret_keys: crate::webhooks::SecretKeys,
+    /// How long a rotated-out signing secret keeps signing beside the new one.
+    pub secret_overlap: Duration,
 }
 
 impl Default for WebhookConfig {
@@ -437,6 +469,8 @@ impl Default for WebhookConfig {
             poll_interval: Duration::from_secs(1),
             proxy: None,
             lookup: Default::default(),
+            secret_keys: Default::default(),
+            secret_overlap: Duration::from_secs(24 * 3600),
         }
     }
 }
@@ -470,6 +504,14 @@ impl WebhookConfig {
                 })
                 .transpose()?,
             lookup: Default::default(),
+            secret_keys: webhook_secret_keys(env)?,
+            secret_overlap: Duration::from_secs(
+                3600 * bounded(
+                    "WEBHOOK_SECRET_OVERLAP_HOURS",
+                    defaults.secret_overlap.as_secs() / 3600,
+                    1..=720,
+                )?,
+            ),
             timeout: Duration::from_secs(bounded(
                 "WEBHOOK_TIMEOUT_SECS",
                 defaults.timeout.as_secs(),
@@ -571,6 +613,7 @@ pub struct Config {
 
 impl Config {
     pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
+        let database = DatabaseConfig::from_env(env)?;
         let auth = AuthConfig::from_env(env)?;
         auth.require_verification_keys()?;
         let production = production(env)?;
@@ -590,7 +633,7 @@ impl Config {
             });
         }
         Ok(Self {
-            database: DatabaseConfig::from_env(env)?,
+            database,
             auth,
             http: HttpConfig::from_env(env)?,
             log_format: log_format(env)?,
@@ -622,8 +665,13 @@ mod tests {
     /// The pairs, with a signing key unless they name `AUDIT_SIGNING_KEY_FILE` themselves
     /// (empty: unset).
     fn env(pairs: &[(&str, &str)]) -> Env<impl Fn(&str) -> Option<String>> {
-        let mut map: HashMap<String, String> =
-            HashMap::from([("AUDIT_SIGNING_KEY_FILE".to_owned(), key_file().to_owned())]);
+        static WEBHOOK_KEYS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let webhook_keys =
+            WEBHOOK_KEYS.get_or_init(|| crate::webhooks::SecretKeys::generate_line("k1"));
+        let mut map: HashMap<String, String> = HashMap::from([
+            ("AUDIT_SIGNING_KEY_FILE".to_owned(), key_file().to_owned()),
+            ("WEBHOOK_SECRET_KEYS".to_owned(), webhook_keys.clone()),
+        ]);
         map.extend(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         Env(move |name: &str| map.get(name).cloned())
     }
@@ -717,6 +765,14 @@ mod tests {
                 "AUDIT_SIGNING_KEY_FILE",
             ),
             ("AUDIT_VERIFYING_KEYS", "Cargo.toml", "AUDIT_VERIFYING_KEYS"),
+            ("WEBHOOK_SECRET_KEYS", "", "WEBHOOK_SECRET_KEYS"),
+            ("WEBHOOK_SECRET_KEYS", "k1:short", "WEBHOOK_SECRET_KEYS"),
+            (
+                "WEBHOOK_SECRET_OVERLAP_HOURS",
+                "0",
+                "WEBHOOK_SECRET_OVERLAP_HOURS",
+            ),
+            ("WEBHOOK_PROXY_URL", "ftp://proxy", "WEBHOOK_PROXY_URL"),
             ("HANDOFF_ACK_WORKING_DAYS", "0", "HANDOFF_ACK_WORKING_DAYS"),
             ("HANDOFF_ACK_ACUTE_HOURS", "soon", "HANDOFF_ACK_ACUTE_HOURS"),
             (

@@ -23,6 +23,9 @@ pub const SECRET_FILE: &str = ".schakel-dev-secret";
 /// Where `schakel dev` keeps the access log's seal signing key between runs (git-ignored).
 pub const AUDIT_KEY_FILE: &str = ".schakel-dev-audit-key.pem";
 
+/// Where `schakel dev` keeps the key webhook secrets are encrypted with (git-ignored).
+pub const WEBHOOK_KEYS_FILE: &str = ".schakel-dev-webhook-keys";
+
 /// The settings `schakel dev` runs with, on top of the environment.
 #[derive(Debug, PartialEq, Eq)]
 pub struct DevSettings {
@@ -100,6 +103,18 @@ pub fn audit_key(path: &Path) -> Result<(), String> {
         return Ok(());
     }
     write_private(path, &crate::audit::SealSigner::generate().to_pem())
+}
+
+/// The development webhook secret keys kept in `path`, created when missing or unreadable.
+pub fn webhook_keys(path: &Path) -> Result<String, String> {
+    if let Ok(existing) = std::fs::read_to_string(path)
+        && crate::webhooks::SecretKeys::parse(&existing).is_ok()
+    {
+        return Ok(existing.trim().to_owned());
+    }
+    let line = crate::webhooks::SecretKeys::generate_line("dev");
+    write_private(path, &format!("{line}\n"))?;
+    Ok(line)
 }
 
 /// Writes a file only its owner can read.

@@ -84,6 +84,14 @@ enum Command {
     /// missing, keep a generated signing secret in .schakel-dev-secret, migrate, create the demo
     /// world, print its tokens, and serve on 127.0.0.1. Refuses production-looking settings.
     Dev,
+    /// Print a new key for encrypting webhook signing secrets at rest, as a line for
+    /// WEBHOOK_SECRET_KEYS (`<id>:<base64 key>`). To rotate, put the new line first and keep
+    /// the old one after it until the worker has re-encrypted (it does so on start).
+    WebhookKey {
+        /// The key's id, named in every secret it encrypts.
+        #[arg(long, default_value = "k1")]
+        id: String,
+    },
     /// The access log: verify its seals, or make a signing key.
     Audit {
         #[command(subcommand)]
@@ -114,6 +122,16 @@ enum AuditCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::WebhookKey { id } => {
+            let line = schakel::webhooks::SecretKeys::generate_line(&id);
+            match schakel::webhooks::SecretKeys::parse(&line) {
+                Ok(_) => {
+                    println!("{line}");
+                    Ok(())
+                }
+                Err(reason) => Err(format!("--id: {reason}").into()),
+            }
+        }
         Command::Openapi { yaml } => {
             print!(
                 "{}",
@@ -237,7 +255,7 @@ async fn run(command: Command) -> Result<(), AnyError> {
         Command::Audit {
             command: AuditCommand::Keygen { out },
         } => audit_keygen(&out),
-        Command::Openapi { .. } | Command::Token { .. } => {
+        Command::Openapi { .. } | Command::Token { .. } | Command::WebhookKey { .. } => {
             unreachable!("handled without a runtime")
         }
     }
@@ -355,12 +373,17 @@ async fn dev() -> Result<(), AnyError> {
             schakel::dev::AUDIT_KEY_FILE.to_owned()
         }
     };
+    let webhook_keys = match std::env::var("WEBHOOK_SECRET_KEYS") {
+        Ok(keys) if !keys.trim().is_empty() => keys,
+        _ => schakel::dev::webhook_keys(std::path::Path::new(schakel::dev::WEBHOOK_KEYS_FILE))?,
+    };
     let created = schakel::dev::ensure_database(&settings.database_url).await?;
     let overlay = [
         ("DATABASE_URL", settings.database_url.clone()),
         ("BIND_ADDR", settings.bind_addr.to_string()),
         ("JWT_HS256_SECRET", secret),
         ("AUDIT_SIGNING_KEY_FILE", audit_key),
+        ("WEBHOOK_SECRET_KEYS", webhook_keys),
         ("MIGRATE_ON_START", "true".to_owned()),
         ("WEBHOOK_ALLOW_INSECURE_LOOPBACK", "true".to_owned()),
     ];

@@ -20,6 +20,7 @@ pub mod reference;
 pub mod shared;
 pub mod signals;
 pub mod types;
+pub mod webhook_secrets;
 pub mod webhooks;
 
 use poem_openapi::{ContactObject, ExtraHeader, LicenseObject, OpenApiService, Tags};
@@ -77,6 +78,7 @@ pub type Apis = (
     access_log::integrity::AccessLogIntegrityApi,
     events::EventsApi,
     webhooks::WebhooksApi,
+    webhook_secrets::WebhookSecretsApi,
     reference::ReferenceApi,
 );
 
@@ -113,6 +115,7 @@ pub fn service() -> OpenApiService<Apis, ()> {
             access_log::integrity::AccessLogIntegrityApi,
             events::EventsApi,
             webhooks::WebhooksApi,
+            webhook_secrets::WebhookSecretsApi,
             reference::ReferenceApi,
         ),
         "schakel",

@@ -265,7 +265,7 @@ pub enum RedeliveryResponse {
     Accepted(Json<WebhookDelivery>, #[oai(header = "ETag")] String),
 }
 
-fn render(stored: &queries::Subscription) -> WebhookSubscription {
+pub(crate) fn render(stored: &queries::Subscription) -> WebhookSubscription {
     WebhookSubscription {
         id: stored.id,
         url: stored.url.clone(),
@@ -302,7 +302,7 @@ fn render_delivery((stored, event_type): &(StoredDelivery, String)) -> Option<We
 }
 
 /// The caller's organisation's subscription, or 404 (also for another organisation's).
-async fn own_subscription(
+pub(crate) async fn own_subscription(
     conn: &mut diesel_async::AsyncPgConnection,
     principal: &Principal,
     id: Uuid,
@@ -313,7 +313,7 @@ async fn own_subscription(
         .ok_or_else(AppError::not_found)
 }
 
-fn manager(auth: BearerAuth) -> Result<Principal, AppError> {
+pub(crate) fn manager(auth: BearerAuth) -> Result<Principal, AppError> {
     let principal = auth.0;
     policy::require(&principal, Action::ManageWebhooks)?;
     Ok(principal)
@@ -328,7 +328,7 @@ async fn managing(auth: BearerAuth, state: &AppState) -> Result<(Principal, Conn
 const SUBSCRIPTION: &str = "webhook_subscription";
 
 /// A change to a subscription in the access log: who pointed the organisation's events where.
-fn audited(action: AccessAction, subscription: Uuid) -> Effects {
+pub(crate) fn audited(action: AccessAction, subscription: Uuid) -> Effects {
     Effects::new().access(Access::allowed(action, SUBSCRIPTION, subscription))
 }
 
@@ -381,6 +381,9 @@ impl WebhooksApi {
             }
         }
         let secret = delivery::new_secret();
+        let id = Uuid::now_v7();
+        // Stored encrypted: the database never holds a secret in the clear.
+        let sealed = config.secret_keys.seal(id, &secret);
         let stored = cx
             .db
             .transaction(async |conn| {
@@ -389,12 +392,12 @@ impl WebhooksApi {
                 let stored = queries::insert_subscription(
                     conn,
                     NewSubscription {
-                        id: Uuid::now_v7(),
+                        id,
                         organisation_id: principal.org_id(),
                         url: url.as_str(),
                         event_types,
                         description: input.description.as_deref(),
-                        secret: &secret,
+                        secret: &sealed,
                         cursor,
                         created_by_sub: &principal.sub,
                     },

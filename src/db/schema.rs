@@ -372,6 +372,8 @@ diesel::table! {
         created_by_sub -> Text,
         created_at -> Timestamptz,
         deleted_at -> Nullable<Timestamptz>,
+        previous_secret -> Nullable<Text>,
+        previous_secret_expires_at -> Nullable<Timestamptz>,
     }
 }
 

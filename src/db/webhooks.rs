@@ -316,8 +316,12 @@ pub struct Claimed {
     pub attempt: i32,
     #[diesel(sql_type = Text)]
     pub url: String,
+    /// Encrypted (see `webhooks::secrets`).
     #[diesel(sql_type = Text)]
     pub secret: String,
+    /// The rotated-out secret while it is still honoured, encrypted.
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    pub previous_secret: Option<String>,
     #[diesel(sql_type = BigInt)]
     pub event_id: i64,
     #[diesel(sql_type = Text)]
@@ -355,6 +359,8 @@ pub async fn claim(
                FROM due WHERE d.id = due.id
              RETURNING d.id, d.subscription_id, d.event_id, d.attempts)
          SELECT c.id, c.subscription_id, s.organisation_id, c.attempts AS attempt, s.url, s.secret,
+                CASE WHEN s.previous_secret_expires_at > now() THEN s.previous_secret END
+                    AS previous_secret,
                 e.id AS event_id, e.event_type, e.resource_type, e.resource_id, e.occurred_at
            FROM claimed c
            JOIN webhook_subscriptions s ON s.id = c.subscription_id
@@ -442,6 +448,54 @@ pub async fn reset_failures(conn: &mut AsyncPgConnection, subscription: Uuid) ->
     diesel::update(webhook_subscriptions::table.find(subscription))
         .filter(webhook_subscriptions::consecutive_failures.ne(0))
         .set(webhook_subscriptions::consecutive_failures.eq(0))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Replaces a subscription's secret (both encrypted); the old one stays valid until `until`.
+pub async fn rotate_secret(
+    conn: &mut AsyncPgConnection,
+    subscription: Uuid,
+    sealed: &str,
+    until: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::update(webhook_subscriptions::table.find(subscription))
+        .set((
+            webhook_subscriptions::previous_secret.eq(webhook_subscriptions::secret.nullable()),
+            webhook_subscriptions::previous_secret_expires_at.eq(until),
+            webhook_subscriptions::secret.eq(sealed),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Every stored secret (current and previous) with its subscription, for re-encryption.
+pub async fn stored_secrets(
+    conn: &mut AsyncPgConnection,
+) -> QueryResult<Vec<(Uuid, String, Option<String>)>> {
+    webhook_subscriptions::table
+        .select((
+            webhook_subscriptions::id,
+            webhook_subscriptions::secret,
+            webhook_subscriptions::previous_secret,
+        ))
+        .load(conn)
+        .await
+}
+
+pub async fn store_secrets(
+    conn: &mut AsyncPgConnection,
+    subscription: Uuid,
+    secret: &str,
+    previous: Option<&str>,
+) -> QueryResult<()> {
+    diesel::update(webhook_subscriptions::table.find(subscription))
+        .set((
+            webhook_subscriptions::secret.eq(secret),
+            webhook_subscriptions::previous_secret.eq(previous),
+        ))
         .execute(conn)
         .await?;
     Ok(())

@@ -10,6 +10,9 @@
 //! with its own token.
 
 pub mod destination;
+pub mod secrets;
+
+pub use secrets::SecretKeys;
 
 use std::{net::IpAddr, sync::Arc, time::Duration};
 
@@ -277,8 +280,20 @@ impl Dispatcher {
         let id = public_id(claimed.event_id);
         let body = cloud_event(claimed).to_string();
         let timestamp = Utc::now().timestamp();
-        let signature = sign(&claimed.secret, &id, timestamp, body.as_bytes())
-            .ok_or_else(|| Failure::without_answer("the subscription's secret is unusable"))?;
+        let unusable = || Failure::without_answer("the subscription's secret is unusable");
+        let keys = &self.config.secret_keys;
+        let secret =
+            open_secret(keys, claimed.subscription_id, &claimed.secret).ok_or_else(unusable)?;
+        let mut signature = sign(&secret, &id, timestamp, body.as_bytes()).ok_or_else(unusable)?;
+        // During a rotation's overlap the old secret signs too: receivers verify either.
+        if let Some(previous) = claimed
+            .previous_secret
+            .as_deref()
+            .and_then(|p| open_secret(keys, claimed.subscription_id, p))
+            .and_then(|p| sign(&p, &id, timestamp, body.as_bytes()))
+        {
+            signature = format!("{signature} {previous}");
+        }
         self.check_destination(&claimed.url)
             .await
             .map_err(|_| Failure::without_answer(UNREACHABLE))?;
@@ -327,8 +342,16 @@ impl Dispatcher {
     }
 
     /// Runs rounds until `shutdown` turns true: at once again while there is work, else after
-    /// the poll interval. Also purges expired idempotency keys now and then.
+    /// the poll interval. Also purges expired idempotency keys now and then. First, encrypts
+    /// any secret still in the clear or under an older key.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        match reseal_secrets(&self.pool, &self.config.secret_keys).await {
+            Ok(0) => {}
+            Ok(resealed) => {
+                tracing::info!(resealed, "webhook secrets encrypted under the current key")
+            }
+            Err(error) => tracing::warn!(%error, "encrypting stored webhook secrets failed"),
+        }
         let mut last_purge: Option<tokio::time::Instant> = None;
         loop {
             if *shutdown.borrow() {
@@ -359,6 +382,41 @@ impl Dispatcher {
             }
         }
     }
+}
+
+/// A stored secret in the clear: `whsec_…` as it was stored before encryption existed.
+fn open_secret(keys: &SecretKeys, subscription: uuid::Uuid, stored: &str) -> Option<String> {
+    if stored.starts_with(SECRET_PREFIX) {
+        return Some(stored.to_owned());
+    }
+    keys.open(subscription, stored)
+}
+
+/// Encrypts every stored secret that is in the clear or under an older key with the current
+/// key; returns how many subscriptions changed. A secret no configured key opens is left alone
+/// (its deliveries report it unusable).
+pub async fn reseal_secrets(pool: &Pool, keys: &SecretKeys) -> Result<usize, AppError> {
+    let mut conn = pool.get().await?;
+    let mut resealed = 0;
+    for (id, secret, previous) in queries::stored_secrets(&mut conn).await? {
+        let reseal = |stored: &str| -> Option<String> {
+            if !keys.is_stale(stored) {
+                return Some(stored.to_owned());
+            }
+            open_secret(keys, id, stored).map(|plain| keys.seal(id, &plain))
+        };
+        let (Some(new_secret), new_previous) = (reseal(&secret), previous.as_deref().map(reseal))
+        else {
+            tracing::warn!(subscription = %id, "a webhook secret no configured key opens");
+            continue;
+        };
+        let new_previous = new_previous.flatten();
+        if new_secret != secret || new_previous != previous {
+            queries::store_secrets(&mut conn, id, &new_secret, new_previous.as_deref()).await?;
+            resealed += 1;
+        }
+    }
+    Ok(resealed)
 }
 
 /// A failed attempt: the receiver's status if it answered, why, and when it asked to be tried

@@ -148,6 +148,7 @@ async fn the_binary_migrates_bootstraps_mints_and_serves() {
         ("LOG_FORMAT", "json"),
         ("WEBHOOK_ALLOW_INSECURE_LOOPBACK", "true"),
         ("AUDIT_SIGNING_KEY_FILE", &audit_key_files().signing),
+        ("WEBHOOK_SECRET_KEYS", crate::harness::webhook_keys()),
     ];
 
     // Not migrated yet: the commands that need the schema say so.

@@ -69,6 +69,7 @@ async fn a_crash_under_write_load_leaves_no_duplicate_and_loses_no_acknowledged_
             "AUDIT_SIGNING_KEY_FILE",
             &crate::harness::audit_key_files().signing,
         ),
+        ("WEBHOOK_SECRET_KEYS", crate::harness::webhook_keys()),
     ];
     stdout(&run(&env, &["migrate"]));
     let demo: Value = serde_json::from_str(&stdout(&run(&env, &["demo", "--json"]))).unwrap();

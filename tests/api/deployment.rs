@@ -128,12 +128,20 @@ fn compose_migrates_as_the_owner_serves_as_the_least_privileged_role_on_loopback
         env["AUDIT_SIGNING_KEY_FILE"],
         Value::from("/var/lib/schakel/audit-signing-key.pem")
     );
+    assert_eq!(
+        env["WEBHOOK_SECRET_KEYS_FILE"],
+        Value::from("/var/lib/schakel/webhook-secret-keys")
+    );
     assert_eq!(api["volumes"][0], Value::from("secrets:/var/lib/schakel"));
     let steps = script(api);
     assert!(steps.starts_with("umask 077 &&"), "{steps}");
     assert!(steps.contains("/dev/urandom"), "{steps}");
     assert!(
         steps.contains("schakel audit keygen --out /var/lib/schakel/audit-signing-key.pem"),
+        "{steps}"
+    );
+    assert!(
+        steps.contains("schakel webhook-key --id compose > /var/lib/schakel/webhook-secret-keys"),
         "{steps}"
     );
     assert!(

@@ -41,6 +41,12 @@ pub struct AuditKeyFiles {
     pub signer: SealSigner,
 }
 
+/// A `WEBHOOK_SECRET_KEYS` line for the real binary, once per test run.
+pub fn webhook_keys() -> &'static str {
+    static LINE: OnceLock<String> = OnceLock::new();
+    LINE.get_or_init(|| schakel::webhooks::SecretKeys::generate_line("test"))
+}
+
 pub fn audit_key_files() -> &'static AuditKeyFiles {
     static FILES: OnceLock<AuditKeyFiles> = OnceLock::new();
     FILES.get_or_init(|| {

@@ -137,6 +137,7 @@ async fn idle_slow_and_oversized_connections_are_cut_off_while_others_are_served
         ("LOG_FORMAT", "json"),
         ("MIGRATE_ON_START", "true"),
         ("AUDIT_SIGNING_KEY_FILE", &audit_key_files().signing),
+        ("WEBHOOK_SECRET_KEYS", crate::harness::webhook_keys()),
         ("HTTP_HEADER_READ_TIMEOUT_SECS", "2"),
         ("HTTP_KEEP_ALIVE_TIMEOUT_SECS", "1"),
         ("HTTP_BODY_READ_TIMEOUT_SECS", "2"),

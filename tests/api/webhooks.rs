@@ -978,3 +978,162 @@ async fn retry_after_on_429_and_503_is_honoured_within_the_cap() {
     // Not due yet: the next round leaves it alone.
     assert_eq!(round(&s, &worker).await.attempted, 0);
 }
+
+/// The stored secrets of every subscription, as the database holds them.
+async fn stored_secrets(s: &Setup) -> Vec<String> {
+    use diesel::QueryDsl;
+    use diesel_async::RunQueryDsl;
+    use schakel::db::schema::webhook_subscriptions;
+    let mut conn = s.app.conn().await;
+    let rows: Vec<(String, Option<String>)> = webhook_subscriptions::table
+        .select((
+            webhook_subscriptions::secret,
+            webhook_subscriptions::previous_secret,
+        ))
+        .load(&mut conn)
+        .await
+        .unwrap();
+    rows.into_iter()
+        .flat_map(|(secret, previous)| std::iter::once(secret).chain(previous))
+        .collect()
+}
+
+fn signatures(received: &Received) -> usize {
+    received.headers["webhook-signature"]
+        .to_str()
+        .unwrap()
+        .split(' ')
+        .count()
+}
+
+/// Secrets are encrypted at rest; a rotation returns the new secret once and, for the overlap,
+/// deliveries carry both signatures — each verified by an independent HMAC — then only the new.
+#[tokio::test]
+async fn secrets_are_encrypted_at_rest_and_a_rotation_signs_with_both_for_a_while() {
+    let s = setup(config()).await;
+    let created = subscribe(&s, &["signal.recorded"]).await;
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let old = created.body["secret"].as_str().unwrap().to_owned();
+    assert!(
+        stored_secrets(&s)
+            .await
+            .iter()
+            .all(|v| !v.contains("whsec_") && v.starts_with("v1:"))
+    );
+
+    let rotated = s
+        .app
+        .post(&format!("/v1/webhook-subscriptions/{id}/secret-rotation"))
+        .by(&s.admin)
+        .send()
+        .await;
+    rotated.expect(200);
+    let new = rotated.body["secret"].as_str().unwrap().to_owned();
+    assert!(new.starts_with("whsec_") && new != old);
+    let until: chrono::DateTime<chrono::Utc> = rotated.body["previousSecretExpiresAt"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let overlap = until - chrono::Utc::now();
+    assert!(overlap > chrono::Duration::hours(23) && overlap <= chrono::Duration::hours(24));
+    let stored = stored_secrets(&s).await;
+    assert_eq!(stored.len(), 2);
+    assert!(stored.iter().all(|v| !v.contains("whsec_")), "{stored:?}");
+
+    s.app.signal(&s.coordinator, s.child, "Blauwe plek.").await;
+    let worker = dispatcher(&s, config());
+    assert_eq!(round(&s, &worker).await.delivered, 1);
+    let first = &s.receiver.received()[0];
+    assert_eq!(signatures(first), 2);
+    verify(&new, first);
+    verify(&old, first);
+
+    // The overlap ends: the old secret no longer signs.
+    let mut conn = s.app.db.connect().await;
+    diesel_async::SimpleAsyncConnection::batch_execute(
+        &mut conn,
+        "UPDATE webhook_subscriptions SET previous_secret_expires_at = now() - interval '1 second'",
+    )
+    .await
+    .unwrap();
+    s.app.signal(&s.coordinator, s.child, "Nog een plek.").await;
+    assert_eq!(round(&s, &worker).await.delivered, 1);
+    let second = &s.receiver.received()[1];
+    assert_eq!(signatures(second), 1);
+    verify(&new, second);
+
+    // Only the organisation's org_admin rotates; another organisation's id is not found.
+    s.app
+        .post(&format!("/v1/webhook-subscriptions/{id}/secret-rotation"))
+        .by(&s.coordinator)
+        .send()
+        .await
+        .expect_problem(403, "forbidden");
+    let stranger = s.app.member(OrganisationKind::School, Role::OrgAdmin).await;
+    s.app
+        .post(&format!("/v1/webhook-subscriptions/{id}/secret-rotation"))
+        .by(&stranger)
+        .send()
+        .await
+        .expect(404);
+}
+
+/// Secrets stored before encryption existed, or under a key being rotated out, are encrypted
+/// under the current key when a worker starts; deliveries keep verifying with the same secret.
+#[tokio::test]
+async fn legacy_and_old_key_secrets_are_resealed_under_the_current_key() {
+    use schakel::webhooks::{SecretKeys, reseal_secrets};
+    let old_line = SecretKeys::generate_line("old");
+    let old_keys = WebhookConfig {
+        secret_keys: SecretKeys::parse(&old_line).unwrap(),
+        ..config()
+    };
+    let s = setup(old_keys.clone()).await;
+    let created = subscribe(&s, &["signal.recorded"]).await;
+    let secret = created.body["secret"].as_str().unwrap().to_owned();
+    assert!(stored_secrets(&s).await[0].starts_with("v1:old:"));
+
+    // As before encryption: the secret in the clear.
+    let mut conn = s.app.db.connect().await;
+    diesel_async::SimpleAsyncConnection::batch_execute(
+        &mut conn,
+        &format!("UPDATE webhook_subscriptions SET secret = '{secret}'"),
+    )
+    .await
+    .unwrap();
+    let pool = &s.app.state.pool;
+    assert_eq!(
+        reseal_secrets(pool, &old_keys.secret_keys).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        reseal_secrets(pool, &old_keys.secret_keys).await.unwrap(),
+        0
+    );
+    assert!(stored_secrets(&s).await[0].starts_with("v1:old:"));
+
+    // A new key first, the old one kept to read with: the secret moves to the new key.
+    let rotated = WebhookConfig {
+        secret_keys: SecretKeys::parse(&format!("{},{old_line}", SecretKeys::generate_line("new")))
+            .unwrap(),
+        ..config()
+    };
+    assert_eq!(reseal_secrets(pool, &rotated.secret_keys).await.unwrap(), 1);
+    assert!(stored_secrets(&s).await[0].starts_with("v1:new:"));
+
+    s.app.signal(&s.coordinator, s.child, "Blauwe plek.").await;
+    let worker = dispatcher(&s, rotated);
+    assert_eq!(round(&s, &worker).await.delivered, 1);
+    verify(&secret, &s.receiver.received()[0]);
+
+    // Without the key it was encrypted with, a worker cannot sign: the delivery says so.
+    let stranger = WebhookConfig {
+        secret_keys: SecretKeys::parse(&SecretKeys::generate_line("other")).unwrap(),
+        ..config()
+    };
+    s.app.signal(&s.coordinator, s.child, "Nog een plek.").await;
+    let worker = dispatcher(&s, stranger);
+    assert_eq!(round(&s, &worker).await.delivered, 0);
+    assert_eq!(s.receiver.received().len(), 1);
+}
