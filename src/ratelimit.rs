@@ -186,11 +186,20 @@ impl RateLimits {
         }
     }
 
+    /// An IPv6 client is counted by its /64: one host can hold a whole /64 and would otherwise
+    /// get a fresh budget (and a fresh bucket in memory) per address.
     pub fn check_address(&self, address: IpAddr) -> Decision {
+        let key = match address {
+            IpAddr::V4(_) => address,
+            IpAddr::V6(v6) => {
+                let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+                IpAddr::V6(prefix.into())
+            }
+        };
         self.decide(
             Budget::Anonymous,
             self.config.anonymous_per_minute,
-            self.anonymous.check_key(&address),
+            self.anonymous.check_key(&key),
         )
     }
 
@@ -365,5 +374,27 @@ mod tests {
                 .allowed()
         );
         assert!(limits.check_address(IpAddr::from([192, 0, 2, 1])).allowed());
+    }
+
+    #[test]
+    fn an_ipv6_client_is_one_client_per_64() {
+        let limits = RateLimits::new(RateLimitConfig {
+            anonymous_per_minute: 2,
+            ..RateLimitConfig::default()
+        });
+        let address = |last: &str| format!("2001:db8:1:2::{last}").parse::<IpAddr>().unwrap();
+        assert!(limits.check_address(address("1")).allowed());
+        assert!(limits.check_address(address("2")).allowed());
+        assert!(
+            !limits.check_address(address("3")).allowed(),
+            "the same /64"
+        );
+        assert!(
+            limits
+                .check_address("2001:db8:1:3::1".parse().unwrap())
+                .allowed()
+        );
+        assert!(limits.check_address(IpAddr::from([192, 0, 2, 1])).allowed());
+        assert!(limits.check_address(IpAddr::from([192, 0, 2, 2])).allowed());
     }
 }

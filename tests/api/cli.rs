@@ -12,7 +12,7 @@ use diesel_async::SimpleAsyncConnection;
 use serde_json::{Value, json};
 
 use crate::{
-    harness::{AUDIENCE, ISSUER, SECRET, TestDb, audit_key_files},
+    harness::{SECRET, TestDb, audit_key_files, binary_env},
     webhooks::{Receiver, verify},
 };
 
@@ -139,17 +139,8 @@ impl Server {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_binary_migrates_bootstraps_mints_and_serves() {
     let database = TestDb::empty().await;
-    let env = [
-        ("DATABASE_URL", database.url.as_str()),
-        ("JWT_HS256_SECRET", SECRET),
-        ("JWT_ISSUER", ISSUER),
-        ("JWT_AUDIENCE", AUDIENCE),
-        ("BIND_ADDR", "127.0.0.1:0"),
-        ("LOG_FORMAT", "json"),
-        ("WEBHOOK_ALLOW_INSECURE_LOOPBACK", "true"),
-        ("AUDIT_SIGNING_KEY_FILE", &audit_key_files().signing),
-        ("WEBHOOK_SECRET_KEYS", crate::harness::webhook_keys()),
-    ];
+    let mut env = binary_env(&database.url);
+    env.push(("WEBHOOK_ALLOW_INSECURE_LOOPBACK", "true"));
 
     // Not migrated yet: the commands that need the schema say so.
     let refused = run(&env, &["bootstrap", "--name", "schakel"]);

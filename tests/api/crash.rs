@@ -12,7 +12,7 @@ use tokio::sync::Mutex;
 
 use crate::{
     cli::{Server, run, stdout},
-    harness::{AUDIENCE, ISSUER, SECRET, TestDb},
+    harness::TestDb,
 };
 
 const WRITERS: usize = 8;
@@ -54,23 +54,13 @@ async fn post(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crash_under_write_load_leaves_no_duplicate_and_loses_no_acknowledged_write() {
     let database = TestDb::empty().await;
-    let env = [
-        ("DATABASE_URL", database.url.as_str()),
-        ("JWT_HS256_SECRET", SECRET),
-        ("JWT_ISSUER", ISSUER),
-        ("JWT_AUDIENCE", AUDIENCE),
-        ("BIND_ADDR", "127.0.0.1:0"),
-        ("LOG_FORMAT", "json"),
+    let mut env = crate::harness::binary_env(&database.url);
+    env.extend([
         ("DATABASE_POOL_SIZE", "8"),
         // The load below is one token's burst far beyond its write budget.
         ("RATE_LIMIT_WRITES_PER_MINUTE", "1000000"),
         ("RATE_LIMIT_READS_PER_MINUTE", "1000000"),
-        (
-            "AUDIT_SIGNING_KEY_FILE",
-            &crate::harness::audit_key_files().signing,
-        ),
-        ("WEBHOOK_SECRET_KEYS", crate::harness::webhook_keys()),
-    ];
+    ]);
     stdout(&run(&env, &["migrate"]));
     let demo: Value = serde_json::from_str(&stdout(&run(&env, &["demo", "--json"]))).unwrap();
     let token = demo["tokens"]["care_coordinator"]

@@ -41,6 +41,21 @@ pub struct AuditKeyFiles {
     pub signer: SealSigner,
 }
 
+/// What the real binary needs to serve on a free loopback port against `database_url`, with
+/// JSON logs; a test adds what it is about.
+pub fn binary_env(database_url: &str) -> Vec<(&'static str, &str)> {
+    vec![
+        ("DATABASE_URL", database_url),
+        ("JWT_HS256_SECRET", SECRET),
+        ("JWT_ISSUER", ISSUER),
+        ("JWT_AUDIENCE", AUDIENCE),
+        ("BIND_ADDR", "127.0.0.1:0"),
+        ("LOG_FORMAT", "json"),
+        ("AUDIT_SIGNING_KEY_FILE", &audit_key_files().signing),
+        ("WEBHOOK_SECRET_KEYS", webhook_keys()),
+    ]
+}
+
 /// A `WEBHOOK_SECRET_KEYS` line for the real binary, once per test run.
 pub fn webhook_keys() -> &'static str {
     static LINE: OnceLock<String> = OnceLock::new();

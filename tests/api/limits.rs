@@ -18,7 +18,7 @@ use schakel::{
 
 use crate::{
     cli::Server,
-    harness::{AUDIENCE, ISSUER, SECRET, TestApp, TestDb, audit_key_files, auth_config},
+    harness::{TestApp, TestDb, auth_config},
 };
 
 #[tokio::test]
@@ -128,23 +128,16 @@ fn health(address: &str) -> bool {
 #[tokio::test(flavor = "multi_thread")]
 async fn idle_slow_and_oversized_connections_are_cut_off_while_others_are_served() {
     let database = TestDb::empty().await;
-    let env = [
-        ("DATABASE_URL", database.url.as_str()),
-        ("JWT_HS256_SECRET", SECRET),
-        ("JWT_ISSUER", ISSUER),
-        ("JWT_AUDIENCE", AUDIENCE),
-        ("BIND_ADDR", "127.0.0.1:0"),
-        ("LOG_FORMAT", "json"),
+    let mut env = crate::harness::binary_env(&database.url);
+    env.extend([
         ("MIGRATE_ON_START", "true"),
-        ("AUDIT_SIGNING_KEY_FILE", &audit_key_files().signing),
-        ("WEBHOOK_SECRET_KEYS", crate::harness::webhook_keys()),
         ("HTTP_HEADER_READ_TIMEOUT_SECS", "2"),
         ("HTTP_KEEP_ALIVE_TIMEOUT_SECS", "1"),
         ("HTTP_BODY_READ_TIMEOUT_SECS", "2"),
         ("HTTP_MAX_HEADER_BYTES", "4096"),
         ("HTTP_MAX_CONNECTIONS", "100"),
         ("RATE_LIMIT_ANONYMOUS_PER_MINUTE", "5"),
-    ];
+    ]);
     let server = Server::start(&env);
     let address = server.base_url.trim_start_matches("http://").to_owned();
 
