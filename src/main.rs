@@ -81,8 +81,9 @@ enum Command {
         json: bool,
     },
     /// Development in one command, with only a local PostgreSQL: create the database if
-    /// missing, keep a generated signing secret in .schakel-dev-secret, migrate, create the demo
-    /// world, print its tokens, and serve on 127.0.0.1. Refuses production-looking settings.
+    /// missing, keep a generated token secret, seal signing key and webhook secret key in
+    /// .schakel-dev-* files, migrate, create the demo world, print its tokens, and serve on
+    /// 127.0.0.1. Refuses production-looking settings.
     Dev,
     /// Print a new key for encrypting webhook signing secrets at rest, as a line for
     /// WEBHOOK_SECRET_KEYS (`<id>:<base64 key>`). To rotate, put the new line first and keep
