@@ -225,14 +225,21 @@ impl<E: Endpoint> Endpoint for EnvelopeEndpoint<E> {
 }
 
 impl<E> EnvelopeEndpoint<E> {
-    /// A request without a token spends its client address's budget before any work is done
-    /// (one with a token spends its principal's budget once the token is checked).
+    /// A request without a bearer token spends its client address's budget before any work is
+    /// done (one with a bearer token spends its principal's budget once the token is checked,
+    /// or its address's when the token is not valid).
     fn spend_anonymous(&self, req: &Request) -> Option<AppError> {
         let limited = req
             .extensions()
             .get::<DecisionSlot>()
             .is_some_and(|slot| slot.budget().is_some());
-        if !limited || req.headers().contains_key(header::AUTHORIZATION) {
+        let bearer = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.get(..7))
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("bearer "));
+        if !limited || bearer {
             return None;
         }
         let address = req.remote_addr().as_socket_addr()?.ip();

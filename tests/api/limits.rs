@@ -216,6 +216,13 @@ async fn idle_slow_and_oversized_connections_are_cut_off_while_others_are_served
         }
         // One anonymous request went to the stalled body already.
         assert_eq!(statuses, ["401", "401", "401", "401", "429", "429"]);
+        // Another scheme than Bearer is anonymous too.
+        let mut stream = TcpStream::connect(&address).unwrap();
+        stream
+            .write_all(b"GET /v1/me HTTP/1.1\r\nHost: x\r\nAuthorization: Basic dTpw\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let (response, _) = read_until_closed(&mut stream, Duration::from_secs(5));
+        assert!(response.starts_with("HTTP/1.1 429"), "{response}");
     })
     .await
     .unwrap();
