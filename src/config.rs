@@ -33,6 +33,20 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         (self.0)(var).filter(|value| !value.trim().is_empty())
     }
 
+    /// The file a variable names: its path and text, `None` when the variable is unset.
+    fn file(&self, var: &'static str) -> Result<Option<(String, String)>, ConfigError> {
+        let Some(path) = self.get(var) else {
+            return Ok(None);
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(Some((path, text))),
+            Err(err) => Err(ConfigError::Invalid {
+                var,
+                reason: format!("{path}: {err}"),
+            }),
+        }
+    }
+
     fn parse<T: FromStr>(&self, var: &'static str, default: T) -> Result<T, ConfigError>
     where
         T::Err: fmt::Display,
@@ -168,18 +182,9 @@ pub const DEFAULT_AUDIENCE: &str = "schakel";
 impl AuthConfig {
     pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
         // The file is read whenever named (so a wrong path is noticed); the variable wins.
-        let from_file = match env.get("JWT_HS256_SECRET_FILE") {
-            Some(path) => Some(
-                std::fs::read_to_string(&path)
-                    .map_err(|err| ConfigError::Invalid {
-                        var: "JWT_HS256_SECRET_FILE",
-                        reason: format!("{path}: {err}"),
-                    })?
-                    .trim()
-                    .to_owned(),
-            ),
-            None => None,
-        };
+        let from_file = env
+            .file("JWT_HS256_SECRET_FILE")?
+            .map(|(_, text)| text.trim().to_owned());
         let hs256_secret = env.get("JWT_HS256_SECRET").or(from_file).map(Secret::new);
         if let Some(secret) = &hs256_secret
             && secret.expose().len() < MIN_HS256_SECRET_BYTES
@@ -409,16 +414,10 @@ fn webhook_secret_keys<F: Fn(&str) -> Option<String>>(
 ) -> Result<crate::webhooks::SecretKeys, ConfigError> {
     let (var, text) = match (
         env.get("WEBHOOK_SECRET_KEYS"),
-        env.get("WEBHOOK_SECRET_KEYS_FILE"),
+        env.file("WEBHOOK_SECRET_KEYS_FILE")?,
     ) {
         (Some(text), _) => ("WEBHOOK_SECRET_KEYS", text),
-        (None, Some(path)) => (
-            "WEBHOOK_SECRET_KEYS_FILE",
-            std::fs::read_to_string(&path).map_err(|err| ConfigError::Invalid {
-                var: "WEBHOOK_SECRET_KEYS_FILE",
-                reason: format!("{path}: {err}"),
-            })?,
-        ),
+        (None, Some((_, text))) => ("WEBHOOK_SECRET_KEYS_FILE", text),
         (None, None) => {
             return Err(ConfigError::Missing {
                 var: "WEBHOOK_SECRET_KEYS",
@@ -547,20 +546,14 @@ pub fn audit_keys<F: Fn(&str) -> Option<String>>(
     signer: Need,
 ) -> Result<crate::audit::AuditKeys, ConfigError> {
     use crate::audit::{AuditKeys, SealSigner, SealVerifiers};
-    let read = |var: &'static str, path: &str| {
-        std::fs::read_to_string(path).map_err(|err| ConfigError::Invalid {
-            var,
-            reason: format!("{path}: {err}"),
-        })
+    let invalid = |var: &'static str, path: &str, reason: String| ConfigError::Invalid {
+        var,
+        reason: format!("{path}: {reason}"),
     };
-    let signing = match env.get("AUDIT_SIGNING_KEY_FILE") {
-        Some(path) => Some(
-            SealSigner::from_pem(&read("AUDIT_SIGNING_KEY_FILE", &path)?).map_err(|reason| {
-                ConfigError::Invalid {
-                    var: "AUDIT_SIGNING_KEY_FILE",
-                    reason: format!("{path}: {reason}"),
-                }
-            })?,
+    let signing = match env.file("AUDIT_SIGNING_KEY_FILE")? {
+        Some((path, pem)) => Some(
+            SealSigner::from_pem(&pem)
+                .map_err(|reason| invalid("AUDIT_SIGNING_KEY_FILE", &path, reason))?,
         ),
         None if signer == Need::Required => {
             return Err(ConfigError::Missing {
@@ -571,13 +564,10 @@ pub fn audit_keys<F: Fn(&str) -> Option<String>>(
         None => None,
     };
     let mut verifiers = SealVerifiers::default();
-    if let Some(path) = env.get("AUDIT_VERIFYING_KEYS") {
+    if let Some((path, pem)) = env.file("AUDIT_VERIFYING_KEYS")? {
         verifiers
-            .add_pem(&read("AUDIT_VERIFYING_KEYS", &path)?)
-            .map_err(|reason| ConfigError::Invalid {
-                var: "AUDIT_VERIFYING_KEYS",
-                reason: format!("{path}: {reason}"),
-            })?;
+            .add_pem(&pem)
+            .map_err(|reason| invalid("AUDIT_VERIFYING_KEYS", &path, reason))?;
     }
     let keys = AuditKeys::new(signing, verifiers);
     if keys.verifiers.is_empty() {

@@ -13,7 +13,7 @@ fn read(file: &str) -> String {
 /// Every variable `src/config.rs` reads.
 fn config_variables() -> BTreeSet<String> {
     let source = read("src/config.rs");
-    let pattern = Regex::new(r#"(?:get|parse|flag)\(\s*"([A-Z][A-Z0-9_]+)""#).unwrap();
+    let pattern = Regex::new(r#"(?:get|parse|flag|file)\(\s*"([A-Z][A-Z0-9_]+)""#).unwrap();
     pattern
         .captures_iter(&source)
         .map(|c| c[1].to_owned())
