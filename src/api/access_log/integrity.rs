@@ -119,15 +119,15 @@ pub struct SealKey {
 pub struct AccessLogVerification {
     /// No findings.
     pub intact: bool,
-    pub seals: u64,
-    pub signed_seals: u64,
-    pub sealed_entries: u64,
+    pub seals: i64,
+    pub signed_seals: i64,
+    pub sealed_entries: i64,
     /// Entries committed and waiting for the sealer (it runs every 2 seconds).
-    pub queued_entries: u64,
+    pub queued_entries: i64,
     pub findings: Vec<VerificationFinding>,
     pub keys: Vec<SealKey>,
     pub verified_at: Timestamp,
-    pub duration_ms: u64,
+    pub duration_ms: i64,
 }
 
 impl Example for AccessLogVerification {
@@ -162,6 +162,11 @@ pub enum VerificationResponse {
     /// The verification report (also when the log is not intact: see `intact` and `findings`).
     #[oai(status = 200)]
     Ok(Json<AccessLogVerification>),
+}
+
+/// A count as the spec's integer (int64).
+fn count(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 pub struct AccessLogIntegrityApi;
@@ -236,7 +241,7 @@ impl AccessLogIntegrityApi {
                 .await
                 .map_err(AppError::from)?
         };
-        let duration_ms = started.elapsed().as_millis() as u64;
+        let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
         let actor = cx.actor(principal);
         cx.db
             .transaction(async |conn| {
@@ -253,10 +258,10 @@ impl AccessLogIntegrityApi {
         let signing = cx.state.seal_signer.key_id();
         Ok(VerificationResponse::Ok(Json(AccessLogVerification {
             intact: report.is_intact(),
-            seals: report.seals as u64,
-            signed_seals: report.signed_seals as u64,
-            sealed_entries: report.sealed_entries as u64,
-            queued_entries: report.queued_entries as u64,
+            seals: count(report.seals),
+            signed_seals: count(report.signed_seals),
+            sealed_entries: count(report.sealed_entries),
+            queued_entries: count(report.queued_entries),
             findings: report
                 .findings
                 .into_iter()
