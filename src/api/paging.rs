@@ -77,12 +77,17 @@ pub fn decode_cursor<P: Position>(cursor: Option<&str>) -> Result<Option<P>, App
 }
 
 /// Splits fetched rows into the page and the cursor of the next page, if any.
+/// How many of `fetched` rows a page shows (one more is fetched to know a next page exists).
+pub fn page_size(fetched: i64) -> i64 {
+    fetched - 1
+}
+
 pub fn paginate<R, P: Serialize>(
     mut rows: Vec<R>,
     fetched: i64,
     position: impl Fn(&R) -> P,
 ) -> (Vec<R>, Option<String>) {
-    let page_size = (fetched - 1) as usize;
+    let page_size = page_size(fetched) as usize;
     if rows.len() > page_size {
         rows.truncate(page_size);
         let next = rows.last().map(|last| encode_cursor(&position(last)));

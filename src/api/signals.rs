@@ -397,29 +397,43 @@ impl SignalsApi {
             .ok_or_else(|| AppError::forbidden("no role of yours records signals"))?;
         let content = body.0.content();
         let actor = cx.actor(principal);
+        let recorded = summary("recorded", &content);
         let stored = cx
             .db
-            .transaction(async |conn| {
-                let child = load_own_child(conn, principal, id.0).await?;
-                rules::decide_record(&content, child.date_of_birth, Utc::now())?;
-                let recorder = Recorder {
-                    sub: &principal.sub,
-                    name: &principal.name,
-                };
-                let stored = queries::insert(
-                    conn,
-                    principal.org_id(),
-                    child.id,
-                    &recorder,
-                    role.as_str(),
-                    &content,
-                )
-                .await?;
-                let recorded = summary("recorded", &content);
-                signal_change(principal, &stored, AccessAction::Create, recorded)
-                    .write(conn, actor)
-                    .await?;
-                Ok(stored)
+            .single_statement(async |conn| {
+                // The statement writes only if the child is still as read; if it changed in
+                // between (a corrected date of birth), decide again on what it is now.
+                for _ in 0..3 {
+                    let child = load_own_child(conn, principal, id.0).await?;
+                    rules::decide_record(&content, child.date_of_birth, Utc::now())?;
+                    let new = queries::NewSignal {
+                        id: Uuid::now_v7(),
+                        organisation: principal.org_id(),
+                        child: child.id,
+                        child_born: child.date_of_birth,
+                        recorder: Recorder {
+                            sub: &principal.sub,
+                            name: &principal.name,
+                        },
+                        role: role.as_str(),
+                        content: &content,
+                    };
+                    let effects = signal_change(
+                        principal,
+                        new.id,
+                        child.id,
+                        AccessAction::Create,
+                        recorded.clone(),
+                    )
+                    .rows(actor);
+                    if let Some(stored) = queries::record(conn, &new, &effects).await? {
+                        effects.written(actor);
+                        return Ok(stored);
+                    }
+                }
+                Err(AppError::unavailable(
+                    "the child changed while the signal was recorded; try again",
+                ))
             })
             .await?;
         let rendered = render(&stored);
@@ -460,21 +474,28 @@ impl SignalsApi {
         let fetch = paging::fetch_size(limit.0);
         let scope = policy::signal_scope(principal);
         let actor = cx.actor(principal);
+        // One access-log entry for each signal shown (the statement sets each one's id).
+        let effects = Effects::new()
+            .access(Access::allowed(AccessAction::Read, SIGNAL, Uuid::nil()).about_child(id.0))
+            .rows(actor);
         let (signals, next_cursor) = cx
             .db
-            .transaction(async |conn| {
-                let child = load_own_child(conn, principal, id.0).await?;
-                let rows = queries::list_for_child(conn, child.id, &scope, before, fetch).await?;
-                let (rows, next_cursor) =
-                    paging::paginate(rows, fetch, |s| (s.signal.recorded_at, s.signal.id));
-                Effects::new()
-                    .accesses(rows.iter().map(|s| {
-                        Access::allowed(AccessAction::Read, SIGNAL, s.signal.id)
-                            .about_child(child.id)
-                    }))
-                    .write(conn, actor)
-                    .await?;
-                Ok((rows, next_cursor))
+            .single_statement(async |conn| {
+                let rows = queries::read_page(
+                    conn,
+                    principal.org_id(),
+                    id.0,
+                    &scope,
+                    before,
+                    fetch,
+                    paging::page_size(fetch),
+                    &effects,
+                )
+                .await?
+                .ok_or_else(AppError::not_found)?;
+                Ok(paging::paginate(rows, fetch, |s| {
+                    (s.signal.recorded_at, s.signal.id)
+                }))
             })
             .await?;
         Ok(ListSignalsResponse::Ok(Json(SignalPage {
@@ -579,7 +600,8 @@ impl SignalsApi {
                 stored.revisions.push(revision);
                 signal_change(
                     principal,
-                    &stored,
+                    stored.signal.id,
+                    stored.signal.child_id,
                     AccessAction::Update,
                     summary("corrected", &corrected),
                 )
@@ -602,7 +624,8 @@ impl SignalsApi {
 /// the signal itself is).
 fn signal_change(
     principal: &Principal,
-    stored: &SignalWithHistory,
+    signal: Uuid,
+    child: Uuid,
     access: AccessAction,
     summary: String,
 ) -> Effects {
@@ -610,16 +633,15 @@ fn signal_change(
         AccessAction::Create => (EventType::SignalRecorded, "signal.recorded"),
         _ => (EventType::SignalRevised, "signal.revised"),
     };
-    let signal = &stored.signal;
     Effects::new()
-        .access(Access::allowed(access, SIGNAL, signal.id).about_child(signal.child_id))
-        .event(Event::new(event, principal.org_id(), SIGNAL, signal.id))
+        .access(Access::allowed(access, SIGNAL, signal).about_child(child))
+        .event(Event::new(event, principal.org_id(), SIGNAL, signal))
         .timeline(TimelineEntry {
             organisation_id: principal.org_id(),
-            child_id: signal.child_id,
+            child_id: child,
             entry_type,
             resource_type: SIGNAL,
-            resource_id: signal.id,
+            resource_id: signal,
             summary,
             visibility: policy::SIGNAL_TIMELINE_VISIBILITY,
         })

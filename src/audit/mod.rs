@@ -74,7 +74,7 @@ pub struct Accessed {
 pub struct AccessTrail(Arc<Mutex<Vec<Accessed>>>);
 
 impl AccessTrail {
-    fn note(&self, accesses: &[Access]) {
+    pub(crate) fn note(&self, accesses: &[Access]) {
         let mut trail = self.0.lock().unwrap_or_else(|e| e.into_inner());
         for access in accesses.iter().filter(|a| a.outcome == Outcome::Allowed) {
             let accessed = Accessed {
@@ -204,9 +204,10 @@ impl Access {
     }
 }
 
-#[derive(Insertable)]
+/// An access-log row as written: the access, who made it, and in which request.
+#[derive(Insertable, serde::Serialize)]
 #[diesel(table_name = access_log)]
-struct NewEntry<'a> {
+pub(crate) struct NewEntry<'a> {
     actor_sub: &'a str,
     actor_name: &'a str,
     acting_client: Option<&'a str>,
@@ -226,17 +227,10 @@ struct NewEntry<'a> {
     filters: Option<&'a str>,
 }
 
-/// Writes entries; call it inside the transaction of the data the accesses concern.
-pub async fn record(
-    conn: &mut AsyncPgConnection,
-    actor: Actor<'_>,
-    accesses: &[Access],
-) -> QueryResult<()> {
-    if accesses.is_empty() {
-        return Ok(());
-    }
+/// The rows recording `accesses` by `actor`.
+pub(crate) fn entries<'a>(actor: Actor<'a>, accesses: &'a [Access]) -> Vec<NewEntry<'a>> {
     let principal = actor.principal;
-    let rows: Vec<NewEntry<'_>> = accesses
+    accesses
         .iter()
         .map(|access| NewEntry {
             actor_sub: &principal.sub,
@@ -257,9 +251,22 @@ pub async fn record(
             trace_id: actor.request.trace_id.as_deref(),
             filters: access.filters.as_deref(),
         })
-        .collect();
+        .collect()
+}
+
+/// Writes entries; call it inside the transaction of the data the accesses concern. (A change's
+/// entries are written with its other effects by [`crate::effects::Effects`]; this is for an
+/// entry on its own, such as a refusal.)
+pub async fn record(
+    conn: &mut AsyncPgConnection,
+    actor: Actor<'_>,
+    accesses: &[Access],
+) -> QueryResult<()> {
+    if accesses.is_empty() {
+        return Ok(());
+    }
     diesel::insert_into(access_log::table)
-        .values(&rows)
+        .values(&entries(actor, accesses))
         .execute(conn)
         .await?;
     actor.request.accessed.note(accesses);

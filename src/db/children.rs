@@ -2,7 +2,7 @@
 //! organisation's child is simply not found.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::{prelude::*, result::Error as DieselError};
+use diesel::{prelude::*, result::Error as DieselError, sql_types};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
@@ -12,6 +12,7 @@ use crate::{
         child::{AuthoritySource, ParentalAuthority, Relationship},
         consent::GuardianAuthority,
     },
+    effects::{EFFECTS_CTES, EffectRows},
 };
 
 #[derive(Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
@@ -125,6 +126,62 @@ pub async fn find(
         .first(conn)
         .await
         .optional()
+}
+
+type ChildColumns = (
+    sql_types::Uuid,
+    sql_types::Uuid,
+    sql_types::Text,
+    sql_types::Text,
+    sql_types::Text,
+    sql_types::Date,
+    sql_types::Nullable<sql_types::Text>,
+    sql_types::Nullable<sql_types::Text>,
+    sql_types::Text,
+    sql_types::Timestamptz,
+    sql_types::Timestamptz,
+);
+
+/// A child of `organisation` with its guardians, and `effects` (the read's access-log entry)
+/// written if it is found — in one statement: the hot path of reading a child, one round trip
+/// with its log entry in the same (single-statement) transaction.
+pub async fn read_with_guardians(
+    conn: &mut AsyncPgConnection,
+    organisation: Uuid,
+    id: Uuid,
+    effects: &EffectRows,
+) -> QueryResult<Option<(Child, Vec<Guardian>)>> {
+    let rows: Vec<(Child, Option<Guardian>)> = effects
+        .statement::<(ChildColumns, sql_types::Nullable<guardians::SqlType>)>()
+        .sql(
+            "child AS (
+    SELECT id, organisation_id, external_ref, given_name, family_name, date_of_birth, bsn,
+           school_group, created_by_sub, created_at, updated_at
+      FROM children WHERE id = ",
+        )
+        .bind::<sql_types::Uuid, _>(id)
+        .sql(" AND organisation_id = ")
+        .bind::<sql_types::Uuid, _>(organisation)
+        .sql("), gate AS (SELECT FROM child), ")
+        .sql(EFFECTS_CTES)
+        .sql(
+            "
+SELECT child.*, g.id, g.child_id, g.name, g.relationship, g.parental_authority,
+       g.authority_source, g.phone, g.email, g.created_at, g.updated_at
+  FROM child LEFT JOIN guardians g ON g.child_id = child.id
+ ORDER BY g.id",
+        )
+        .load(conn)
+        .await?;
+    let mut rows = rows.into_iter();
+    let Some((child, first)) = rows.next() else {
+        return Ok(None);
+    };
+    let guardians = first
+        .into_iter()
+        .chain(rows.filter_map(|(_, g)| g))
+        .collect();
+    Ok(Some((child, guardians)))
 }
 
 pub async fn find_for_update(

@@ -13,6 +13,7 @@ pub mod organisations;
 pub mod request;
 pub mod schema;
 pub mod signals;
+pub mod statement;
 pub mod timeline;
 pub mod webhooks;
 

@@ -81,6 +81,30 @@ impl Db {
     }
 }
 
+impl Db {
+    /// Runs `work` on a connection without a transaction of its own — for a hot path whose one
+    /// write is a single statement holding everything that records it (atomic by itself, so a
+    /// `BEGIN` and a `COMMIT` would only cost two round trips), and whose reads before it are
+    /// guarded by that statement (it writes nothing unless what was read still holds). Inside
+    /// an idempotent `POST` it runs in the request's transaction like any other work.
+    pub async fn single_statement<T, F>(&self, work: F) -> Result<T, AppError>
+    where
+        F: for<'r> Work<'r, T> + Send,
+        T: Send,
+    {
+        match &self.enclosing {
+            Some(conn) => {
+                let mut conn = conn.lock().await;
+                in_transaction(&mut conn, work).await
+            }
+            None => {
+                let mut conn = self.pool.get().await?;
+                work(&mut conn).await
+            }
+        }
+    }
+}
+
 /// As diesel-async's `transaction`: begin (a savepoint when one is open), run, commit or roll
 /// back.
 async fn in_transaction<T, F>(conn: &mut AsyncPgConnection, work: F) -> Result<T, AppError>

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::{prelude::*, sql_types};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
@@ -14,6 +14,7 @@ use crate::{
         reference::Labelled,
         signal::{SignalCategory, SignalContent, SignalDirection, SignalSource},
     },
+    effects::{EFFECTS_CTES, EFFECTS_FOR_EACH_ROW_CTES, EffectRows},
 };
 
 #[derive(Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
@@ -110,6 +111,124 @@ pub async fn insert(
     })
 }
 
+/// A signal about to be recorded, with the ids its effects already name.
+pub struct NewSignal<'a> {
+    pub id: Uuid,
+    pub organisation: Uuid,
+    pub child: Uuid,
+    /// The child's date of birth the decision relied on.
+    pub child_born: NaiveDate,
+    pub recorder: Recorder<'a>,
+    pub role: &'a str,
+    pub content: &'a SignalContent,
+}
+
+type SignalColumns = (
+    sql_types::Uuid,
+    sql_types::Uuid,
+    sql_types::Uuid,
+    sql_types::Text,
+    sql_types::Text,
+    sql_types::Text,
+    sql_types::Timestamptz,
+);
+type RevisionColumns = (
+    sql_types::Uuid,
+    sql_types::Uuid,
+    sql_types::Integer,
+    sql_types::Timestamptz,
+    sql_types::Text,
+    sql_types::Text,
+    sql_types::Nullable<sql_types::Text>,
+    sql_types::Text,
+    sql_types::Nullable<sql_types::Text>,
+    sql_types::Text,
+    sql_types::Nullable<sql_types::Text>,
+    sql_types::Text,
+    sql_types::Text,
+    sql_types::Timestamptz,
+);
+
+/// Records a signal, its first revision and `effects` in one statement — the hot path of
+/// recording a signal: one round trip and no `BEGIN`/`COMMIT`, as the statement is atomic by
+/// itself — provided the child still is as the decision saw it (of the organisation, born on
+/// `child_born`). None when it is not: nothing was written.
+pub async fn record(
+    conn: &mut AsyncPgConnection,
+    new: &NewSignal<'_>,
+    effects: &EffectRows,
+) -> QueryResult<Option<SignalWithHistory>> {
+    let content = new.content;
+    let rows: Vec<(Signal, Revision)> = effects
+        .statement::<(SignalColumns, RevisionColumns)>()
+        .sql("child AS (SELECT id FROM children WHERE id = ")
+        .bind::<sql_types::Uuid, _>(new.child)
+        .sql(" AND organisation_id = ")
+        .bind::<sql_types::Uuid, _>(new.organisation)
+        .sql(" AND date_of_birth = ")
+        .bind::<sql_types::Date, _>(new.child_born)
+        .sql(
+            "), signal AS (
+    INSERT INTO signals (id, organisation_id, child_id, recorded_by_sub, recorded_by_name,
+                         recorded_by_role)
+    SELECT ",
+        )
+        .bind::<sql_types::Uuid, _>(new.id)
+        .sql(", ")
+        .bind::<sql_types::Uuid, _>(new.organisation)
+        .sql(", child.id, ")
+        .bind::<sql_types::Text, _>(new.recorder.sub)
+        .sql(", ")
+        .bind::<sql_types::Text, _>(new.recorder.name)
+        .sql(", ")
+        .bind::<sql_types::Text, _>(new.role)
+        .sql(
+            " FROM child
+    RETURNING id, organisation_id, child_id, recorded_by_sub, recorded_by_name, recorded_by_role,
+              recorded_at
+), revision AS (
+    INSERT INTO signal_revisions (id, signal_id, revision, observed_at, category, source,
+                                  source_description, facts, interpretation, direction,
+                                  recorded_by_sub, recorded_by_name)
+    SELECT ",
+        )
+        .bind::<sql_types::Uuid, _>(Uuid::now_v7())
+        .sql(", signal.id, 1, ")
+        .bind::<sql_types::Timestamptz, _>(content.observed_at)
+        .sql(", ")
+        .bind::<sql_types::Text, _>(content.category.code())
+        .sql(", ")
+        .bind::<sql_types::Text, _>(content.source.code())
+        .sql(", ")
+        .bind::<sql_types::Nullable<sql_types::Text>, _>(content.source_description.as_deref())
+        .sql(", ")
+        .bind::<sql_types::Text, _>(content.facts.as_str())
+        .sql(", ")
+        .bind::<sql_types::Nullable<sql_types::Text>, _>(content.interpretation.as_deref())
+        .sql(", ")
+        .bind::<sql_types::Text, _>(content.direction.code())
+        .sql(
+            ", signal.recorded_by_sub, signal.recorded_by_name FROM signal
+    RETURNING id, signal_id, revision, observed_at, category, source, source_description, facts,
+              interpretation, direction, reason, recorded_by_sub, recorded_by_name, recorded_at
+), gate AS (SELECT FROM signal), ",
+        )
+        .sql(EFFECTS_CTES)
+        .sql(
+            "
+SELECT signal.*, revision.* FROM signal, revision",
+        )
+        .load(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .next()
+        .map(|(signal, revision)| SignalWithHistory {
+            signal,
+            revisions: vec![revision],
+        }))
+}
+
 pub async fn insert_revision(
     conn: &mut AsyncPgConnection,
     signal: Uuid,
@@ -204,34 +323,90 @@ pub async fn of_child(
     with_history(conn, signals).await
 }
 
-/// A page of a child's signals in the scope, newest first, before `(recorded_at, id)`.
-pub async fn list_for_child(
+/// A page of the signals of a child of `organisation` in the scope, newest first, before
+/// `(recorded_at, id)`, each with its history; `fetch` rows, of which the first `page_size`
+/// are shown. `effects` is written if the child is found, its access-log entry once for each
+/// signal shown. None when the child is not found. One statement — the hot path of listing
+/// signals: one round trip, its log entries in the same (single-statement) transaction.
+#[allow(clippy::too_many_arguments)]
+pub async fn read_page(
     conn: &mut AsyncPgConnection,
+    organisation: Uuid,
     child: Uuid,
     scope: &SignalScope,
     before: Option<(DateTime<Utc>, Uuid)>,
-    limit: i64,
-) -> QueryResult<Vec<SignalWithHistory>> {
-    let mut query = signals::table
-        .filter(signals::child_id.eq(child))
-        .select(Signal::as_select())
-        .into_boxed();
-    if let SignalScope::RecordedBy { sub } = scope {
-        query = query.filter(signals::recorded_by_sub.eq(sub.clone()));
-    }
-    if let Some((at, id)) = before {
-        query = query.filter(
-            diesel::dsl::sql::<sql_types::Bool>("(signals.recorded_at, signals.id) < (")
-                .bind::<sql_types::Timestamptz, _>(at)
-                .sql(", ")
-                .bind::<sql_types::Uuid, _>(id)
-                .sql(")"),
-        );
-    }
-    let signals = query
-        .order((signals::recorded_at.desc(), signals::id.desc()))
-        .limit(limit)
+    fetch: i64,
+    page_size: i64,
+    effects: &EffectRows,
+) -> QueryResult<Option<Vec<SignalWithHistory>>> {
+    // One text for every scope and page, so it stays prepared: a NULL recorder is the whole
+    // organisation's view, and the first page starts before (infinity, the largest id).
+    let recorded_by = match scope {
+        SignalScope::Organisation => None,
+        SignalScope::RecordedBy { sub } => Some(sub.as_str()),
+    };
+    let rows: Vec<(Uuid, Option<Signal>, Option<Revision>)> = effects
+        .statement::<(
+            sql_types::Uuid,
+            sql_types::Nullable<SignalColumns>,
+            sql_types::Nullable<RevisionColumns>,
+        )>()
+        .sql("child AS (SELECT id FROM children WHERE id = ")
+        .bind::<sql_types::Uuid, _>(child)
+        .sql(" AND organisation_id = ")
+        .bind::<sql_types::Uuid, _>(organisation)
+        .sql(
+            "), page AS (
+    SELECT s.id, s.organisation_id, s.child_id, s.recorded_by_sub, s.recorded_by_name,
+           s.recorded_by_role, s.recorded_at
+      FROM child JOIN signals s ON s.child_id = child.id
+     WHERE (s.recorded_at, s.id) < (coalesce(",
+        )
+        .bind::<sql_types::Nullable<sql_types::Timestamptz>, _>(before.map(|(at, _)| at))
+        .sql(", 'infinity'), coalesce(")
+        .bind::<sql_types::Nullable<sql_types::Uuid>, _>(before.map(|(_, id)| id))
+        .sql(", 'ffffffff-ffff-ffff-ffff-ffffffffffff'))\n       AND (")
+        .bind::<sql_types::Nullable<sql_types::Text>, _>(recorded_by)
+        .sql("::text IS NULL OR s.recorded_by_sub = ")
+        .bind::<sql_types::Nullable<sql_types::Text>, _>(recorded_by)
+        .sql(
+            ")
+     ORDER BY s.recorded_at DESC, s.id DESC
+     LIMIT ",
+        )
+        .bind::<sql_types::BigInt, _>(fetch)
+        .sql("), each_row AS (SELECT id FROM page ORDER BY recorded_at DESC, id DESC LIMIT ")
+        .bind::<sql_types::BigInt, _>(page_size)
+        .sql("), gate AS (SELECT FROM child), ")
+        .sql(EFFECTS_FOR_EACH_ROW_CTES)
+        .sql(
+            "
+SELECT child.id, page.*, r.id, r.signal_id, r.revision, r.observed_at, r.category, r.source,
+       r.source_description, r.facts, r.interpretation, r.direction, r.reason,
+       r.recorded_by_sub, r.recorded_by_name, r.recorded_at
+  FROM child
+  LEFT JOIN page ON true
+  LEFT JOIN signal_revisions r ON r.signal_id = page.id
+ ORDER BY page.recorded_at DESC, page.id DESC, r.revision",
+        )
         .load(conn)
         .await?;
-    with_history(conn, signals).await
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let mut page: Vec<SignalWithHistory> = Vec::new();
+    for (_, signal, revision) in rows {
+        let Some(signal) = signal else { continue };
+        match page.last_mut() {
+            Some(last) if last.signal.id == signal.id => {}
+            _ => page.push(SignalWithHistory {
+                signal,
+                revisions: Vec::new(),
+            }),
+        }
+        if let (Some(last), Some(revision)) = (page.last_mut(), revision) {
+            last.revisions.push(revision);
+        }
+    }
+    Ok(Some(page))
 }

@@ -6,9 +6,10 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::{
-    auth::{Principal, policy::TimelineScope},
-    db::schema::{signals, timeline_entries},
+    auth::policy::TimelineScope,
+    db::schema::timeline_entries,
     domain::timeline::Visibility,
+    effects::{EFFECTS_CTES, EffectRows},
 };
 
 /// An entry to write; the actor comes from the principal making the change.
@@ -24,38 +25,6 @@ pub struct TimelineEntry {
     pub visibility: Visibility,
 }
 
-pub async fn record(
-    conn: &mut AsyncPgConnection,
-    actor: &Principal,
-    entries: &[TimelineEntry],
-) -> QueryResult<()> {
-    if entries.is_empty() {
-        return Ok(());
-    }
-    let rows: Vec<_> = entries
-        .iter()
-        .map(|entry| {
-            (
-                timeline_entries::id.eq(Uuid::now_v7()),
-                timeline_entries::organisation_id.eq(entry.organisation_id),
-                timeline_entries::child_id.eq(entry.child_id),
-                timeline_entries::entry_type.eq(entry.entry_type),
-                timeline_entries::resource_type.eq(entry.resource_type),
-                timeline_entries::resource_id.eq(entry.resource_id),
-                timeline_entries::actor_sub.eq(&actor.sub),
-                timeline_entries::actor_name.eq(&actor.name),
-                timeline_entries::summary.eq(&entry.summary),
-                timeline_entries::visibility.eq(entry.visibility.as_str()),
-            )
-        })
-        .collect();
-    diesel::insert_into(timeline_entries::table)
-        .values(&rows)
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = timeline_entries, check_for_backend(diesel::pg::Pg))]
 pub struct StoredEntry {
@@ -69,50 +38,78 @@ pub struct StoredEntry {
     pub summary: String,
 }
 
-/// A page of a child's timeline, newest first, after `(occurred_at, id)`.
-pub async fn list(
+/// A page of a child's timeline of `organisation` in the scope, newest first, before
+/// `(occurred_at, id)`; `effects` (the read's access-log entry) written if the child is found.
+/// None when it is not. One statement — the hot path of reading a timeline: one round trip,
+/// with its log entry in the same (single-statement) transaction.
+pub async fn read_page(
     conn: &mut AsyncPgConnection,
+    organisation: Uuid,
     child_id: Uuid,
     scope: &TimelineScope,
     before: Option<(DateTime<Utc>, Uuid)>,
     limit: i64,
-) -> QueryResult<Vec<StoredEntry>> {
-    let mut query = timeline_entries::table
-        .filter(timeline_entries::child_id.eq(child_id))
-        .select(StoredEntry::as_select())
-        .into_boxed();
-    if let TimelineScope::OwnEntries { sub } = scope {
-        let recorded_a_signal = diesel::dsl::exists(
-            signals::table
-                .filter(signals::child_id.eq(timeline_entries::child_id))
-                .filter(signals::recorded_by_sub.eq(sub.clone())),
-        );
-        query = query.filter(
-            timeline_entries::visibility
-                .eq(Visibility::Organisation.as_str())
-                .or(timeline_entries::actor_sub.eq(sub.clone()))
-                .or(timeline_entries::visibility
-                    .eq(Visibility::Case.as_str())
-                    .and(recorded_a_signal)),
-        );
-    }
-    if let Some((at, id)) = before {
-        query = query.filter(
-            diesel::dsl::sql::<sql_types::Bool>(
-                "(timeline_entries.occurred_at, timeline_entries.id) < (",
-            )
-            .bind::<sql_types::Timestamptz, _>(at)
-            .sql(", ")
-            .bind::<sql_types::Uuid, _>(id)
-            .sql(")"),
-        );
-    }
-    query
-        .order((
-            timeline_entries::occurred_at.desc(),
-            timeline_entries::id.desc(),
-        ))
-        .limit(limit)
+    effects: &EffectRows,
+) -> QueryResult<Option<Vec<StoredEntry>>> {
+    // One text for every scope and page, so it stays prepared: a NULL `sub` is the whole
+    // organisation's view, and the first page starts before (infinity, the largest id).
+    let own_entries_of = match scope {
+        TimelineScope::All => None,
+        TimelineScope::OwnEntries { sub } => Some(sub.as_str()),
+    };
+    let rows: Vec<(Uuid, Option<StoredEntry>)> = effects
+        .statement::<(sql_types::Uuid, sql_types::Nullable<EntryColumns>)>()
+        .sql("child AS (SELECT id FROM children WHERE id = ")
+        .bind::<sql_types::Uuid, _>(child_id)
+        .sql(" AND organisation_id = ")
+        .bind::<sql_types::Uuid, _>(organisation)
+        .sql("), gate AS (SELECT FROM child), ")
+        .sql(EFFECTS_CTES)
+        .sql(
+            ", page AS (
+    SELECT t.id, t.occurred_at, t.entry_type, t.resource_type, t.resource_id, t.actor_sub,
+           t.actor_name, t.summary
+      FROM child JOIN timeline_entries t ON t.child_id = child.id
+     WHERE (t.occurred_at, t.id) < (coalesce(",
+        )
+        .bind::<sql_types::Nullable<sql_types::Timestamptz>, _>(before.map(|(at, _)| at))
+        .sql(", 'infinity'), coalesce(")
+        .bind::<sql_types::Nullable<sql_types::Uuid>, _>(before.map(|(_, id)| id))
+        .sql(", 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
+       AND (")
+        .bind::<sql_types::Nullable<sql_types::Text>, _>(own_entries_of)
+        .sql("::text IS NULL OR t.visibility = 'organisation' OR t.actor_sub = ")
+        .bind::<sql_types::Nullable<sql_types::Text>, _>(own_entries_of)
+        .sql(" OR (t.visibility = 'case' AND EXISTS (SELECT FROM signals s WHERE s.child_id = t.child_id AND s.recorded_by_sub = ")
+        .bind::<sql_types::Nullable<sql_types::Text>, _>(own_entries_of)
+        .sql(
+            ")))
+     ORDER BY t.occurred_at DESC, t.id DESC
+     LIMIT ",
+        )
+        .bind::<sql_types::BigInt, _>(limit)
+        .sql(
+            ")
+SELECT child.id, page.* FROM child LEFT JOIN page ON true
+ ORDER BY page.occurred_at DESC, page.id DESC",
+        )
         .load(conn)
-        .await
+        .await?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(
+        rows.into_iter().filter_map(|(_, entry)| entry).collect(),
+    ))
 }
+
+type EntryColumns = (
+    sql_types::Uuid,
+    sql_types::Timestamptz,
+    sql_types::Text,
+    sql_types::Text,
+    sql_types::Uuid,
+    sql_types::Text,
+    sql_types::Text,
+    sql_types::Text,
+);

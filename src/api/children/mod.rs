@@ -179,17 +179,17 @@ impl ChildrenApi {
         let principal = &auth.0;
         policy::require(principal, Action::ReadChildren)?;
         let actor = cx.actor(principal);
+        let effects = Effects::new()
+            .access(Access::allowed(AccessAction::Read, CHILD, id.0).about_child(id.0))
+            .rows(actor);
         let rendered = cx
             .db
-            .transaction(async |conn| {
-                let child = load_own_child(conn, principal, id.0).await?;
-                let guardians = queries::guardians_of(conn, &[child.id]).await?;
-                Effects::new()
-                    .access(
-                        Access::allowed(AccessAction::Read, CHILD, child.id).about_child(child.id),
-                    )
-                    .write(conn, actor)
-                    .await?;
+            .single_statement(async |conn| {
+                let (child, guardians) =
+                    queries::read_with_guardians(conn, principal.org_id(), id.0, &effects)
+                        .await?
+                        .ok_or_else(AppError::not_found)?;
+                effects.written(actor);
                 Ok(render_child(principal, &child, &guardians))
             })
             .await?;
@@ -437,21 +437,27 @@ impl ChildrenApi {
         let fetch = paging::fetch_size(limit.0);
         let scope = policy::timeline_scope(principal);
         let actor = cx.actor(principal);
-        let (child, entries, next_cursor) = cx
+        let effects = Effects::new()
+            .access(Access::allowed(AccessAction::Read, "timeline", id.0).about_child(id.0))
+            .rows(actor);
+        let (entries, next_cursor) = cx
             .db
-            .transaction(async |conn| {
-                let child = load_own_child(conn, principal, id.0).await?;
-                let rows = timeline::list(conn, child.id, &scope, before, fetch).await?;
-                let (rows, next_cursor) =
-                    paging::paginate(rows, fetch, |row| (row.occurred_at, row.id));
-                Effects::new()
-                    .access(
-                        Access::allowed(AccessAction::Read, "timeline", child.id)
-                            .about_child(child.id),
-                    )
-                    .write(conn, actor)
-                    .await?;
-                Ok((child, rows, next_cursor))
+            .single_statement(async |conn| {
+                let rows = timeline::read_page(
+                    conn,
+                    principal.org_id(),
+                    id.0,
+                    &scope,
+                    before,
+                    fetch,
+                    &effects,
+                )
+                .await?
+                .ok_or_else(AppError::not_found)?;
+                effects.written(actor);
+                Ok(paging::paginate(rows, fetch, |row| {
+                    (row.occurred_at, row.id)
+                }))
             })
             .await?;
         Ok(TimelineResponse::Ok(Json(TimelinePage {
@@ -468,7 +474,7 @@ impl ChildrenApi {
                     resource: ResourceLink::new(
                         &row.resource_type,
                         row.resource_id,
-                        resource_href(&row.resource_type, row.resource_id, child.id),
+                        resource_href(&row.resource_type, row.resource_id, id.0),
                     ),
                     entry_type: row.entry_type,
                 })

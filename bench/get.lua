@@ -1,3 +1,3 @@
--- wrk: read one child with its guardians.
+-- wrk: a GET as a teacher would send it.
 wrk.method = "GET"
 wrk.headers["Authorization"] = "Bearer " .. os.getenv("TOKEN")
