@@ -7,15 +7,15 @@ WITH ids AS (SELECT gen_random_uuid() AS signal_id),
 effects AS (
     SELECT jsonb_build_array(jsonb_build_object(
                'actor_sub', 'leerkracht-sanne', 'actor_name', 'Sanne de Vries',
-               'organisation_id', :'org', 'roles', '["teacher"]'::jsonb, 'action', 'create',
-               'resource_type', 'signal', 'resource_id', (SELECT signal_id FROM ids), 'child_id', :'child',
+               'organisation_id', :org::text, 'roles', '["teacher"]'::jsonb, 'action', 'create',
+               'resource_type', 'signal', 'resource_id', (SELECT signal_id FROM ids), 'child_id', :child::text,
                'outcome', 'allowed', 'request_id', 'bench', 'client_address', '127.0.0.1',
                'trace_id', md5(random()::text))) AS access,
            jsonb_build_array(jsonb_build_object(
-               'event_type', 'signal.recorded', 'organisation_id', :'org',
+               'event_type', 'signal.recorded', 'organisation_id', :org::text,
                'resource_type', 'signal', 'resource_id', (SELECT signal_id FROM ids))) AS events,
            jsonb_build_array(jsonb_build_object(
-               'id', gen_random_uuid(), 'organisation_id', :'org', 'child_id', :'child',
+               'id', gen_random_uuid(), 'organisation_id', :org::text, 'child_id', :child::text,
                'entry_type', 'signal.recorded', 'resource_type', 'signal',
                'resource_id', (SELECT signal_id FROM ids), 'actor_sub', 'leerkracht-sanne',
                'actor_name', 'Sanne de Vries',
@@ -23,7 +23,7 @@ effects AS (
                'visibility', 'recorder')) AS timeline
 ), child AS (
     SELECT id FROM children
-     WHERE id = :child::uuid AND organisation_id = :org::uuid AND date_of_birth = :'dob'::date
+     WHERE id = :child::uuid AND organisation_id = :org::uuid AND date_of_birth = :dob::date
 ), signal AS (
     INSERT INTO signals (id, organisation_id, child_id, recorded_by_sub, recorded_by_name,
                          recorded_by_role)

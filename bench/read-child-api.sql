@@ -3,8 +3,8 @@
 WITH effects AS (
     SELECT jsonb_build_array(jsonb_build_object(
                'actor_sub', 'leerkracht-sanne', 'actor_name', 'Sanne de Vries',
-               'organisation_id', :'org', 'roles', '["teacher"]'::jsonb, 'action', 'read',
-               'resource_type', 'child', 'resource_id', :'child', 'child_id', :'child',
+               'organisation_id', :org::text, 'roles', '["teacher"]'::jsonb, 'action', 'read',
+               'resource_type', 'child', 'resource_id', :child::text, 'child_id', :child::text,
                'outcome', 'allowed', 'request_id', 'bench', 'client_address', '127.0.0.1',
                'trace_id', md5(random()::text))) AS access,
            '[]'::jsonb AS events, '[]'::jsonb AS timeline

@@ -11,7 +11,8 @@ WITH child AS (
 )
 SELECT t.id, t.occurred_at, t.entry_type, t.resource_type, t.resource_id, t.actor_sub,
        t.actor_name, t.summary
-  FROM child JOIN timeline_entries t ON t.child_id = child.id
- WHERE t.visibility = 'organisation' OR t.actor_sub = 'leerkracht-sanne'
+  FROM timeline_entries t
+ WHERE t.child_id = :child::uuid AND EXISTS (SELECT FROM child)
+   AND (t.visibility = 'organisation' OR t.actor_sub = 'leerkracht-sanne')
  ORDER BY t.occurred_at DESC, t.id DESC
  LIMIT 51;

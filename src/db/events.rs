@@ -36,21 +36,24 @@ pub struct FeedEvent {
 }
 
 /// Teachers see events about their own signals, and the cases and school-staff guidance of the
-/// children they recorded signals about.
+/// children they recorded signals about. Each check is a scalar subquery looked up per event by
+/// its key, not an `EXISTS`: PostgreSQL may run an `EXISTS` under `OR` as a hash of every
+/// signal the teacher ever recorded, which grows with the table; a page needs only its own.
 const SIGNALLER_SCOPE: &str = "
     AND ($5::text IS NULL
       OR e.resource_type NOT IN ('signal', 'case', 'feedback')
-      OR (e.resource_type = 'signal' AND EXISTS (
-            SELECT 1 FROM signals s WHERE s.id = e.resource_id AND s.recorded_by_sub = $5))
-      OR (e.resource_type = 'case' AND EXISTS (
-            SELECT 1 FROM cases c JOIN signals s ON s.child_id = c.child_id
-             WHERE c.id = e.resource_id AND s.recorded_by_sub = $5))
-      OR (e.resource_type = 'feedback' AND EXISTS (
-            SELECT 1 FROM feedback f
+      OR (e.resource_type = 'signal' AND coalesce((
+            SELECT s.recorded_by_sub = $5 FROM signals s WHERE s.id = e.resource_id), false))
+      OR (e.resource_type = 'case' AND coalesce((
+            SELECT true FROM cases c JOIN signals s ON s.child_id = c.child_id
+             WHERE c.id = e.resource_id AND s.recorded_by_sub = $5 LIMIT 1), false))
+      OR (e.resource_type = 'feedback' AND coalesce((
+            SELECT true FROM feedback f
               JOIN handoffs h ON h.id = f.handoff_id
               JOIN signals s ON s.child_id = h.child_id
              WHERE f.id = e.resource_id AND f.audience = 'school_staff'
-               AND f.category = 'guidance_for_school' AND s.recorded_by_sub = $5)))";
+               AND f.category = 'guidance_for_school' AND s.recorded_by_sub = $5
+             LIMIT 1), false)))";
 
 /// A page of the organisation's events in the scope, oldest first, after `(tx_id, id)`.
 pub async fn feed(

@@ -359,8 +359,15 @@ pub async fn read_page(
             "), page AS (
     SELECT s.id, s.organisation_id, s.child_id, s.recorded_by_sub, s.recorded_by_name,
            s.recorded_by_role, s.recorded_at
-      FROM child JOIN signals s ON s.child_id = child.id
-     WHERE (s.recorded_at, s.id) < (coalesce(",
+      FROM signals s
+     -- The child's id itself, not a join with `child`: so the planner walks the index in
+     -- recording order and stops at the page's end, however many signals the child has.
+     WHERE s.child_id = ",
+        )
+        .bind::<sql_types::Uuid, _>(child)
+        .sql(
+            " AND EXISTS (SELECT FROM child)
+       AND (s.recorded_at, s.id) < (coalesce(",
         )
         .bind::<sql_types::Nullable<sql_types::Timestamptz>, _>(before.map(|(at, _)| at))
         .sql(", 'infinity'), coalesce(")

@@ -69,8 +69,15 @@ pub async fn read_page(
             ", page AS (
     SELECT t.id, t.occurred_at, t.entry_type, t.resource_type, t.resource_id, t.actor_sub,
            t.actor_name, t.summary
-      FROM child JOIN timeline_entries t ON t.child_id = child.id
-     WHERE (t.occurred_at, t.id) < (coalesce(",
+      FROM timeline_entries t
+     -- The child's id itself, not a join with `child`: so the planner walks the index in
+     -- timeline order and stops at the page's end, however long the timeline.
+     WHERE t.child_id = ",
+        )
+        .bind::<sql_types::Uuid, _>(child_id)
+        .sql(
+            " AND EXISTS (SELECT FROM child)
+       AND (t.occurred_at, t.id) < (coalesce(",
         )
         .bind::<sql_types::Nullable<sql_types::Timestamptz>, _>(before.map(|(at, _)| at))
         .sql(", 'infinity'), coalesce(")
