@@ -68,20 +68,9 @@ impl Db {
         F: for<'r> Work<'r, T> + Send,
         T: Send,
     {
-        match &self.enclosing {
-            Some(conn) => {
-                let mut conn = conn.lock().await;
-                in_transaction(&mut conn, work).await
-            }
-            None => {
-                let mut conn = self.pool.get().await?;
-                in_transaction(&mut conn, work).await
-            }
-        }
+        self.run(true, work).await
     }
-}
 
-impl Db {
     /// Runs `work` on a connection without a transaction of its own — for a hot path whose one
     /// write is a single statement holding everything that records it (atomic by itself, so a
     /// `BEGIN` and a `COMMIT` would only cost two round trips), and whose reads before it are
@@ -92,14 +81,23 @@ impl Db {
         F: for<'r> Work<'r, T> + Send,
         T: Send,
     {
+        self.run(false, work).await
+    }
+
+    async fn run<T, F>(&self, own_transaction: bool, work: F) -> Result<T, AppError>
+    where
+        F: for<'r> Work<'r, T> + Send,
+        T: Send,
+    {
         match &self.enclosing {
-            Some(conn) => {
-                let mut conn = conn.lock().await;
-                in_transaction(&mut conn, work).await
-            }
+            Some(conn) => in_transaction(&mut *conn.lock().await, work).await,
             None => {
                 let mut conn = self.pool.get().await?;
-                work(&mut conn).await
+                if own_transaction {
+                    in_transaction(&mut conn, work).await
+                } else {
+                    work(&mut conn).await
+                }
             }
         }
     }
