@@ -429,3 +429,154 @@ async fn every_signal_access_is_in_the_access_log() {
         ]
     );
 }
+
+/// Recording a signal is one statement guarded on the child being as the decision read it: when
+/// the child changed in between, nothing at all is written — no signal, no revision, and none
+/// of the access-log entry, event and timeline entry that would record it; when it did not,
+/// all of them are.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_signal_and_its_records_are_written_together_or_not_at_all() {
+    use chrono::{NaiveDate, Utc};
+    use diesel::{ExpressionMethods, QueryDsl};
+    use diesel_async::RunQueryDsl;
+    use schakel::{
+        audit::{Access, AccessAction, Actor, RequestMeta},
+        auth::Principal,
+        db::{
+            schema::{access_log, children, events, signals, timeline_entries},
+            signals::{NewSignal, Recorder, record},
+            timeline::TimelineEntry,
+        },
+        domain::{
+            organisation::OrganisationRef,
+            signal::{SignalCategory, SignalContent, SignalDirection, SignalSource},
+            timeline::Visibility,
+        },
+        effects::Effects,
+        events::{Event, EventType},
+    };
+
+    let app = TestApp::new().await;
+    let s = school(&app).await;
+    let mut conn = app.conn().await;
+    let born: NaiveDate = children::table
+        .find(s.child)
+        .select(children::date_of_birth)
+        .first(&mut conn)
+        .await
+        .unwrap();
+    let principal = Principal {
+        sub: s.teacher.sub.clone(),
+        name: "Sanne de Vries".into(),
+        organisation: OrganisationRef {
+            id: s.teacher.organisation,
+            kind: OrganisationKind::School,
+            name: "De Regenboog".into(),
+            active: true,
+        },
+        roles: vec![Role::Teacher],
+        acting_client: None,
+    };
+    let request = RequestMeta::new("req-guard", None);
+    let actor = Actor {
+        principal: &principal,
+        request: &request,
+    };
+    let content = SignalContent {
+        observed_at: Utc::now(),
+        category: SignalCategory::StatementsByChild,
+        source: SignalSource::Child,
+        source_description: None,
+        facts: "Noah zei dat hij niet naar huis wil.".into(),
+        interpretation: None,
+        direction: SignalDirection::RaisesConcern,
+    };
+    let attempt = async |child_born: NaiveDate, conn: &mut schakel::db::Conn| {
+        let new = NewSignal {
+            id: Uuid::now_v7(),
+            organisation: s.teacher.organisation,
+            child: s.child,
+            child_born,
+            recorder: Recorder {
+                sub: &principal.sub,
+                name: &principal.name,
+            },
+            role: "teacher",
+            content: &content,
+        };
+        let effects = Effects::new()
+            .access(Access::allowed(AccessAction::Create, "signal", new.id).about_child(s.child))
+            .event(Event::new(
+                EventType::SignalRecorded,
+                s.teacher.organisation,
+                "signal",
+                new.id,
+            ))
+            .timeline(TimelineEntry {
+                organisation_id: s.teacher.organisation,
+                child_id: s.child,
+                entry_type: "signal.recorded",
+                resource_type: "signal",
+                resource_id: new.id,
+                summary: "Signal recorded".into(),
+                visibility: Visibility::Recorder,
+            })
+            .rows(actor);
+        record(conn, &new, &effects)
+            .await
+            .unwrap()
+            .map(|s| s.signal.id)
+    };
+    let counts = async |conn: &mut schakel::db::Conn| -> [i64; 4] {
+        [
+            signals::table
+                .filter(signals::child_id.eq(s.child))
+                .count()
+                .get_result(conn)
+                .await
+                .unwrap(),
+            access_log::table
+                .filter(access_log::request_id.eq("req-guard"))
+                .count()
+                .get_result(conn)
+                .await
+                .unwrap(),
+            events::table
+                .filter(events::event_type.eq("signal.recorded"))
+                .count()
+                .get_result(conn)
+                .await
+                .unwrap(),
+            timeline_entries::table
+                .filter(timeline_entries::child_id.eq(s.child))
+                .filter(timeline_entries::entry_type.eq("signal.recorded"))
+                .count()
+                .get_result(conn)
+                .await
+                .unwrap(),
+        ]
+    };
+    let before = counts(&mut conn).await;
+
+    let changed = born.succ_opt().unwrap();
+    assert_eq!(attempt(changed, &mut conn).await, None);
+    assert_eq!(
+        counts(&mut conn).await,
+        before,
+        "nothing written for a changed child"
+    );
+
+    let id = attempt(born, &mut conn).await.expect("recorded");
+    assert_eq!(
+        counts(&mut conn).await,
+        before.map(|n| n + 1),
+        "the signal and its three records"
+    );
+    let logged: Option<uuid::Uuid> = access_log::table
+        .filter(access_log::request_id.eq("req-guard"))
+        .select(access_log::resource_id)
+        .first(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(logged, Some(id));
+}
