@@ -2,8 +2,10 @@
 -- them sees it) and an access-log entry for each signal shown, in one statement: the yardstick.
 WITH page AS (
     SELECT s.* FROM signals s
-     WHERE s.child_id = :child::uuid AND s.organisation_id = :org::uuid
-       AND s.recorded_by_sub = 'leerkracht-sanne'
+     WHERE s.child_id = :child::uuid AND s.recorded_by_sub = 'leerkracht-sanne'
+       -- The organisation checked on the child, as the API does: a filter on the signal's
+       -- organisation lets a generic plan walk the organisation's index instead.
+       AND EXISTS (SELECT FROM children c WHERE c.id = :child::uuid AND c.organisation_id = :org::uuid)
      ORDER BY s.recorded_at DESC, s.id DESC
      LIMIT 51
 ), logged AS (

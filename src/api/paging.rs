@@ -76,12 +76,12 @@ pub fn decode_cursor<P: Position>(cursor: Option<&str>) -> Result<Option<P>, App
         })
 }
 
-/// Splits fetched rows into the page and the cursor of the next page, if any.
 /// How many of `fetched` rows a page shows (one more is fetched to know a next page exists).
 pub fn page_size(fetched: i64) -> i64 {
     fetched - 1
 }
 
+/// Splits fetched rows into the page and the cursor of the next page, if any.
 pub fn paginate<R, P: Serialize>(
     mut rows: Vec<R>,
     fetched: i64,

@@ -84,33 +84,6 @@ pub struct Recorder<'a> {
     pub name: &'a str,
 }
 
-pub async fn insert(
-    conn: &mut AsyncPgConnection,
-    organisation: Uuid,
-    child: Uuid,
-    recorder: &Recorder<'_>,
-    role: &str,
-    content: &SignalContent,
-) -> QueryResult<SignalWithHistory> {
-    let signal: Signal = diesel::insert_into(signals::table)
-        .values((
-            signals::id.eq(Uuid::now_v7()),
-            signals::organisation_id.eq(organisation),
-            signals::child_id.eq(child),
-            signals::recorded_by_sub.eq(recorder.sub),
-            signals::recorded_by_name.eq(recorder.name),
-            signals::recorded_by_role.eq(role),
-        ))
-        .returning(Signal::as_returning())
-        .get_result(conn)
-        .await?;
-    let revision = insert_revision(conn, signal.id, 1, recorder, content, None).await?;
-    Ok(SignalWithHistory {
-        signal,
-        revisions: vec![revision],
-    })
-}
-
 /// A signal about to be recorded, with the ids its effects already name.
 pub struct NewSignal<'a> {
     pub id: Uuid,
