@@ -4,7 +4,7 @@
 //!
 //! They are written by one SQL statement whatever their number — one round trip, and one
 //! prepared statement the connection keeps — with the rows passed as three JSON arrays. A hot
-//! path can put the same statement's parts ([`effects_ctes!`]) into its own statement, so that
+//! path can put the same statement's parts ([`EFFECTS_CTES`]) into its own statement, so that
 //! the data and everything that records it are one statement: atomic without a `BEGIN` and a
 //! `COMMIT` of their own.
 
@@ -155,7 +155,7 @@ impl Effects {
         Ok(())
     }
 
-    /// The rows to bind into a statement that holds [`effects_ctes!`].
+    /// The rows to bind into a statement that holds [`EFFECTS_CTES`] (or [`EFFECTS_FOR_EACH_ROW_CTES`]).
     pub fn rows(self, actor: Actor<'_>) -> EffectRows {
         let principal = actor.principal;
         let events: Vec<EventRow<'_>> = self
@@ -193,7 +193,7 @@ impl Effects {
     }
 }
 
-/// A change's effects as the three JSON arrays [`effects_ctes!`] reads.
+/// A change's effects as the three JSON arrays [`EFFECTS_CTES`] reads.
 pub struct EffectRows {
     access: serde_json::Value,
     events: serde_json::Value,
