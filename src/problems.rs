@@ -78,6 +78,8 @@ problem_kinds! {
     AlreadyDecided => ("already-decided", 409, "Conflict"),
     WebhookSubscriptionDisabled => ("webhook-subscription-disabled", 409, "Conflict"),
     DeliveryInFlight => ("delivery-in-flight", 409, "Conflict"),
+    /// A legal hold on the child blocks purging and destroying its records.
+    LegalHold => ("legal-hold", 409, "Conflict"),
 
     // ---- rules of the domain (422) ----
     UnknownChild => ("unknown-child", 422, "Unknown child"),
@@ -102,6 +104,9 @@ problem_kinds! {
     DecisionRequired => ("decision-required", 422, "Decision required"),
     ReportNotSent => ("report-not-sent", 422, "Report not sent"),
     PlatformOrganisation => ("platform-organisation", 422, "Platform organisation"),
+    RequesterNotEntitled => ("requester-not-entitled", 422, "Requester not entitled"),
+    HearingRequired => ("hearing-required", 422, "Hearing required"),
+    UnknownRecord => ("unknown-record", 422, "Unknown record"),
 }
 
 impl std::fmt::Display for ProblemKind {

@@ -81,10 +81,12 @@ pub enum Action {
     ReadAccessLog,
     /// Manage the organisation's webhook subscriptions and their deliveries.
     ManageWebhooks,
+    /// The data lifecycle: retention, legal holds, destruction requests, subject access.
+    ManageDataLifecycle,
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 15] = [
         Action::ManageOrganisations,
         Action::ReadOrganisations,
         Action::RegisterChildren,
@@ -99,6 +101,7 @@ impl Action {
         Action::ReadFeedback,
         Action::ReadAccessLog,
         Action::ManageWebhooks,
+        Action::ManageDataLifecycle,
     ];
 
     /// The roles that may perform the action; `None` means every authenticated principal.
@@ -119,6 +122,7 @@ impl Action {
             Action::ReadFeedback => Some(SIGNAL_ROLES),
             Action::ReadAccessLog => Some(&[Role::PrivacyOfficer]),
             Action::ManageWebhooks => Some(&[Role::OrgAdmin]),
+            Action::ManageDataLifecycle => Some(&[Role::PrivacyOfficer]),
         }
     }
 
@@ -138,6 +142,9 @@ impl Action {
             Action::ReadFeedback => "reading feedback",
             Action::ReadAccessLog => "reading the access log",
             Action::ManageWebhooks => "managing webhooks",
+            Action::ManageDataLifecycle => {
+                "retention, legal holds, destruction requests and subject access"
+            }
         }
     }
 }
@@ -275,6 +282,8 @@ pub fn event_scope(principal: &Principal) -> EventScope {
         ("consent", Action::RecordConsents),
         ("feedback", Action::ReadFeedback),
         ("webhook_subscription", Action::ManageWebhooks),
+        ("legal_hold", Action::ManageDataLifecycle),
+        ("destruction_request", Action::ManageDataLifecycle),
     ];
     EventScope {
         resource_types: readable
@@ -284,6 +293,12 @@ pub fn event_scope(principal: &Principal) -> EventScope {
             .collect(),
         signaller: (!does_casework(principal)).then(|| principal.sub.clone()),
     }
+}
+
+/// Casework roles see that a legal hold or an undecided destruction request exists on a child
+/// they may read (so nobody destroys or lets go of the file meanwhile); teachers do not.
+pub fn may_see_lifecycle_status(principal: &Principal) -> bool {
+    does_casework(principal)
 }
 
 /// The weighing's notes and the decision's rationale are for those who walk the meldcode;
@@ -627,7 +642,10 @@ mod tests {
             scope(Role::OrgAdmin).resource_types,
             ["organisation", "webhook_subscription"]
         );
-        assert_eq!(scope(Role::PrivacyOfficer).resource_types, ["organisation"]);
+        assert_eq!(
+            scope(Role::PrivacyOfficer).resource_types,
+            ["organisation", "legal_hold", "destruction_request"]
+        );
         assert_eq!(scope(Role::PlatformAdmin).resource_types, ["organisation"]);
     }
 

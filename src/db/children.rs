@@ -29,6 +29,10 @@ pub struct Child {
     pub created_by_sub: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// A school: the day the pupil left.
+    pub left_on: Option<NaiveDate>,
+    /// Youth care and Veilig Thuis: the day care (involvement) ended.
+    pub care_ended_on: Option<NaiveDate>,
 }
 
 #[derive(Insertable, Debug)]
@@ -54,6 +58,8 @@ pub struct ChildChanges {
     pub date_of_birth: Option<NaiveDate>,
     pub bsn: Option<Option<String>>,
     pub school_group: Option<Option<String>>,
+    pub left_on: Option<Option<NaiveDate>>,
+    pub care_ended_on: Option<Option<NaiveDate>>,
 }
 
 #[derive(Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
@@ -122,6 +128,7 @@ pub async fn find(
     children::table
         .filter(children::id.eq(id))
         .filter(children::organisation_id.eq(organisation))
+        .filter(children::purged_at.is_null())
         .select(Child::as_select())
         .first(conn)
         .await
@@ -140,48 +147,74 @@ type ChildColumns = (
     sql_types::Text,
     sql_types::Timestamptz,
     sql_types::Timestamptz,
+    sql_types::Nullable<sql_types::Date>,
+    sql_types::Nullable<sql_types::Date>,
 );
 
-/// A child of `organisation` with its guardians, and `effects` (the read's access-log entry)
-/// written if it is found — in one statement: the hot path of reading a child, one round trip
-/// with its log entry in the same (single-statement) transaction.
+/// What the data lifecycle has on a child: a hold placed and not lifted (with its end), and
+/// whether a destruction request waits for a decision.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LifecycleFlags {
+    pub hold: Option<Option<NaiveDate>>,
+    pub destruction_requested: bool,
+}
+
+/// A child of `organisation` with its guardians and lifecycle flags, and `effects` (the read's
+/// access-log entry) written if it is found — in one statement: the hot path of reading a
+/// child, one round trip with its log entry in the same (single-statement) transaction.
 pub async fn read_with_guardians(
     conn: &mut AsyncPgConnection,
     organisation: Uuid,
     id: Uuid,
     effects: &EffectRows,
-) -> QueryResult<Option<(Child, Vec<Guardian>)>> {
-    let rows: Vec<(Child, Option<Guardian>)> = effects
-        .statement::<(ChildColumns, sql_types::Nullable<guardians::SqlType>)>()
+) -> QueryResult<Option<(Child, Vec<Guardian>, LifecycleFlags)>> {
+    type Row = (Child, Option<Guardian>, bool, Option<NaiveDate>, bool);
+    let rows: Vec<Row> = effects
+        .statement::<(
+            ChildColumns,
+            sql_types::Nullable<guardians::SqlType>,
+            sql_types::Bool,
+            sql_types::Nullable<sql_types::Date>,
+            sql_types::Bool,
+        )>()
         .sql(
             "child AS (
     SELECT id, organisation_id, external_ref, given_name, family_name, date_of_birth, bsn,
-           school_group, created_by_sub, created_at, updated_at
+           school_group, created_by_sub, created_at, updated_at, left_on, care_ended_on
       FROM children WHERE id = ",
         )
         .bind::<sql_types::Uuid, _>(id)
         .sql(" AND organisation_id = ")
         .bind::<sql_types::Uuid, _>(organisation)
-        .sql("), gate AS (SELECT FROM child), ")
+        .sql(" AND purged_at IS NULL), gate AS (SELECT FROM child), ")
         .sql(EFFECTS_CTES)
         .sql(
             "
 SELECT child.*, g.id, g.child_id, g.name, g.relationship, g.parental_authority,
-       g.authority_source, g.phone, g.email, g.created_at, g.updated_at
-  FROM child LEFT JOIN guardians g ON g.child_id = child.id
+       g.authority_source, g.phone, g.email, g.created_at, g.updated_at,
+       h.id IS NOT NULL, h.until,
+       EXISTS (SELECT FROM destruction_requests d
+                WHERE d.child_id = child.id AND d.status = 'received')
+  FROM child
+  LEFT JOIN guardians g ON g.child_id = child.id
+  LEFT JOIN legal_holds h ON h.child_id = child.id AND h.lifted_at IS NULL
  ORDER BY g.id",
         )
         .load(conn)
         .await?;
     let mut rows = rows.into_iter();
-    let Some((child, first)) = rows.next() else {
+    let Some((child, first, held, until, destruction_requested)) = rows.next() else {
         return Ok(None);
+    };
+    let flags = LifecycleFlags {
+        hold: held.then_some(until),
+        destruction_requested,
     };
     let guardians = first
         .into_iter()
-        .chain(rows.filter_map(|(_, g)| g))
+        .chain(rows.filter_map(|(_, g, ..)| g))
         .collect();
-    Ok(Some((child, guardians)))
+    Ok(Some((child, guardians, flags)))
 }
 
 pub async fn find_for_update(
@@ -192,6 +225,7 @@ pub async fn find_for_update(
     children::table
         .filter(children::id.eq(id))
         .filter(children::organisation_id.eq(organisation))
+        .filter(children::purged_at.is_null())
         .select(Child::as_select())
         .for_update()
         .first(conn)
@@ -207,6 +241,7 @@ pub async fn find_by_external_ref(
     children::table
         .filter(children::organisation_id.eq(organisation))
         .filter(children::external_ref.eq(external_ref))
+        .filter(children::purged_at.is_null())
         .select(Child::as_select())
         .first(conn)
         .await
@@ -222,6 +257,7 @@ pub async fn list(
 ) -> QueryResult<Vec<Child>> {
     let mut query = children::table
         .filter(children::organisation_id.eq(organisation))
+        .filter(children::purged_at.is_null())
         .select(Child::as_select())
         .into_boxed();
     if let Some(after) = after {

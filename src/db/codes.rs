@@ -41,6 +41,9 @@ use crate::domain::{
         AgeBand, HandoffKind, HandoffStatus, LegalBasis, ParentsNotInformedReason, Transition,
         Urgency,
     },
+    lifecycle::{
+        DestructionScope, DestructionStatus, HearingOutcome, RefusalGround, RequesterKind,
+    },
     meldcode::{CaseStatus, Step},
     organisation::OrganisationKind,
     signal::{SignalCategory, SignalDirection, SignalSource},
@@ -102,6 +105,11 @@ text_codes!(
     Step,
     CaseStatus,
     DeliveryStatus,
+    RequesterKind,
+    DestructionScope,
+    DestructionStatus,
+    RefusalGround,
+    HearingOutcome,
 );
 
 text_codes_from_str!(OrganisationKind);

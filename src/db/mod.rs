@@ -9,6 +9,7 @@ pub mod consents;
 pub mod events;
 pub mod feedback;
 pub mod handoffs;
+pub mod lifecycle;
 pub mod organisations;
 pub mod request;
 pub mod schema;

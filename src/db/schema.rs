@@ -120,6 +120,9 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         source_handoff_id -> Nullable<Uuid>,
+        left_on -> Nullable<Date>,
+        care_ended_on -> Nullable<Date>,
+        purged_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -152,6 +155,35 @@ diesel::table! {
         withdrawn_by_party -> Nullable<Text>,
         withdrawal_reason -> Nullable<Text>,
         withdrawal_recorded_by_sub -> Nullable<Text>,
+        created_by_sub -> Text,
+        created_by_name -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    destruction_requests (id) {
+        id -> Uuid,
+        organisation_id -> Uuid,
+        child_id -> Uuid,
+        requester -> Text,
+        requester_guardian_id -> Nullable<Uuid>,
+        received_on -> Date,
+        scope -> Text,
+        records -> Jsonb,
+        hearing -> Nullable<Text>,
+        hearing_note -> Nullable<Text>,
+        due_on -> Date,
+        status -> Text,
+        granted_records -> Nullable<Jsonb>,
+        weighing -> Nullable<Text>,
+        refusal_ground -> Nullable<Text>,
+        legal_duty -> Nullable<Text>,
+        decided_at -> Nullable<Timestamptz>,
+        decided_by_sub -> Nullable<Text>,
+        decided_by_name -> Nullable<Text>,
+        executed_at -> Nullable<Timestamptz>,
         created_by_sub -> Text,
         created_by_name -> Text,
         created_at -> Timestamptz,
@@ -279,6 +311,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    legal_holds (id) {
+        id -> Uuid,
+        organisation_id -> Uuid,
+        child_id -> Uuid,
+        reason -> Text,
+        until -> Nullable<Date>,
+        placed_by_sub -> Text,
+        placed_by_name -> Text,
+        placed_at -> Timestamptz,
+        lifted_at -> Nullable<Timestamptz>,
+        lifted_by_sub -> Nullable<Text>,
+        lifted_by_name -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     organisations (id) {
         id -> Uuid,
         kind -> Text,
@@ -389,6 +437,9 @@ diesel::joinable!(children -> organisations (organisation_id));
 diesel::joinable!(consent_decisions -> consents (consent_id));
 diesel::joinable!(consent_decisions -> guardians (guardian_id));
 diesel::joinable!(consents -> children (child_id));
+diesel::joinable!(destruction_requests -> children (child_id));
+diesel::joinable!(destruction_requests -> guardians (requester_guardian_id));
+diesel::joinable!(destruction_requests -> organisations (organisation_id));
 diesel::joinable!(events -> organisations (organisation_id));
 diesel::joinable!(feedback -> consents (consent_id));
 diesel::joinable!(feedback -> handoffs (handoff_id));
@@ -398,6 +449,8 @@ diesel::joinable!(guardians -> children (child_id));
 diesel::joinable!(handoff_transitions -> handoffs (handoff_id));
 diesel::joinable!(handoff_transitions -> organisations (by_organisation_id));
 diesel::joinable!(handoffs -> cases (case_id));
+diesel::joinable!(legal_holds -> children (child_id));
+diesel::joinable!(legal_holds -> organisations (organisation_id));
 diesel::joinable!(signal_revisions -> signals (signal_id));
 diesel::joinable!(signals -> children (child_id));
 diesel::joinable!(signals -> organisations (organisation_id));
@@ -418,6 +471,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     children,
     consent_decisions,
     consents,
+    destruction_requests,
     events,
     feedback,
     feedback_reads,
@@ -425,6 +479,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     handoff_transitions,
     handoffs,
     idempotency_keys,
+    legal_holds,
     organisations,
     signal_revisions,
     signals,

@@ -138,7 +138,7 @@ pub async fn record(
         .bind::<sql_types::Uuid, _>(new.child)
         .sql(" AND organisation_id = ")
         .bind::<sql_types::Uuid, _>(new.organisation)
-        .sql(" AND date_of_birth = ")
+        .sql(" AND purged_at IS NULL AND date_of_birth = ")
         .bind::<sql_types::Date, _>(new.child_born)
         .sql(
             "), signal AS (
@@ -329,7 +329,7 @@ pub async fn read_page(
         .sql(" AND organisation_id = ")
         .bind::<sql_types::Uuid, _>(organisation)
         .sql(
-            "), page AS (
+            " AND purged_at IS NULL), page AS (
     SELECT s.id, s.organisation_id, s.child_id, s.recorded_by_sub, s.recorded_by_name,
            s.recorded_by_role, s.recorded_at
       FROM signals s

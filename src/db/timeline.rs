@@ -63,7 +63,7 @@ pub async fn read_page(
         .bind::<sql_types::Uuid, _>(child_id)
         .sql(" AND organisation_id = ")
         .bind::<sql_types::Uuid, _>(organisation)
-        .sql("), gate AS (SELECT FROM child), ")
+        .sql(" AND purged_at IS NULL), gate AS (SELECT FROM child), ")
         .sql(EFFECTS_CTES)
         .sql(
             ", page AS (

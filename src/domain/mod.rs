@@ -5,6 +5,7 @@ pub mod child;
 pub mod consent;
 pub mod feedback;
 pub mod handoff;
+pub mod lifecycle;
 pub mod meldcode;
 pub mod organisation;
 pub mod reference;

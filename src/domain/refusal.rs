@@ -8,6 +8,7 @@ use crate::domain::{
     consent::{ConsentPurpose, ConsentStatus, NotCovered, Party},
     feedback::FeedbackCategory,
     handoff::{HandoffKind, HandoffStatus, Transition},
+    lifecycle::{RecordRef, RequesterKind},
     meldcode::{Decision, DecisionRefusal, Step},
     organisation::OrganisationKind,
 };
@@ -99,6 +100,14 @@ pub enum Refusal {
     SecondPlatform,
     /// The platform organisation stays active.
     PlatformDeactivation,
+    /// Who asks for destruction is not entitled to, at the child's age (or without authority).
+    RequesterNotEntitled { age: u32, requester: RequesterKind },
+    /// The other guardians with parental authority must be heard before the decision.
+    HearingRequired { guardians: Vec<Uuid> },
+    /// A legal hold blocks destroying anything about the child.
+    LegalHoldActive,
+    /// These named records are not records of the child at the organisation.
+    UnknownRecords(Vec<RecordRef>),
     /// A school location (BRIN and branch) is registered once.
     DuplicateOrganisation { existing: Option<Uuid> },
 }

@@ -237,6 +237,40 @@ impl From<Refusal> for AppError {
                 K::PlatformOrganisation,
                 "The platform organisation cannot be deactivated.",
             ),
+            Refusal::RequesterNotEntitled { age, requester } => AppError::new(
+                K::RequesterNotEntitled,
+                format!(
+                    "At {age} the {} cannot ask this: under 12 the guardians with parental \
+                     authority ask, from 12 to 15 the child or those guardians, from 16 the \
+                     child alone.",
+                    requester.label_en().to_lowercase()
+                ),
+            ),
+            Refusal::HearingRequired { guardians } => AppError::new(
+                K::HearingRequired,
+                "Another guardian with parental authority must be heard before the decision: \
+                 record in `hearing` that they were, or why not.",
+            )
+            .with_extension(
+                "guardianIds",
+                guardians.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            ),
+            Refusal::LegalHoldActive => AppError::new(
+                K::LegalHold,
+                "A legal hold on the child blocks destroying its records until it is lifted or \
+                 its end date passes.",
+            ),
+            Refusal::UnknownRecords(records) => AppError::new(
+                K::UnknownRecord,
+                "Every record named must be a record of this child at your organisation.",
+            )
+            .with_extension(
+                "records",
+                records
+                    .iter()
+                    .map(|r| format!("{}:{}", r.record_type.code(), r.id))
+                    .collect::<Vec<_>>(),
+            ),
             Refusal::DuplicateOrganisation { existing } => {
                 let problem = AppError::new(
                     K::DuplicateOrganisation,

@@ -94,6 +94,24 @@ pub enum EventType {
     #[oai(rename = "feedback.read")]
     #[serde(rename = "feedback.read")]
     FeedbackRead,
+    #[oai(rename = "child.purged")]
+    #[serde(rename = "child.purged")]
+    ChildPurged,
+    #[oai(rename = "child.destruction_notified")]
+    #[serde(rename = "child.destruction_notified")]
+    ChildDestructionNotified,
+    #[oai(rename = "legal_hold.placed")]
+    #[serde(rename = "legal_hold.placed")]
+    LegalHoldPlaced,
+    #[oai(rename = "legal_hold.lifted")]
+    #[serde(rename = "legal_hold.lifted")]
+    LegalHoldLifted,
+    #[oai(rename = "destruction_request.received")]
+    #[serde(rename = "destruction_request.received")]
+    DestructionRequestReceived,
+    #[oai(rename = "destruction_request.decided")]
+    #[serde(rename = "destruction_request.decided")]
+    DestructionRequestDecided,
     #[oai(rename = "webhook_subscription.disabled")]
     #[serde(rename = "webhook_subscription.disabled")]
     WebhookSubscriptionDisabled,
@@ -127,6 +145,17 @@ crate::labelled!(EventType {
     ConsentWithdrawn => ("consent.withdrawn", "Toestemming ingetrokken", "Consent withdrawn", "A consent was withdrawn (to the recipient too)."),
     FeedbackSent => ("feedback.sent", "Terugkoppeling verstuurd", "Feedback sent", "Feedback was sent (to the recipient: received)."),
     FeedbackRead => ("feedback.read", "Terugkoppeling gelezen", "Feedback read", "Feedback was read at the receiving organisation."),
+    ChildPurged => ("child.purged", "Kind verwijderd", "Child purged",
+        "The personal data of a child's records was purged (retention or a granted destruction request); a tombstone stays. Delete your copy."),
+    ChildDestructionNotified => ("child.destruction_notified", "Vernietiging gemeld", "Destruction notified",
+        "The sender or recipient of a handoff destroyed its records about the child on request (AVG art. 19); the resource is the handoff. Consider your own copy under your own retention."),
+    LegalHoldPlaced => ("legal_hold.placed", "Bewaarplicht ingesteld", "Legal hold placed",
+        "A legal hold now blocks purging and destroying a child's records."),
+    LegalHoldLifted => ("legal_hold.lifted", "Bewaarplicht opgeheven", "Legal hold lifted", "A legal hold was lifted."),
+    DestructionRequestReceived => ("destruction_request.received", "Vernietigingsverzoek ontvangen",
+        "Destruction request received", "A destruction request was recorded."),
+    DestructionRequestDecided => ("destruction_request.decided", "Vernietigingsverzoek besloten",
+        "Destruction request decided", "A destruction request was granted (and carried out) or refused."),
     WebhookSubscriptionDisabled => ("webhook_subscription.disabled", "Webhook uitgeschakeld",
         "Webhook subscription disabled",
         "A webhook subscription was disabled after a run of failed deliveries."),
@@ -197,6 +226,9 @@ pub fn resource_href(resource_type: &str, id: Uuid) -> String {
         "consent" => format!("/v1/consents/{id}"),
         "feedback" => format!("/v1/feedback/{id}"),
         "webhook_subscription" => format!("/v1/webhook-subscriptions/{id}"),
+        "destruction_request" => format!("/v1/destruction-requests/{id}"),
+        // A child's legal hold: the resource id is the child's.
+        "legal_hold" => format!("/v1/children/{id}/legal-hold"),
         other => format!("/v1/{other}/{id}"),
     }
 }

@@ -39,8 +39,28 @@ pub struct Child {
     #[oai(skip_serializing_if_is_none)]
     pub school_group: Option<String>,
     pub guardians: Vec<Guardian>,
+    /// A school: the day the pupil left.
+    #[oai(skip_serializing_if_is_none)]
+    pub left_on: Option<NaiveDate>,
+    /// Youth care and Veilig Thuis: the day care (involvement) ended.
+    #[oai(skip_serializing_if_is_none)]
+    pub care_ended_on: Option<NaiveDate>,
+    /// On a single child's read, for casework roles: whether a legal hold or an undecided
+    /// destruction request is on the child (the privacy officer has the details).
+    #[oai(skip_serializing_if_is_none)]
+    pub lifecycle: Option<LifecycleStatus>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+}
+
+/// What casework roles see of the data lifecycle on a child they may read.
+#[derive(Object, Debug, Clone, PartialEq, Eq)]
+#[oai(rename_all = "camelCase")]
+pub struct LifecycleStatus {
+    /// A legal hold blocks purging and destroying the child's records.
+    pub legal_hold: bool,
+    /// A destruction request waits for the privacy officer's decision.
+    pub destruction_requested: bool,
 }
 
 impl Example for Child {
@@ -54,6 +74,12 @@ impl Example for Child {
             bsn: Some("111222333".into()),
             school_group: Some("groep 8a".into()),
             guardians: vec![Guardian::example()],
+            left_on: None,
+            care_ended_on: None,
+            lifecycle: Some(LifecycleStatus {
+                legal_hold: false,
+                destruction_requested: false,
+            }),
             created_at: example_time(),
             updated_at: example_time(),
         }
@@ -182,6 +208,16 @@ pub struct UpdateChild {
     )]
     #[serde(default)]
     pub school_group: MaybeUndefined<String>,
+    /// A school: the day the pupil left the school. The pupil's records are purged two years
+    /// later (see the README's data lifecycle); `null` clears it.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(default)]
+    pub left_on: MaybeUndefined<NaiveDate>,
+    /// Youth care and Veilig Thuis: the day care (involvement) ended; retention counts from
+    /// it. `null` clears it.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(default)]
+    pub care_ended_on: MaybeUndefined<NaiveDate>,
 }
 
 impl Example for UpdateChild {
@@ -193,6 +229,8 @@ impl Example for UpdateChild {
             date_of_birth: None,
             bsn: MaybeUndefined::Undefined,
             school_group: MaybeUndefined::Value("groep 8b".into()),
+            left_on: MaybeUndefined::Undefined,
+            care_ended_on: MaybeUndefined::Undefined,
         }
     }
 }
@@ -424,6 +462,8 @@ impl UpdateChild {
             date_of_birth: self.date_of_birth,
             bsn: maybe(&self.bsn),
             school_group: maybe(&self.school_group),
+            left_on: maybe_date(&self.left_on),
+            care_ended_on: maybe_date(&self.care_ended_on),
         }
     }
 
@@ -436,6 +476,8 @@ impl UpdateChild {
             date_of_birth: self.date_of_birth,
             bsn: owned(&self.bsn),
             school_group: owned(&self.school_group),
+            left_on: maybe_date(&self.left_on),
+            care_ended_on: maybe_date(&self.care_ended_on),
         }
     }
 }
@@ -458,6 +500,14 @@ impl UpdateGuardian {
             phone,
             email,
         }
+    }
+}
+
+fn maybe_date(value: &MaybeUndefined<NaiveDate>) -> Option<Option<NaiveDate>> {
+    match value {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(v) => Some(Some(*v)),
     }
 }
 

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 pub use dto::*;
 pub use render::render_child;
-use render::{render_guardian, resource_href};
+use render::{render_guardian, render_lifecycle, resource_href};
 
 use crate::{
     api::{
@@ -185,12 +185,14 @@ impl ChildrenApi {
         let rendered = cx
             .db
             .single_statement(async |conn| {
-                let (child, guardians) =
+                let (child, guardians, flags) =
                     queries::read_with_guardians(conn, principal.org_id(), id.0, &effects)
                         .await?
                         .ok_or_else(AppError::not_found)?;
                 effects.written(actor);
-                Ok(render_child(principal, &child, &guardians))
+                let mut rendered = render_child(principal, &child, &guardians);
+                rendered.lifecycle = render_lifecycle(principal, flags);
+                Ok(rendered)
             })
             .await?;
         let tag = etag::of(&rendered);
@@ -241,6 +243,7 @@ impl ChildrenApi {
                 };
                 let changed = rules::decide_correction(
                     &input.correction(),
+                    principal.organisation.kind,
                     &current.external_ref,
                     holder,
                     Utc::now().date_naive(),

@@ -4,11 +4,12 @@ use uuid::Uuid;
 
 use super::{
     CHILD, GUARDIAN,
-    dto::{Child, Contact, Guardian},
+    dto::{Child, Contact, Guardian, LifecycleStatus},
 };
 use crate::{
     auth::{Principal, policy},
     db::children as queries,
+    domain::{calendar::dutch_today, lifecycle::Hold},
 };
 
 pub fn render_guardian(row: &queries::Guardian) -> Guardian {
@@ -46,9 +47,25 @@ pub fn render_child(
             .filter(|g| g.child_id == row.id)
             .map(render_guardian)
             .collect(),
+        left_on: row.left_on,
+        care_ended_on: row.care_ended_on,
+        lifecycle: None,
         created_at: row.created_at.into(),
         updated_at: row.updated_at.into(),
     }
+}
+
+/// What casework roles see of the data lifecycle on the child; nothing for others.
+pub fn render_lifecycle(
+    principal: &Principal,
+    flags: queries::LifecycleFlags,
+) -> Option<LifecycleStatus> {
+    policy::may_see_lifecycle_status(principal).then(|| LifecycleStatus {
+        legal_hold: flags
+            .hold
+            .is_some_and(|until| Hold { until }.is_active(dutch_today())),
+        destruction_requested: flags.destruction_requested,
+    })
 }
 
 /// Where a timeline entry's resource lives.

@@ -8,7 +8,7 @@ use super::{
     AuthoritySource, ParentalAuthority, Relationship, check_authority, check_date_of_birth,
     check_email, check_phone, is_valid_bsn,
 };
-use crate::domain::{FieldError, check_text, refusal::Refusal};
+use crate::domain::{FieldError, check_text, organisation::OrganisationKind, refusal::Refusal};
 
 /// A guardian as it is (to be) recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +40,10 @@ pub struct ChildCorrection<'a> {
     pub date_of_birth: Option<NaiveDate>,
     pub bsn: Option<Option<&'a str>>,
     pub school_group: Option<Option<&'a str>>,
+    /// A school: the day the pupil left (`null` clears it, e.g. after a mistaken entry).
+    pub left_on: Option<Option<NaiveDate>>,
+    /// Youth care and Veilig Thuis: the day care or involvement ended.
+    pub care_ended_on: Option<Option<NaiveDate>>,
 }
 
 /// Names and references are not blank, the birth date is plausible, a BSN passes the
@@ -85,11 +89,31 @@ pub fn decide_register(
 /// nothing changes.
 pub fn decide_correction(
     correction: &ChildCorrection<'_>,
+    kind: OrganisationKind,
     current_ref: &str,
     holder_of_new_ref: Option<Uuid>,
     today: NaiveDate,
 ) -> Result<Vec<&'static str>, Refusal> {
+    let is_school = kind == OrganisationKind::School;
+    let ended =
+        |field: &'static str, date: Option<Option<NaiveDate>>, applies: bool, who: &str| match date
+        {
+            Some(Some(_)) if !applies => {
+                Some(FieldError::new(field, format!("only {who} records it")))
+            }
+            Some(Some(day)) if day > today => {
+                Some(FieldError::new(field, "must not be in the future"))
+            }
+            _ => None,
+        };
     let errors: Vec<FieldError> = [
+        ended("leftOn", correction.left_on, is_school, "a school"),
+        ended(
+            "careEndedOn",
+            correction.care_ended_on,
+            !is_school,
+            "youth care or Veilig Thuis",
+        ),
         correction
             .external_ref
             .and_then(|v| check_text("externalRef", v)),
@@ -122,6 +146,8 @@ pub fn decide_correction(
         ("dateOfBirth", correction.date_of_birth.is_some()),
         ("bsn", correction.bsn.is_some()),
         ("schoolGroup", correction.school_group.is_some()),
+        ("leftOn", correction.left_on.is_some()),
+        ("careEndedOn", correction.care_ended_on.is_some()),
     ];
     Ok(flags
         .into_iter()
@@ -226,7 +252,7 @@ mod tests {
     fn correcting() {
         let nothing = ChildCorrection::default();
         assert_eq!(
-            decide_correction(&nothing, "LL-1", None, today()),
+            decide_correction(&nothing, OrganisationKind::School, "LL-1", None, today()),
             Ok(vec![])
         );
         let renamed = ChildCorrection {
@@ -235,7 +261,7 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            decide_correction(&renamed, "LL-1", None, today()),
+            decide_correction(&renamed, OrganisationKind::School, "LL-1", None, today()),
             Ok(vec!["givenName", "bsn"])
         );
         let taken = Uuid::from_u128(4);
@@ -244,7 +270,13 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            decide_correction(&new_ref, "LL-1", Some(taken), today()),
+            decide_correction(
+                &new_ref,
+                OrganisationKind::School,
+                "LL-1",
+                Some(taken),
+                today()
+            ),
             Err(Refusal::DuplicateExternalRef {
                 existing: Some(taken)
             })
@@ -255,7 +287,13 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            decide_correction(&same_ref, "LL-1", Some(taken), today()),
+            decide_correction(
+                &same_ref,
+                OrganisationKind::School,
+                "LL-1",
+                Some(taken),
+                today()
+            ),
             Ok(vec!["externalRef"])
         );
         let bad = ChildCorrection {
@@ -264,9 +302,47 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            fields(decide_correction(&bad, "LL-1", None, today()).unwrap_err()),
+            fields(
+                decide_correction(&bad, OrganisationKind::School, "LL-1", None, today())
+                    .unwrap_err()
+            ),
             ["familyName", "bsn"]
         );
+    }
+
+    #[test]
+    fn the_end_of_involvement_is_recorded_by_the_kind_it_belongs_to() {
+        use OrganisationKind as K;
+        let yesterday = today() - chrono::Days::new(1);
+        let tomorrow = today() + chrono::Days::new(1);
+        let left = |d| ChildCorrection {
+            left_on: Some(d),
+            ..Default::default()
+        };
+        let ended = |d| ChildCorrection {
+            care_ended_on: Some(d),
+            ..Default::default()
+        };
+        // (kind, correction, expected: the changed property or the refused field)
+        let cases: Vec<(K, ChildCorrection<'_>, Result<&str, &str>)> = vec![
+            (K::School, left(Some(yesterday)), Ok("leftOn")),
+            (K::School, left(Some(today())), Ok("leftOn")),
+            (K::School, left(None), Ok("leftOn")),
+            (K::School, left(Some(tomorrow)), Err("leftOn")),
+            (K::School, ended(Some(yesterday)), Err("careEndedOn")),
+            (K::School, ended(None), Ok("careEndedOn")),
+            (K::Wijkteam, ended(Some(yesterday)), Ok("careEndedOn")),
+            (K::VeiligThuis, ended(Some(yesterday)), Ok("careEndedOn")),
+            (K::Ggd, ended(Some(tomorrow)), Err("careEndedOn")),
+            (K::VeiligThuis, left(Some(yesterday)), Err("leftOn")),
+        ];
+        for (kind, correction, expected) in cases {
+            let got = decide_correction(&correction, kind, "LL-1", None, today());
+            match expected {
+                Ok(changed) => assert_eq!(got, Ok(vec![changed]), "{kind:?} {changed}"),
+                Err(field) => assert_eq!(fields(got.unwrap_err()), [field], "{kind:?}"),
+            }
+        }
     }
 
     #[test]
