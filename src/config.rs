@@ -407,6 +407,70 @@ pub fn deadline_rules<F: Fn(&str) -> Option<String>>(
     Ok(rules)
 }
 
+/// The retention terms (`RETENTION_*`, see the README's data lifecycle). The access log's
+/// minimum may not be shorter than the longest record term: the log must outlive the records
+/// whose reads it proves.
+pub fn retention_policy<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+) -> Result<crate::domain::lifecycle::RetentionPolicy, ConfigError> {
+    let defaults = crate::domain::lifecycle::RetentionPolicy::default();
+    let policy = crate::domain::lifecycle::RetentionPolicy {
+        school_years: env.parse("RETENTION_SCHOOL_YEARS", defaults.school_years)?,
+        youth_care_years: env.parse("RETENTION_YOUTH_CARE_YEARS", defaults.youth_care_years)?,
+        veilig_thuis_years: env
+            .parse("RETENTION_VEILIG_THUIS_YEARS", defaults.veilig_thuis_years)?,
+        veilig_thuis_until_age: defaults.veilig_thuis_until_age,
+        delivery_days: env.parse("RETENTION_DELIVERY_DAYS", defaults.delivery_days)?,
+        event_days: env.parse("RETENTION_EVENT_DAYS", defaults.event_days)?,
+        access_log_min_years: env.parse(
+            "RETENTION_ACCESS_LOG_MIN_YEARS",
+            defaults.access_log_min_years,
+        )?,
+    };
+    for (var, value, min, max) in [
+        ("RETENTION_SCHOOL_YEARS", policy.school_years, 1, 100),
+        (
+            "RETENTION_YOUTH_CARE_YEARS",
+            policy.youth_care_years,
+            1,
+            100,
+        ),
+        (
+            "RETENTION_VEILIG_THUIS_YEARS",
+            policy.veilig_thuis_years,
+            1,
+            100,
+        ),
+        ("RETENTION_DELIVERY_DAYS", policy.delivery_days, 1, 3650),
+        ("RETENTION_EVENT_DAYS", policy.event_days, 1, 3650),
+        (
+            "RETENTION_ACCESS_LOG_MIN_YEARS",
+            policy.access_log_min_years,
+            1,
+            200,
+        ),
+    ] {
+        if !(min..=max).contains(&value) {
+            return Err(ConfigError::Invalid {
+                var,
+                reason: format!("{value}: expected {min} to {max}"),
+            });
+        }
+    }
+    if policy.access_log_min_years < policy.longest_record_years() {
+        return Err(ConfigError::Invalid {
+            var: "RETENTION_ACCESS_LOG_MIN_YEARS",
+            reason: format!(
+                "{}: shorter than the longest record term ({} years); the access log is kept at \
+                 least as long as the records it concerns",
+                policy.access_log_min_years,
+                policy.longest_record_years()
+            ),
+        });
+    }
+    Ok(policy)
+}
+
 /// `WEBHOOK_SECRET_KEYS` (or a file of them, `WEBHOOK_SECRET_KEYS_FILE`): `id:base64key,…`,
 /// the first encrypting; `schakel webhook-key` makes one.
 fn webhook_secret_keys<F: Fn(&str) -> Option<String>>(
@@ -597,6 +661,7 @@ pub struct Config {
     /// Whether `PRODUCTION=true`: development conveniences were refused.
     pub production: bool,
     pub deadlines: crate::domain::handoff::DeadlineRules,
+    pub retention: crate::domain::lifecycle::RetentionPolicy,
     pub webhooks: WebhookConfig,
     pub audit: crate::audit::AuditKeys,
 }
@@ -630,6 +695,7 @@ impl Config {
             migrate_on_start: migrate_on_start(env)?,
             production,
             deadlines: deadline_rules(env)?,
+            retention: retention_policy(env)?,
             webhooks,
             audit: audit_keys(env, Need::Required)?,
         })

@@ -22,6 +22,7 @@ pub mod idempotency;
 pub mod openapi;
 pub mod problems;
 pub mod ratelimit;
+pub mod retention;
 pub mod server;
 pub mod webhooks;
 
@@ -39,7 +40,7 @@ use crate::{
     compression::Compression,
     config::{AuthConfig, ConfigError, HttpConfig, WebhookConfig},
     db::Pool,
-    domain::handoff::DeadlineRules,
+    domain::{handoff::DeadlineRules, lifecycle::RetentionPolicy},
     http::{BodyLimit, Envelope},
     idempotency::Idempotency,
     ratelimit::RateLimits,
@@ -52,6 +53,8 @@ pub struct AppState {
     pub authenticator: Authenticator,
     pub http: HttpConfig,
     pub deadlines: DeadlineRules,
+    /// The retention terms `GET /v1/retention/due` applies (the run applies the same).
+    pub retention: RetentionPolicy,
     pub webhooks: WebhookConfig,
     /// The key access-log checkpoints are signed with.
     pub seal_signer: SealSigner,
@@ -70,6 +73,7 @@ impl AppState {
             auth,
             http,
             DeadlineRules::default(),
+            RetentionPolicy::default(),
             WebhookConfig::default(),
             AuditKeys::signing_with(SealSigner::generate()),
         )
@@ -80,6 +84,7 @@ impl AppState {
         auth: &AuthConfig,
         http: HttpConfig,
         deadlines: DeadlineRules,
+        retention: RetentionPolicy,
         webhooks: WebhookConfig,
         audit: AuditKeys,
     ) -> Result<Arc<Self>, ConfigError> {
@@ -92,6 +97,7 @@ impl AppState {
             authenticator: Authenticator::new(verifier, pool.clone()),
             pool,
             deadlines,
+            retention,
             webhooks,
             seal_signer,
             seal_verifiers: audit.verifiers,

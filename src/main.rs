@@ -10,7 +10,7 @@ use schakel::{
     },
     db,
     domain::organisation::Role,
-    openapi,
+    openapi, retention,
     webhooks::Dispatcher,
 };
 use tokio::sync::watch;
@@ -97,6 +97,28 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// The retention rules (also run daily by every `serve` and `worker`).
+    Retention {
+        #[command(subcommand)]
+        command: RetentionCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum RetentionCommand {
+    /// Purge every child's file whose retention term has passed (unless a legal hold blocks
+    /// it), leaving a tombstone and an access-log entry per record, then webhook delivery
+    /// history and events past their terms. Prints what it did as JSON. Needs DATABASE_URL
+    /// and the RETENTION_* settings.
+    Run {
+        /// Change nothing; print what a run would purge.
+        #[arg(long)]
+        dry_run: bool,
+        /// With --dry-run: the day to judge by (YYYY-MM-DD), e.g. to see what falls due next
+        /// month. Default: today in the Netherlands.
+        #[arg(long, requires = "dry_run")]
+        on: Option<chrono::NaiveDate>,
     },
 }
 
@@ -196,6 +218,11 @@ async fn run(command: Command) -> Result<(), AnyError> {
                 SEAL_INTERVAL,
                 stopped.clone(),
             ));
+            let retention = tokio::spawn(retention::run_daily(
+                pool.clone(),
+                config::retention_policy(&env)?,
+                stopped.clone(),
+            ));
             let worker = tokio::spawn(Dispatcher::new(pool.clone(), webhooks)?.run(stopped));
             let shutdown = shutdown_signal();
             tracing::info!("webhook worker started");
@@ -203,6 +230,7 @@ async fn run(command: Command) -> Result<(), AnyError> {
             let _ = stop.send(true);
             let _ = sealer.await;
             let _ = worker.await;
+            let _ = retention.await;
             pool.close();
             tracing::info!("stopped");
             Ok(())
@@ -256,6 +284,22 @@ async fn run(command: Command) -> Result<(), AnyError> {
         Command::Audit {
             command: AuditCommand::Keygen { out },
         } => audit_keygen(&out),
+        Command::Retention {
+            command: RetentionCommand::Run { dry_run, on },
+        } => {
+            let database = DatabaseConfig::from_env(&env)?;
+            let policy = config::retention_policy(&env)?;
+            let pending = db::pending_migrations(&database.url).await?;
+            if !pending.is_empty() {
+                return Err("the database lacks migrations: run `schakel migrate` first".into());
+            }
+            let pool = db::pool(&database)?;
+            let today = on.unwrap_or_else(schakel::domain::calendar::dutch_today);
+            let report = retention::run(&pool, &policy, today, dry_run).await?;
+            pool.close();
+            println!("{}", serde_json::to_string_pretty(&report.to_json())?);
+            Ok(())
+        }
         Command::Openapi { .. } | Command::Token { .. } | Command::WebhookKey { .. } => {
             unreachable!("handled without a runtime")
         }
@@ -497,6 +541,7 @@ async fn serve(config: Config) -> Result<(), AnyError> {
         &config.auth,
         config.http.clone(),
         config.deadlines,
+        config.retention,
         config.webhooks.clone(),
         config.audit.clone(),
     )?;
@@ -508,6 +553,11 @@ async fn serve(config: Config) -> Result<(), AnyError> {
         pool.clone(),
         signer.clone(),
         SEAL_INTERVAL,
+        background_stopped.clone(),
+    ));
+    let retention = tokio::spawn(retention::run_daily(
+        pool.clone(),
+        config.retention,
         background_stopped.clone(),
     ));
     let worker = tokio::spawn(
@@ -542,6 +592,7 @@ async fn serve(config: Config) -> Result<(), AnyError> {
     let _ = stop_background.send(true);
     let _ = sealer.await;
     let _ = worker.await;
+    let _ = retention.await;
     // Seal what the last requests logged, so a clean stop leaves nothing queued.
     if let Err(error) = audit::seal_and_publish(&pool, &signer).await {
         tracing::warn!(%error, "sealing the access log on stop failed");

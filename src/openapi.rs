@@ -299,6 +299,21 @@ fn finish_response(path: &str, status: &str, response: &mut Value) {
     ) {
         headers.insert(name.to_owned(), header);
     }
+    // A printable document (the subject-access export) is shown by its opening.
+    if let Some(schema) = response
+        .get_mut("content")
+        .and_then(Value::as_object_mut)
+        .and_then(|c| {
+            c.iter_mut()
+                .find(|(media, _)| media.starts_with("text/html"))
+        })
+        .and_then(|(_, m)| m.get_mut("schema"))
+        .and_then(Value::as_object_mut)
+    {
+        schema.entry("example").or_insert_with(|| {
+            json!("<!DOCTYPE html><html lang=\"nl\"><head><meta charset=\"utf-8\"><title>Inzage in gegevens — Noah de Boer</title>…")
+        });
+    }
     let Some(media) = response
         .get_mut("content")
         .and_then(|c| c.get_mut(PROBLEM_CONTENT_TYPE))
@@ -477,6 +492,18 @@ const REFUSALS: &[(&str, &[ProblemKind])] = &[
         ],
     ),
     ("withdrawConsent", &[K::NotARequiredParty]),
+    (
+        "createDestructionRequest",
+        &[
+            K::ParentalAuthorityUnknown,
+            K::RequesterNotEntitled,
+            K::UnknownRecord,
+        ],
+    ),
+    (
+        "decideDestructionRequest",
+        &[K::HearingRequired, K::UnknownRecord],
+    ),
     ("sendFeedback", &[K::ConsentRequired]),
     (
         "sendHandoff",

@@ -232,7 +232,7 @@ pub enum FeedbackListResponse {
     Ok(Json<FeedbackPage>),
 }
 
-async fn render_many(
+pub(crate) async fn render_many(
     conn: &mut AsyncPgConnection,
     items: &[Stored],
 ) -> Result<Vec<Feedback>, AppError> {

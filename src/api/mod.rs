@@ -12,6 +12,7 @@ pub mod events;
 pub mod feedback;
 pub mod handoffs;
 pub mod health;
+pub mod lifecycle;
 pub mod me;
 pub mod organisations;
 pub mod paging;
@@ -56,6 +57,9 @@ pub enum ApiTags {
     Feedback,
     /// The organisation's access log, for its privacy officer.
     AccessLog,
+    /// The data lifecycle, for the privacy officer: retention, legal holds, destruction
+    /// requests (vernietigingsverzoek) and subject access (inzage).
+    DataLifecycle,
     /// What changed: the event feed for polling and sync; ids and types only.
     Events,
     /// Webhook subscriptions: events pushed to your system, signed, retried; ids and types only.
@@ -76,6 +80,11 @@ pub type Apis = (
     feedback::FeedbackApi,
     access_log::AccessLogApi,
     access_log::integrity::AccessLogIntegrityApi,
+    (
+        lifecycle::LifecycleApi,
+        lifecycle::DestructionRequestsApi,
+        lifecycle::SubjectAccessApi,
+    ),
     events::EventsApi,
     webhooks::WebhooksApi,
     webhook_secrets::WebhookSecretsApi,
@@ -113,6 +122,11 @@ pub fn service() -> OpenApiService<Apis, ()> {
             feedback::FeedbackApi,
             access_log::AccessLogApi,
             access_log::integrity::AccessLogIntegrityApi,
+            (
+                lifecycle::LifecycleApi,
+                lifecycle::DestructionRequestsApi,
+                lifecycle::SubjectAccessApi,
+            ),
             events::EventsApi,
             webhooks::WebhooksApi,
             webhook_secrets::WebhookSecretsApi,

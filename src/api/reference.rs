@@ -20,6 +20,7 @@ use crate::{
         handoff::{
             AgeBand, HandoffKind, HandoffStatus, LegalBasis, ParentsNotInformedReason, Urgency,
         },
+        lifecycle,
         meldcode::{Answer, Decision, Question, SkipReason, Step},
         organisation::{OrganisationKind, Role},
         reference::Labelled,
@@ -58,10 +59,19 @@ pub enum ReferenceList {
     AssessmentOutcomes,
     Audiences,
     EventTypes,
+    RecordClasses,
+    RecordTypes,
+    RequesterKinds,
+    DestructionScopes,
+    DestructionStatuses,
+    DestructionOutcomes,
+    RefusalGrounds,
+    HearingOutcomes,
+    WithheldReasons,
 }
 
 impl ReferenceList {
-    const ALL: [ReferenceList; 27] = [
+    const ALL: [ReferenceList; 36] = [
         Self::SignalCategories,
         Self::SignalSources,
         Self::SignalDirections,
@@ -89,6 +99,15 @@ impl ReferenceList {
         Self::AssessmentOutcomes,
         Self::Audiences,
         Self::EventTypes,
+        Self::RecordClasses,
+        Self::RecordTypes,
+        Self::RequesterKinds,
+        Self::DestructionScopes,
+        Self::DestructionStatuses,
+        Self::DestructionOutcomes,
+        Self::RefusalGrounds,
+        Self::HearingOutcomes,
+        Self::WithheldReasons,
     ];
 
     fn name(self) -> &'static str {
@@ -120,6 +139,15 @@ impl ReferenceList {
             Self::AssessmentOutcomes => "assessment-outcomes",
             Self::Audiences => "audiences",
             Self::EventTypes => "event-types",
+            Self::RecordClasses => "record-classes",
+            Self::RecordTypes => "record-types",
+            Self::RequesterKinds => "requester-kinds",
+            Self::DestructionScopes => "destruction-scopes",
+            Self::DestructionStatuses => "destruction-statuses",
+            Self::DestructionOutcomes => "destruction-outcomes",
+            Self::RefusalGrounds => "refusal-grounds",
+            Self::HearingOutcomes => "hearing-outcomes",
+            Self::WithheldReasons => "withheld-reasons",
         }
     }
 
@@ -156,6 +184,21 @@ impl ReferenceList {
             }
             Self::Audiences => "Who at the school may read a feedback item (`audience`).",
             Self::EventTypes => "Event `type` in the feed and in webhooks.",
+            Self::RecordClasses => "Retention's record classes (`GET /v1/retention/due`).",
+            Self::RecordTypes => "A record named in a destruction request (`records[].type`).",
+            Self::RequesterKinds => "Who asks for destruction (`requester`).",
+            Self::DestructionScopes => "What a destruction request asks (`scope`).",
+            Self::DestructionStatuses => "Destruction request `status`.",
+            Self::DestructionOutcomes => {
+                "The privacy officer's `decision` on a destruction request."
+            }
+            Self::RefusalGrounds => {
+                "The grounds a destruction request may be refused on (`refusalGround`)."
+            }
+            Self::HearingOutcomes => "Whether the other guardian was heard (`hearing.outcome`).",
+            Self::WithheldReasons => {
+                "Why a subject-access export withholds something (`withheld[].reason`)."
+            }
         }
     }
 
@@ -199,6 +242,15 @@ impl ReferenceList {
             Self::AssessmentOutcomes => of::<AssessmentOutcome>(),
             Self::Audiences => of::<Audience>(),
             Self::EventTypes => of::<crate::events::EventType>(),
+            Self::RecordClasses => of::<lifecycle::RecordClass>(),
+            Self::RecordTypes => of::<lifecycle::RecordType>(),
+            Self::RequesterKinds => of::<lifecycle::RequesterKind>(),
+            Self::DestructionScopes => of::<lifecycle::DestructionScope>(),
+            Self::DestructionStatuses => of::<lifecycle::DestructionStatus>(),
+            Self::DestructionOutcomes => of::<lifecycle::DestructionOutcome>(),
+            Self::RefusalGrounds => of::<lifecycle::RefusalGround>(),
+            Self::HearingOutcomes => of::<lifecycle::HearingOutcome>(),
+            Self::WithheldReasons => of::<lifecycle::WithheldReason>(),
         }
     }
 }

@@ -296,7 +296,7 @@ pub enum ReviseSignalResponse {
     ),
 }
 
-fn render(stored: &SignalWithHistory) -> Signal {
+pub(crate) fn render(stored: &SignalWithHistory) -> Signal {
     let current = stored.current().content();
     Signal {
         id: stored.signal.id,

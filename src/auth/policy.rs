@@ -295,6 +295,23 @@ pub fn event_scope(principal: &Principal) -> EventScope {
     }
 }
 
+/// A subject-access export (AVG art. 15) shows the data subject everything the organisation
+/// holds, as its casework sees it — with the BSN and the meldcode's notes — so the privacy
+/// officer's export renders the records as the organisation's casework role would. Only the
+/// export uses this view; what it withholds is decided in `domain::lifecycle` (withholding).
+pub fn export_view(principal: &Principal) -> Principal {
+    use crate::domain::organisation::OrganisationKind as K;
+    let role = match principal.organisation.kind {
+        K::School => Role::CareCoordinator,
+        K::VeiligThuis => Role::VtWorker,
+        _ => Role::YouthWorker,
+    };
+    Principal {
+        roles: vec![role],
+        ..principal.clone()
+    }
+}
+
 /// Casework roles see that a legal hold or an undecided destruction request exists on a child
 /// they may read (so nobody destroys or lets go of the file meanwhile); teachers do not.
 pub fn may_see_lifecycle_status(principal: &Principal) -> bool {

@@ -869,3 +869,60 @@ pub async fn purge_operational(
     .await?;
     Ok(OperationalPurge { deliveries, events })
 }
+
+// ---- subject access ----
+
+/// These cases, oldest first.
+pub async fn cases_by_ids(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> QueryResult<Vec<crate::db::cases::Case>> {
+    cases::table
+        .filter(cases::id.eq_any(ids))
+        .order((cases::opened_at, cases::id))
+        .select(crate::db::cases::Case::as_select())
+        .load(conn)
+        .await
+}
+
+/// These handoffs, oldest first.
+pub async fn handoffs_by_ids(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> QueryResult<Vec<crate::db::handoffs::Handoff>> {
+    handoffs::table
+        .filter(handoffs::id.eq_any(ids))
+        .order((handoffs::sent_at, handoffs::id))
+        .select(crate::db::handoffs::Handoff::as_select())
+        .load(conn)
+        .await
+}
+
+/// These feedback items, oldest first.
+pub async fn feedback_by_ids(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> QueryResult<Vec<crate::db::feedback::Feedback>> {
+    feedback::table
+        .filter(feedback::id.eq_any(ids))
+        .order((feedback::sent_at, feedback::id))
+        .select(crate::db::feedback::Feedback::as_select())
+        .load(conn)
+        .await
+}
+
+/// The organisation's whole timeline of the child, oldest first.
+pub async fn timeline_of(
+    conn: &mut AsyncPgConnection,
+    organisation: Uuid,
+    child: Uuid,
+) -> QueryResult<Vec<crate::db::timeline::StoredEntry>> {
+    use crate::db::schema::timeline_entries;
+    timeline_entries::table
+        .filter(timeline_entries::organisation_id.eq(organisation))
+        .filter(timeline_entries::child_id.eq(child))
+        .order((timeline_entries::occurred_at, timeline_entries::id))
+        .select(crate::db::timeline::StoredEntry::as_select())
+        .load(conn)
+        .await
+}

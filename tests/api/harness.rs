@@ -25,6 +25,7 @@ use schakel::{
     db::{self, organisations as queries},
     domain::{
         handoff::DeadlineRules,
+        lifecycle::RetentionPolicy,
         organisation::{OrganisationKind, Role},
     },
 };
@@ -336,6 +337,7 @@ impl TestApp {
             &auth,
             http,
             DeadlineRules::default(),
+            RetentionPolicy::default(),
             webhooks,
             AuditKeys::signing_with(SealSigner::generate()),
         )

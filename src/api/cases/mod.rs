@@ -16,7 +16,8 @@ use poem_openapi::{
 };
 use uuid::Uuid;
 
-use render::{render, render_action, summarise};
+pub(crate) use render::render;
+use render::{render_action, summarise};
 pub use request::*;
 pub use response::*;
 use write::load_file;

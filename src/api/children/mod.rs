@@ -15,8 +15,8 @@ use poem_openapi::{
 use uuid::Uuid;
 
 pub use dto::*;
-pub use render::render_child;
-use render::{render_guardian, render_lifecycle, resource_href};
+pub use render::{render_child, render_timeline_item};
+use render::{render_guardian, render_lifecycle};
 
 use crate::{
     api::{
@@ -26,7 +26,6 @@ use crate::{
         etag,
         paging::{self, decode_cursor},
         problem::{ApiResult, Change, Create, ReadMany, ReadOne},
-        shared::{Professional, ResourceLink},
     },
     audit::{Access, AccessAction, Actor},
     auth::{
@@ -466,21 +465,7 @@ impl ChildrenApi {
         Ok(TimelineResponse::Ok(Json(TimelinePage {
             items: entries
                 .into_iter()
-                .map(|row| TimelineItem {
-                    id: row.id,
-                    occurred_at: row.occurred_at.into(),
-                    actor: Professional {
-                        sub: row.actor_sub,
-                        name: row.actor_name,
-                    },
-                    summary: row.summary,
-                    resource: ResourceLink::new(
-                        &row.resource_type,
-                        row.resource_id,
-                        resource_href(&row.resource_type, row.resource_id, id.0),
-                    ),
-                    entry_type: row.entry_type,
-                })
+                .map(|row| render_timeline_item(row, id.0))
                 .collect(),
             next_cursor,
         })))

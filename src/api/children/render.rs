@@ -4,11 +4,13 @@ use uuid::Uuid;
 
 use super::{
     CHILD, GUARDIAN,
-    dto::{Child, Contact, Guardian, LifecycleStatus},
+    dto::{Child, Contact, Guardian, LifecycleStatus, TimelineItem},
 };
 use crate::{
+    api::shared::{Professional, ResourceLink},
     auth::{Principal, policy},
     db::children as queries,
+    db::timeline::StoredEntry,
     domain::{calendar::dutch_today, lifecycle::Hold},
 };
 
@@ -66,6 +68,25 @@ pub fn render_lifecycle(
             .is_some_and(|until| Hold { until }.is_active(dutch_today())),
         destruction_requested: flags.destruction_requested,
     })
+}
+
+/// A timeline entry as the API shows it.
+pub fn render_timeline_item(row: StoredEntry, child: Uuid) -> TimelineItem {
+    TimelineItem {
+        id: row.id,
+        occurred_at: row.occurred_at.into(),
+        actor: Professional {
+            sub: row.actor_sub,
+            name: row.actor_name,
+        },
+        summary: row.summary,
+        resource: ResourceLink::new(
+            &row.resource_type,
+            row.resource_id,
+            resource_href(&row.resource_type, row.resource_id, child),
+        ),
+        entry_type: row.entry_type,
+    }
 }
 
 /// Where a timeline entry's resource lives.

@@ -16,7 +16,7 @@ use poem_openapi::{
 use uuid::Uuid;
 
 pub use dto::*;
-use render::render;
+pub(crate) use render::render;
 use write::{announce, load};
 
 use crate::{

@@ -9,6 +9,7 @@
 mod dto;
 mod load;
 mod render;
+pub(crate) use render::{render as render_handoff, summary_of};
 mod write;
 
 use chrono::Utc;

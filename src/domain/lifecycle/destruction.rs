@@ -117,7 +117,7 @@ fn check_representation(
 }
 
 /// When a guardian asks and another also has parental authority, the other is heard first.
-fn to_hear(requester: Requester, guardians: &[Guardian<'_>]) -> Vec<Uuid> {
+pub fn guardians_to_hear(requester: Requester, guardians: &[Guardian<'_>]) -> Vec<Uuid> {
     match requester {
         Requester::Child => Vec::new(),
         Requester::Guardian(asking) => guardians
@@ -159,7 +159,7 @@ pub fn decide_request(ctx: &RequestContext<'_>) -> Result<RequestPlan, Refusal> 
     check_representation(ctx.requester, ctx.guardians, age)?;
     Ok(RequestPlan {
         due_on: deadline(ctx.kind, ctx.received_on),
-        to_hear: to_hear(ctx.requester, ctx.guardians),
+        to_hear: guardians_to_hear(ctx.requester, ctx.guardians),
     })
 }
 
@@ -246,7 +246,7 @@ pub fn decide_decision(ctx: &DecisionContext<'_>) -> Result<DestructionDecision,
         }
     }
     Refusal::unless_invalid(errors)?;
-    let others = to_hear(ctx.requester, ctx.guardians);
+    let others = guardians_to_hear(ctx.requester, ctx.guardians);
     if !others.is_empty() && !ctx.hearing_recorded && ctx.hearing.is_none() {
         return Err(Refusal::HearingRequired { guardians: others });
     }

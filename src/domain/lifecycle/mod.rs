@@ -12,16 +12,22 @@ use crate::labelled;
 mod destruction;
 mod retention;
 mod tombstone;
+mod withholding;
 
 pub use destruction::{
     DecisionContext, DestructionDecision, GrantPlan, Guardian as RequestGuardian, Hearing,
     RequestContext, RequestPlan, Requester, deadline, decide_decision, decide_request,
+    guardians_to_hear,
 };
 pub use retention::{
-    ChildFacts, Hold, PurgeVerdict, RetentionPolicy, RetentionRule, decide_purge, retention_rule,
+    Anchor, ChildFacts, Hold, PurgeVerdict, RetentionPolicy, RetentionRule, decide_hold,
+    decide_purge, retention_rule,
 };
 pub use tombstone::{
     PURGED, purged_date_of_birth, purged_external_ref, purged_snapshot, purged_step_details,
+};
+pub use withholding::{
+    WITHHELD, WithheldReason, contact_withheld, reporter_withheld, source_withheld,
 };
 
 /// The classes of record the retention rules speak of.

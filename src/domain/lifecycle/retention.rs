@@ -139,6 +139,25 @@ impl Hold {
     }
 }
 
+/// Place (or replace) a hold: a reason, and an end that has not passed.
+pub fn decide_hold(
+    reason: &str,
+    until: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Result<Hold, crate::domain::refusal::Refusal> {
+    let errors = [
+        crate::domain::check_text("reason", reason),
+        until
+            .filter(|until| *until < today)
+            .map(|_| crate::domain::FieldError::new("until", "must not be in the past")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    crate::domain::refusal::Refusal::unless_invalid(errors)?;
+    Ok(Hold { until })
+}
+
 /// Whether a child's records are purged today.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PurgeVerdict {
@@ -311,6 +330,29 @@ mod tests {
         )
         .unwrap();
         assert_eq!(rule.due_on(&pupil), Some(day(2030, 2, 28)));
+    }
+
+    #[test]
+    fn a_hold_has_a_reason_and_an_end_not_yet_passed() {
+        let today = day(2026, 12, 3);
+        assert_eq!(
+            decide_hold("OTS-procedure", None, today),
+            Ok(Hold { until: None })
+        );
+        assert_eq!(
+            decide_hold("OTS-procedure", Some(today), today),
+            Ok(Hold { until: Some(today) })
+        );
+        let fields = |r: Result<Hold, crate::domain::refusal::Refusal>| match r {
+            Err(crate::domain::refusal::Refusal::Invalid(e)) => {
+                e.into_iter().map(|e| e.field).collect::<Vec<_>>()
+            }
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            fields(decide_hold(" ", Some(day(2026, 12, 2)), today)),
+            ["reason", "until"]
+        );
     }
 
     #[test]
