@@ -482,6 +482,22 @@ mod tests {
 
     /// Every role against every action: the matrix is the specification.
     #[test]
+    fn casework_sees_lifecycle_status_and_the_export_renders_as_casework() {
+        for role in Role::ALL {
+            assert_eq!(
+                may_see_lifecycle_status(&principal(*role)),
+                CASEWORK_ROLES.contains(role),
+                "{role:?}"
+            );
+        }
+        let officer = principal(Role::PrivacyOfficer);
+        let view = export_view(&officer);
+        assert!(may_see_bsn(&view) && may_see_case_notes(&view));
+        assert_eq!(view.org_id(), officer.org_id());
+        assert_eq!(view.sub, officer.sub);
+    }
+
+    #[test]
     fn role_action_matrix() {
         use Action::*;
         use Role::*;
@@ -545,6 +561,7 @@ mod tests {
             ),
             (ReadAccessLog, &[PrivacyOfficer]),
             (ManageWebhooks, &[OrgAdmin]),
+            (ManageDataLifecycle, &[PrivacyOfficer]),
         ];
         assert_eq!(allowed.len(), Action::ALL.len());
         for (action, roles) in allowed {

@@ -17,6 +17,7 @@ mod harness;
 mod hostile;
 mod identity;
 mod integration;
+mod lifecycle;
 mod limits;
 mod migrations;
 mod openapi;
