@@ -159,6 +159,47 @@ pub struct LifecycleFlags {
     pub destruction_requested: bool,
 }
 
+/// The lifecycle flags of these children (every one of them, default when nothing is on it).
+pub async fn lifecycle_flags(
+    conn: &mut AsyncPgConnection,
+    children: &[Uuid],
+) -> QueryResult<std::collections::HashMap<Uuid, LifecycleFlags>> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = sql_types::Uuid)]
+        id: Uuid,
+        #[diesel(sql_type = sql_types::Bool)]
+        held: bool,
+        #[diesel(sql_type = sql_types::Nullable<sql_types::Date>)]
+        until: Option<NaiveDate>,
+        #[diesel(sql_type = sql_types::Bool)]
+        destruction_requested: bool,
+    }
+    if children.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    let rows: Vec<Row> = diesel::sql_query(
+        "SELECT c.id, h.id IS NOT NULL AS held, h.until,
+                EXISTS (SELECT FROM destruction_requests d
+                         WHERE d.child_id = c.id AND d.status = 'received') AS destruction_requested
+           FROM unnest($1::uuid[]) AS c(id)
+           LEFT JOIN legal_holds h ON h.child_id = c.id AND h.lifted_at IS NULL",
+    )
+    .bind::<sql_types::Array<sql_types::Uuid>, _>(children)
+    .load(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let flags = LifecycleFlags {
+                hold: r.held.then_some(r.until),
+                destruction_requested: r.destruction_requested,
+            };
+            (r.id, flags)
+        })
+        .collect())
+}
+
 /// A child of `organisation` with its guardians and lifecycle flags, and `effects` (the read's
 /// access-log entry) written if it is found — in one statement: the hot path of reading a
 /// child, one round trip with its log entry in the same (single-statement) transaction.

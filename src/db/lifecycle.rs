@@ -73,7 +73,9 @@ pub async fn retention_candidates(
     query.order(children::id).load(conn).await
 }
 
-/// The candidate, locked against concurrent purges and corrections, if it is still one.
+/// The candidate, locked against concurrent purges and corrections, if it is still one. A
+/// child another replica (or a request) holds locked is skipped, not waited for: replicas
+/// running the rules at once share the work, and a skipped file is reached by the next run.
 pub async fn lock_candidate(
     conn: &mut AsyncPgConnection,
     child: Uuid,
@@ -83,6 +85,7 @@ pub async fn lock_candidate(
         .filter(children::purged_at.is_null())
         .select(children::id)
         .for_update()
+        .skip_locked()
         .first(conn)
         .await
         .optional()?;

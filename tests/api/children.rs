@@ -86,6 +86,10 @@ async fn a_child_is_registered_with_guardians() {
         }
       ],
       "id": "[id]",
+      "lifecycle": {
+        "destructionRequested": false,
+        "legalHold": false
+      },
       "schoolGroup": "groep 8a",
       "updatedAt": "[time]"
     }

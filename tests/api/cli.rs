@@ -543,3 +543,55 @@ async fn schakel_dev_runs_everything_from_a_bare_local_postgresql() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retention_runs_from_the_command_line() {
+    let database = TestDb::migrated().await;
+    let env = [("DATABASE_URL", database.url.as_str())];
+    let mut conn = database.connect().await;
+    conn.batch_execute(
+        "INSERT INTO organisations (id, kind, name) VALUES
+             ('00000000-0000-0000-0000-0000000000a1', 'school', 'OBS De Linde');
+         INSERT INTO children (id, organisation_id, external_ref, given_name, family_name,
+                               date_of_birth, created_by_sub, left_on) VALUES
+             ('00000000-0000-0000-0000-0000000000c1', '00000000-0000-0000-0000-0000000000a1',
+              'LL-1', 'Sem', 'Visser', '2014-02-03', 'ib', current_date - interval '3 years'),
+             ('00000000-0000-0000-0000-0000000000c2', '00000000-0000-0000-0000-0000000000a1',
+              'LL-2', 'Lotte', 'Visser', '2015-02-03', 'ib', NULL);",
+    )
+    .await
+    .unwrap();
+    let report = |args: &[&str]| -> Value {
+        serde_json::from_str(&stdout(&run(&env, args))).expect("JSON report")
+    };
+    let dry = report(&["retention", "run", "--dry-run"]);
+    assert_eq!(dry["dryRun"], true);
+    assert_eq!(
+        dry["purged"][0]["childId"],
+        "00000000-0000-0000-0000-0000000000c1"
+    );
+    assert_eq!(dry["purged"].as_array().unwrap().len(), 1);
+    let earlier = report(&["retention", "run", "--dry-run", "--on", "2020-01-01"]);
+    assert_eq!(earlier["purged"], json!([]));
+    // Judging by another day is for dry runs only.
+    assert!(
+        !run(&env, &["retention", "run", "--on", "2099-01-01"])
+            .status
+            .success()
+    );
+
+    let done = report(&["retention", "run"]);
+    assert_eq!(done["dryRun"], false);
+    assert_eq!(done["purged"], dry["purged"]);
+    assert_eq!(report(&["retention", "run"])["purged"], json!([]));
+
+    let short = run(
+        &[
+            ("DATABASE_URL", database.url.as_str()),
+            ("RETENTION_ACCESS_LOG_MIN_YEARS", "5"),
+        ],
+        &["retention", "run", "--dry-run"],
+    );
+    assert!(!short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("RETENTION_ACCESS_LOG_MIN_YEARS"));
+}

@@ -1093,3 +1093,46 @@ async fn subject_access_gives_everything_and_marks_what_is_withheld() {
         .await
         .expect_problem(404, "not-found");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn delivery_history_and_events_go_after_their_terms() {
+    use diesel_async::SimpleAsyncConnection;
+    let app = TestApp::new().await;
+    let s = school(&app).await;
+    let org = s.coordinator.organisation;
+    let mut conn = app.conn().await;
+    conn.batch_execute(&format!(
+        "INSERT INTO webhook_subscriptions (id, organisation_id, url, event_types, secret, cursor_tx,
+                                           cursor_id, created_by_sub)
+              VALUES ('00000000-0000-0000-0000-00000000000a', '{org}', 'https://sis.example/h',
+                      '{{child.created}}', 'x', 0, 0, 'admin');
+         INSERT INTO events (id, event_type, organisation_id, resource_type, resource_id, occurred_at)
+              OVERRIDING SYSTEM VALUE VALUES
+              (900001, 'child.created', '{org}', 'child', gen_random_uuid(), now() - interval '100 days'),
+              (900002, 'child.created', '{org}', 'child', gen_random_uuid(), now() - interval '100 days'),
+              (900003, 'child.created', '{org}', 'child', gen_random_uuid(), now() - interval '100 days'),
+              (900004, 'child.created', '{org}', 'child', gen_random_uuid(), now() - interval '10 days');
+         INSERT INTO webhook_deliveries (id, subscription_id, event_id, status, created_at) VALUES
+              (gen_random_uuid(), '00000000-0000-0000-0000-00000000000a', 900002, 'delivered', now() - interval '40 days'),
+              (gen_random_uuid(), '00000000-0000-0000-0000-00000000000a', 900003, 'pending', now() - interval '40 days'),
+              (gen_random_uuid(), '00000000-0000-0000-0000-00000000000a', 900004, 'failed', now() - interval '10 days');"
+    ))
+    .await
+    .unwrap();
+    let report = run(&app, false).await;
+    assert_eq!(
+        report.operational.deliveries, 1,
+        "the delivered one past 30 days"
+    );
+    let left: Vec<i64> = events::table
+        .filter(events::id.ge(900_001))
+        .select(events::id)
+        .order(events::id)
+        .load(&mut conn)
+        .await
+        .unwrap();
+    // 900001 and 900002 were past 90 days with nothing waiting; a pending delivery keeps
+    // 900003; 900004 is recent.
+    assert_eq!(left, [900_003, 900_004]);
+    assert_eq!(report.operational.events, 2);
+}

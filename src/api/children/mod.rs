@@ -15,8 +15,8 @@ use poem_openapi::{
 use uuid::Uuid;
 
 pub use dto::*;
+use render::render_guardian;
 pub use render::{render_child, render_timeline_item};
-use render::{render_guardian, render_lifecycle};
 
 use crate::{
     api::{
@@ -88,7 +88,12 @@ impl ChildrenApi {
                 register(conn, actor, &input, &guardians).await
             })
             .await?;
-        let rendered = render_child(principal, &child, &guardians);
+        let rendered = render_child(
+            principal,
+            &child,
+            &guardians,
+            queries::LifecycleFlags::default(),
+        );
         let tag = etag::of(&rendered);
         Ok(CreateChildResponse::Created(
             Json(rendered),
@@ -123,7 +128,7 @@ impl ChildrenApi {
         let after: Option<Uuid> = decode_cursor(cursor.0.as_deref())?;
         let fetch = paging::fetch_size(limit.0);
         let actor = cx.actor(principal);
-        let (children, guardians, next_cursor) =
+        let (children, guardians, flags, next_cursor) =
             cx.db
                 .transaction(async |conn| {
                     let org = principal.org_id();
@@ -142,19 +147,23 @@ impl ChildrenApi {
                     };
                     let ids: Vec<Uuid> = children.iter().map(|c| c.id).collect();
                     let guardians = queries::guardians_of(conn, &ids).await?;
+                    let flags = queries::lifecycle_flags(conn, &ids).await?;
                     Effects::new()
                         .accesses(ids.iter().map(|id| {
                             Access::allowed(AccessAction::Read, CHILD, *id).about_child(*id)
                         }))
                         .write(conn, actor)
                         .await?;
-                    Ok((children, guardians, next_cursor))
+                    Ok((children, guardians, flags, next_cursor))
                 })
                 .await?;
         Ok(ListChildrenResponse::Ok(Json(ChildPage {
             items: children
                 .iter()
-                .map(|c| render_child(principal, c, &guardians))
+                .map(|c| {
+                    let flags = flags.get(&c.id).copied().unwrap_or_default();
+                    render_child(principal, c, &guardians, flags)
+                })
                 .collect(),
             next_cursor,
         })))
@@ -189,9 +198,7 @@ impl ChildrenApi {
                         .await?
                         .ok_or_else(AppError::not_found)?;
                 effects.written(actor);
-                let mut rendered = render_child(principal, &child, &guardians);
-                rendered.lifecycle = render_lifecycle(principal, flags);
-                Ok(rendered)
+                Ok(render_child(principal, &child, &guardians, flags))
             })
             .await?;
         let tag = etag::of(&rendered);
@@ -222,7 +229,7 @@ impl ChildrenApi {
         policy::require(principal, Action::CorrectChildren)?;
         let input = body.0;
         let actor = cx.actor(principal);
-        let (child, guardians) = cx
+        let (child, guardians, flags) = cx
             .db
             .transaction(async |conn| {
                 let org = principal.org_id();
@@ -230,9 +237,13 @@ impl ChildrenApi {
                     .await?
                     .ok_or_else(AppError::not_found)?;
                 let guardians = queries::guardians_of(conn, &[current.id]).await?;
+                let flags = queries::lifecycle_flags(conn, &[current.id])
+                    .await?
+                    .remove(&current.id)
+                    .unwrap_or_default();
                 etag::check_if_match(
                     if_match.0.as_deref(),
-                    &etag::of(&render_child(principal, &current, &guardians)),
+                    &etag::of(&render_child(principal, &current, &guardians, flags)),
                 )?;
                 let holder = match &input.external_ref {
                     Some(external_ref) => queries::find_by_external_ref(conn, org, external_ref)
@@ -248,10 +259,10 @@ impl ChildrenApi {
                     Utc::now().date_naive(),
                 )?;
                 let child = correct(conn, actor, current, &input, &changed).await?;
-                Ok((child, guardians))
+                Ok((child, guardians, flags))
             })
             .await?;
-        let rendered = render_child(principal, &child, &guardians);
+        let rendered = render_child(principal, &child, &guardians, flags);
         let tag = etag::of(&rendered);
         Ok(UpdateChildResponse::Ok(Json(rendered), tag))
     }

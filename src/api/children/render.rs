@@ -30,11 +30,13 @@ pub fn render_guardian(row: &queries::Guardian) -> Guardian {
     }
 }
 
-/// The child as this principal may see it: without the BSN for non-casework roles.
+/// The child as this principal may see it: without the BSN for non-casework roles; the
+/// lifecycle flags for casework roles only.
 pub fn render_child(
     principal: &Principal,
     row: &queries::Child,
     guardians: &[queries::Guardian],
+    flags: queries::LifecycleFlags,
 ) -> Child {
     Child {
         id: row.id,
@@ -51,14 +53,14 @@ pub fn render_child(
             .collect(),
         left_on: row.left_on,
         care_ended_on: row.care_ended_on,
-        lifecycle: None,
+        lifecycle: render_lifecycle(principal, flags),
         created_at: row.created_at.into(),
         updated_at: row.updated_at.into(),
     }
 }
 
 /// What casework roles see of the data lifecycle on the child; nothing for others.
-pub fn render_lifecycle(
+fn render_lifecycle(
     principal: &Principal,
     flags: queries::LifecycleFlags,
 ) -> Option<LifecycleStatus> {

@@ -338,7 +338,7 @@ impl HandoffsApi {
         policy::require(principal, Action::ReadHandoffs)?;
         let input = body.into_inner().unwrap_or_default();
         let actor = cx.actor(principal);
-        let (child, guardians, created) = cx
+        let (child, guardians, created, flags) = cx
             .db
             .transaction(async |conn| {
                 let stored = load::visible(conn, principal, id.0, true).await?;
@@ -376,10 +376,14 @@ impl HandoffsApi {
                     }
                 };
                 let guardians = child_queries::guardians_of(conn, &[child.id]).await?;
-                Ok((child, guardians, created))
+                let flags = child_queries::lifecycle_flags(conn, &[child.id])
+                    .await?
+                    .remove(&child.id)
+                    .unwrap_or_default();
+                Ok((child, guardians, created, flags))
             })
             .await?;
-        let rendered = render_child(principal, &child, &guardians);
+        let rendered = render_child(principal, &child, &guardians, flags);
         let location = format!("/v1/children/{}", child.id);
         Ok(if created {
             IntakeResponse::Created(Json(rendered), location)

@@ -137,7 +137,7 @@ impl Example for SubjectAccess {
 
 #[derive(ResponseContent)]
 pub enum SubjectAccessContent {
-    Json(Json<SubjectAccess>),
+    Json(Json<Box<SubjectAccess>>),
     Html(Html<String>),
 }
 
@@ -226,7 +226,7 @@ impl SubjectAccessApi {
         Ok(SubjectAccessResponse::Ok(if wants_html {
             SubjectAccessContent::Html(Html(html::document(&export)))
         } else {
-            SubjectAccessContent::Json(Json(export))
+            SubjectAccessContent::Json(Json(Box::new(export)))
         }))
     }
 }
@@ -270,12 +270,16 @@ async fn gather(
     let hold = queries::current_hold(conn, child.id).await?;
     let requests = queries::list_requests(conn, org, None, None, Some(child.id)).await?;
     let organisation = summary_of(conn, org).await?;
+    let flags = child_queries::lifecycle_flags(conn, &[child.id])
+        .await?
+        .remove(&child.id)
+        .unwrap_or_default();
     Ok(SubjectAccess {
         generated_at: chrono::Utc::now().into(),
         organisation,
         legal_basis: SUBJECT_ACCESS_BASIS.into(),
         requester: None,
-        child: render_child(&view, child, guardians),
+        child: render_child(&view, child, guardians, flags),
         signals: signals.iter().map(signals::render).collect(),
         cases: cases
             .iter()
