@@ -17,9 +17,9 @@ use crate::{
     domain::{
         handoff::Snapshot,
         lifecycle::{
-            DestructionScope, DestructionStatus, GrantPlan, HearingOutcome, PURGED, RecordRef,
-            RecordType, RefusalGround, RequesterKind, purged_external_ref, purged_snapshot,
-            purged_step_details,
+            DestructionScope, DestructionStatus, GrantPlan, HearingOutcome, OtherSide, PURGED,
+            RecordRef, RecordType, RefusalGround, RequesterKind, handoff_content_goes,
+            purged_external_ref, purged_snapshot, purged_step_details,
         },
         meldcode::{Step, record::StepDetails},
         organisation::OrganisationKind,
@@ -573,7 +573,12 @@ pub async fn purge(
         .await?;
     let mut handoff_ids = ids(RecordType::Handoff);
     handoff_ids.extend(named_feedback_handoffs);
-    let held = handoffs_held_by_others(conn, organisation, &handoff_ids).await?;
+    let held: Vec<(Uuid, Uuid)> = other_sides(conn, organisation, &handoff_ids)
+        .await?
+        .into_iter()
+        .filter(|(_, other)| !handoff_content_goes(other))
+        .map(|(handoff, other)| (other.organisation, handoff))
+        .collect();
     let held_ids: HashSet<Uuid> = held.iter().map(|(_, h)| *h).collect();
     let handoff_content: Vec<Uuid> = ids(RecordType::Handoff)
         .into_iter()
@@ -619,34 +624,47 @@ pub async fn purge(
     })
 }
 
-/// Of these handoffs, those whose other side still holds a child record for it (not purged):
-/// (the other organisation, the handoff).
-async fn handoffs_held_by_others(
+/// The other side of each of these handoffs: its organisation, and whether it holds a child
+/// record for the handoff that is not purged.
+async fn other_sides(
     conn: &mut AsyncPgConnection,
     organisation: Uuid,
     ids: &[Uuid],
-) -> QueryResult<Vec<(Uuid, Uuid)>> {
+) -> QueryResult<Vec<(Uuid, OtherSide)>> {
     #[derive(QueryableByName)]
-    struct Held {
-        #[diesel(sql_type = sql_types::Uuid)]
-        other: Uuid,
+    struct Side {
         #[diesel(sql_type = sql_types::Uuid)]
         id: Uuid,
+        #[diesel(sql_type = sql_types::Uuid)]
+        other: Uuid,
+        #[diesel(sql_type = sql_types::Bool)]
+        holds: bool,
     }
-    let held: Vec<Held> = diesel::sql_query(
-        "SELECT DISTINCT CASE WHEN h.from_organisation_id = $1 THEN h.to_organisation_id
-                              ELSE h.from_organisation_id END AS other, h.id
+    let sides: Vec<Side> = diesel::sql_query(
+        "SELECT h.id,
+                CASE WHEN h.from_organisation_id = $1 THEN h.to_organisation_id
+                     ELSE h.from_organisation_id END AS other,
+                c.id IS NOT NULL AND c.purged_at IS NULL AS holds
            FROM handoffs h
-           JOIN children c ON c.id = CASE WHEN h.from_organisation_id = $1 THEN h.intake_child_id
-                                          ELSE h.child_id END
-          WHERE h.id = ANY($2) AND c.purged_at IS NULL
+           LEFT JOIN children c ON c.id = CASE WHEN h.from_organisation_id = $1
+                                               THEN h.intake_child_id ELSE h.child_id END
+          WHERE h.id = ANY($2)
           ORDER BY h.id",
     )
     .bind::<sql_types::Uuid, _>(organisation)
     .bind::<sql_types::Array<sql_types::Uuid>, _>(ids)
     .load(conn)
     .await?;
-    Ok(held.into_iter().map(|h| (h.other, h.id)).collect())
+    Ok(sides
+        .into_iter()
+        .map(|s| {
+            let side = OtherSide {
+                organisation: s.other,
+                holds_child_record: s.holds,
+            };
+            (s.id, side)
+        })
+        .collect())
 }
 
 async fn purge_signals(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<()> {

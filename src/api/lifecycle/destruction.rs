@@ -37,7 +37,6 @@ use crate::{
             RequestGuardian, Requester, RequesterKind, decide_decision, decide_request,
             guardians_to_hear,
         },
-        refusal::Refusal,
     },
     effects::Effects,
     error::AppError,
@@ -396,16 +395,7 @@ async fn load(
 }
 
 fn requester(kind: RequesterKind, guardian: Option<Uuid>) -> Result<Requester, AppError> {
-    match (kind, guardian) {
-        (RequesterKind::Child, None) => Ok(Requester::Child),
-        (RequesterKind::Guardian, Some(id)) => Ok(Requester::Guardian(id)),
-        (RequesterKind::Child, Some(_)) => {
-            Err(Refusal::field("guardianId", "only when a guardian asks").into())
-        }
-        (RequesterKind::Guardian, None) => {
-            Err(Refusal::field("guardianId", "name the guardian who asks").into())
-        }
-    }
+    Ok(Requester::from_parts(kind, guardian)?)
 }
 
 fn rule_guardians(guardians: &[StoredGuardian]) -> Vec<RequestGuardian<'_>> {

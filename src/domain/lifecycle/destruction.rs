@@ -25,6 +25,21 @@ pub enum Requester {
 }
 
 impl Requester {
+    /// Who asks, from the request's `requester` and `guardianId`: a guardian is named, the
+    /// child is not.
+    pub fn from_parts(kind: RequesterKind, guardian: Option<Uuid>) -> Result<Self, Refusal> {
+        match (kind, guardian) {
+            (RequesterKind::Child, None) => Ok(Self::Child),
+            (RequesterKind::Guardian, Some(id)) => Ok(Self::Guardian(id)),
+            (RequesterKind::Child, Some(_)) => {
+                Err(Refusal::field("guardianId", "only when a guardian asks"))
+            }
+            (RequesterKind::Guardian, None) => {
+                Err(Refusal::field("guardianId", "name the guardian who asks"))
+            }
+        }
+    }
+
     pub fn kind(self) -> RequesterKind {
         match self {
             Self::Guardian(_) => RequesterKind::Guardian,
@@ -391,6 +406,22 @@ mod tests {
             request(10, G(Uuid::from_u128(99))),
             Err(Refusal::Invalid(e)) if e[0].field == "guardianId"
         ));
+    }
+
+    #[test]
+    fn a_guardian_who_asks_is_named_and_the_child_is_not() {
+        use RequesterKind::{Child, Guardian as G};
+        assert_eq!(Requester::from_parts(Child, None), Ok(Requester::Child));
+        assert_eq!(
+            Requester::from_parts(G, Some(MOTHER)),
+            Ok(Requester::Guardian(MOTHER))
+        );
+        for (kind, guardian) in [(Child, Some(MOTHER)), (G, None)] {
+            assert!(matches!(
+                Requester::from_parts(kind, guardian),
+                Err(Refusal::Invalid(e)) if e[0].field == "guardianId"
+            ));
+        }
     }
 
     #[test]

@@ -24,7 +24,8 @@ pub use retention::{
     decide_purge, retention_rule,
 };
 pub use tombstone::{
-    PURGED, purged_date_of_birth, purged_external_ref, purged_snapshot, purged_step_details,
+    OtherSide, PURGED, handoff_content_goes, purged_date_of_birth, purged_external_ref,
+    purged_snapshot, purged_step_details,
 };
 pub use withholding::{
     WITHHELD, WithheldReason, contact_withheld, reporter_withheld, source_withheld,

@@ -82,6 +82,22 @@ pub fn purged_step_details(details: StepDetails) -> StepDetails {
     }
 }
 
+/// The other side of a handoff, as a purge on this side sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OtherSide {
+    pub organisation: Uuid,
+    /// It holds a child record for the handoff that is not purged: the recipient took the
+    /// child in, or the sender still has its pupil.
+    pub holds_child_record: bool,
+}
+
+/// A handoff's content (snapshot, message, its feedback) is the record of both sides: it goes
+/// with this side's purge only when the other side holds no child record for it; otherwise it
+/// stays there, under the other organisation's own retention.
+pub fn handoff_content_goes(other: &OtherSide) -> bool {
+    !other.holds_child_record
+}
+
 /// What crossed with a handoff, without names, BSN, contact details or free text; categories,
 /// sources, directions, relationships, authority and dates stay.
 pub fn purged_snapshot(mut snapshot: Snapshot) -> Snapshot {
@@ -301,6 +317,18 @@ mod tests {
                 }
                 _ => {}
             }
+        }
+    }
+
+    #[test]
+    fn a_handoff_s_content_goes_only_when_the_other_side_holds_no_record() {
+        let organisation = Uuid::from_u128(9);
+        for (holds_child_record, goes) in [(false, true), (true, false)] {
+            let other = OtherSide {
+                organisation,
+                holds_child_record,
+            };
+            assert_eq!(handoff_content_goes(&other), goes);
         }
     }
 
