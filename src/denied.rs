@@ -27,6 +27,11 @@ const RESOURCES: &[(&str, &str, bool)] = &[
     ("consents", "consent", true),
     ("feedback", "feedback", true),
     ("timeline", "timeline", true),
+    ("legal-hold", "legal_hold", true),
+    ("legal-holds", "legal_hold", true),
+    ("destruction-requests", "destruction_request", true),
+    ("subject-access", "subject_access", true),
+    ("retention", "retention_due", false),
     ("access-log", "access_log", false),
     ("checkpoint", "access_log_checkpoint", false),
     ("verification", "access_log_verification", false),
@@ -206,6 +211,31 @@ mod tests {
                 403,
                 Some(("case", None, "read")),
             ),
+            (
+                Method::PUT,
+                format!("/v1/children/{CHILD}/legal-hold"),
+                404,
+                Some(("child", child.clone(), "update")),
+            ),
+            (
+                Method::POST,
+                format!("/v1/destruction-requests/{OTHER}/decision"),
+                404,
+                Some(("destruction_request", other.clone(), "create")),
+            ),
+            (
+                Method::GET,
+                format!("/v1/children/{CHILD}/subject-access"),
+                403,
+                Some(("child", child.clone(), "read")),
+            ),
+            (
+                Method::GET,
+                "/v1/retention/due".to_owned(),
+                403,
+                Some(("retention_due", None, "read")),
+            ),
+            (Method::GET, "/v1/retention/due".to_owned(), 404, None),
             // A 404 outside child data (the directory, webhooks) is no access to a child's data.
             (Method::GET, format!("/v1/organisations/{OTHER}"), 404, None),
             (

@@ -135,6 +135,22 @@ pub async fn find(
         .optional()
 }
 
+/// A child of `organisation`, also when its file was purged (a tombstone): for the access log,
+/// which outlives the records it concerns.
+pub async fn find_including_purged(
+    conn: &mut AsyncPgConnection,
+    organisation: Uuid,
+    id: Uuid,
+) -> QueryResult<Option<Child>> {
+    children::table
+        .filter(children::id.eq(id))
+        .filter(children::organisation_id.eq(organisation))
+        .select(Child::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
 type ChildColumns = (
     sql_types::Uuid,
     sql_types::Uuid,

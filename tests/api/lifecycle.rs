@@ -353,6 +353,20 @@ async fn retention_purges_what_the_due_list_and_the_dry_run_showed() {
             .await
             .expect(200);
     }
+    // The child's access log outlives its file.
+    let child_log = app
+        .get(&format!("/v1/children/{gone}/access-log"))
+        .by(&s.officer)
+        .send()
+        .await;
+    child_log.expect(200);
+    assert!(
+        child_log.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "purge")
+    );
     let log = app.access_log(gone).await;
     assert!(
         log.iter().any(|(action, kind, id, actor)| action == "purge"
@@ -1087,11 +1101,30 @@ async fn subject_access_gives_everything_and_marks_what_is_withheld() {
         .await
         .expect_problem(403, "forbidden");
     let other = school(&app).await;
-    app.get(&path)
-        .by(&other.officer)
-        .send()
+    let foreign = app.get(&path).by(&other.officer).send().await;
+    foreign.expect_problem(404, "not-found");
+    // The refused attempt is in the asking organisation's log, not the child's.
+    let denied: Vec<(Uuid, String)> = schakel::db::schema::access_log::table
+        .filter(schakel::db::schema::access_log::outcome.eq("denied"))
+        .filter(schakel::db::schema::access_log::resource_id.eq(p.id))
+        .select((
+            schakel::db::schema::access_log::organisation_id,
+            schakel::db::schema::access_log::actor_sub,
+        ))
+        .load(&mut conn)
         .await
-        .expect_problem(404, "not-found");
+        .unwrap();
+    assert!(
+        denied.contains(&(other.officer.organisation, other.officer.sub.clone())),
+        "{denied:?}"
+    );
+    // The coordinator's 403 is in the school's own log, as a refusal of its own professional.
+    assert!(denied.contains(&(s.officer.organisation, s.coordinator.sub.clone())));
+    assert!(
+        denied
+            .iter()
+            .all(|(org, sub)| *sub != other.officer.sub || *org == other.officer.organisation)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -15,7 +15,6 @@ use uuid::Uuid;
 use crate::{
     api::{
         ApiTags,
-        children::load_own_child,
         context::Ctx,
         paging::{self, decode_cursor},
         problem::{ApiResult, ReadMany, ReadOne},
@@ -27,7 +26,9 @@ use crate::{
         BearerAuth,
         policy::{self, Action},
     },
+    db::children as child_queries,
     effects::Effects,
+    error::AppError,
 };
 
 /// One access.
@@ -218,7 +219,10 @@ impl AccessLogApi {
         let (rows, next_cursor) = cx
             .db
             .transaction(async |conn| {
-                let child = load_own_child(conn, principal, id.0).await?;
+                // A purged child's log stays readable: it outlives the records it concerns.
+                let child = child_queries::find_including_purged(conn, principal.org_id(), id.0)
+                    .await?
+                    .ok_or_else(AppError::not_found)?;
                 let filter = LogFilter {
                     child: Some(child.id),
                     from: from.0.map(|t| t.0),
