@@ -64,6 +64,9 @@ CREATE TRIGGER signal_revisions_append_only BEFORE UPDATE OR DELETE ON signal_re
     FOR EACH ROW EXECUTE FUNCTION refuse_change();
 DROP FUNCTION refuse_change_unless_purging();
 
+ALTER TABLE feedback DROP COLUMN recipient_purged_at, DROP COLUMN sender_purged_at;
+ALTER TABLE handoffs DROP COLUMN recipient_purged_at, DROP COLUMN sender_purged_at;
+
 DROP INDEX children_retention;
 ALTER TABLE children
     DROP COLUMN purged_at,

@@ -11,6 +11,16 @@ ALTER TABLE children
 CREATE INDEX children_retention ON children (organisation_id)
     WHERE purged_at IS NULL AND (left_on IS NOT NULL OR care_ended_on IS NOT NULL);
 
+-- A handoff and its feedback are the record of both sides. When one side purges its record of
+-- the child (retention, a granted destruction request), the handoff leaves that side's view;
+-- its content goes only once no side holds it any more.
+ALTER TABLE handoffs
+    ADD COLUMN sender_purged_at timestamptz,
+    ADD COLUMN recipient_purged_at timestamptz;
+ALTER TABLE feedback
+    ADD COLUMN sender_purged_at timestamptz,
+    ADD COLUMN recipient_purged_at timestamptz;
+
 -- Record tables are append-only; the purge alone may overwrite their personal data, inside a
 -- transaction that says so (`SET LOCAL schakel.purge = 'on'`). Deletes stay refused: the
 -- tombstone remains. The access log and its seals keep `refuse_change` and are never purged.

@@ -419,7 +419,9 @@ impl FeedbackApi {
                     handoff_queries::find_for_party(conn, principal.org_id(), id.0, false)
                         .await?
                         .ok_or_else(AppError::not_found)?;
-                let items = queries::of_handoff(conn, handoff.id, &FeedbackScope::All).await?;
+                let items =
+                    queries::of_handoff(conn, principal.org_id(), handoff.id, &FeedbackScope::All)
+                        .await?;
                 let accesses = read_accesses(conn, principal, &items).await?;
                 Effects::new().accesses(accesses).write(conn, actor).await?;
                 render_many(conn, &items).await

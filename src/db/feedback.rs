@@ -97,14 +97,36 @@ fn in_scope(
     }
 }
 
-/// The feedback on a handoff in the scope, oldest first.
+type SentAndHeld = diesel::dsl::And<
+    diesel::dsl::Eq<feedback::from_organisation_id, Uuid>,
+    diesel::dsl::IsNull<feedback::sender_purged_at>,
+>;
+type ReceivedAndHeld = diesel::dsl::And<
+    diesel::dsl::Eq<feedback::to_organisation_id, Uuid>,
+    diesel::dsl::IsNull<feedback::recipient_purged_at>,
+>;
+
+/// Sent or received by the organisation, which still holds it (a side that purged its record of
+/// the child no longer sees it).
+pub fn held_by(organisation: Uuid) -> diesel::dsl::Or<SentAndHeld, ReceivedAndHeld> {
+    feedback::from_organisation_id
+        .eq(organisation)
+        .and(feedback::sender_purged_at.is_null())
+        .or(feedback::to_organisation_id
+            .eq(organisation)
+            .and(feedback::recipient_purged_at.is_null()))
+}
+
+/// The feedback on a handoff in the scope that the organisation still holds, oldest first.
 pub async fn of_handoff(
     conn: &mut AsyncPgConnection,
+    organisation: Uuid,
     handoff: Uuid,
     scope: &FeedbackScope,
 ) -> QueryResult<Vec<Feedback>> {
     feedback::table
         .filter(feedback::handoff_id.eq(handoff))
+        .filter(held_by(organisation))
         .filter(in_scope(scope))
         .order((feedback::sent_at, feedback::id))
         .select(Feedback::as_select())
@@ -121,11 +143,7 @@ pub async fn find(
 ) -> QueryResult<Option<Feedback>> {
     feedback::table
         .filter(feedback::id.eq(id))
-        .filter(
-            feedback::to_organisation_id
-                .eq(organisation)
-                .or(feedback::from_organisation_id.eq(organisation)),
-        )
+        .filter(held_by(organisation))
         .filter(in_scope(scope))
         .select(Feedback::as_select())
         .first(conn)
@@ -145,6 +163,7 @@ pub async fn inbox(
 ) -> QueryResult<Vec<Feedback>> {
     let mut query = feedback::table
         .filter(feedback::to_organisation_id.eq(organisation))
+        .filter(feedback::recipient_purged_at.is_null())
         .filter(in_scope(scope))
         .select(Feedback::as_select())
         .into_boxed();

@@ -127,7 +127,8 @@ pub async fn insert(conn: &mut AsyncPgConnection, new: &NewHandoff<'_>) -> Query
         .await
 }
 
-/// A handoff the organisation sent or received; locked when `for_update`.
+/// A handoff the organisation sent or received, and still holds (a side that purged its record
+/// of the child no longer sees it); locked when `for_update`.
 pub async fn find_for_party(
     conn: &mut AsyncPgConnection,
     organisation: Uuid,
@@ -136,17 +137,37 @@ pub async fn find_for_party(
 ) -> QueryResult<Option<Handoff>> {
     let query = handoffs::table
         .filter(handoffs::id.eq(id))
-        .filter(
-            handoffs::from_organisation_id
-                .eq(organisation)
-                .or(handoffs::to_organisation_id.eq(organisation)),
-        )
+        .filter(sent_by(organisation).or(received_by(organisation)))
         .select(Handoff::as_select());
     if for_update {
         query.for_update().first(conn).await.optional()
     } else {
         query.first(conn).await.optional()
     }
+}
+
+/// Sent by the organisation, which still holds it.
+pub fn sent_by(
+    organisation: Uuid,
+) -> diesel::dsl::And<
+    diesel::dsl::Eq<handoffs::from_organisation_id, Uuid>,
+    diesel::dsl::IsNull<handoffs::sender_purged_at>,
+> {
+    handoffs::from_organisation_id
+        .eq(organisation)
+        .and(handoffs::sender_purged_at.is_null())
+}
+
+/// Received by the organisation, which still holds it.
+pub fn received_by(
+    organisation: Uuid,
+) -> diesel::dsl::And<
+    diesel::dsl::Eq<handoffs::to_organisation_id, Uuid>,
+    diesel::dsl::IsNull<handoffs::recipient_purged_at>,
+> {
+    handoffs::to_organisation_id
+        .eq(organisation)
+        .and(handoffs::recipient_purged_at.is_null())
 }
 
 pub async fn transitions_of(
@@ -259,13 +280,9 @@ pub async fn list(
 ) -> QueryResult<Vec<Handoff>> {
     let mut query = handoffs::table.select(Handoff::as_select()).into_boxed();
     query = match filter.direction {
-        Some(Direction::Outgoing) => query.filter(handoffs::from_organisation_id.eq(organisation)),
-        Some(Direction::Incoming) => query.filter(handoffs::to_organisation_id.eq(organisation)),
-        None => query.filter(
-            handoffs::from_organisation_id
-                .eq(organisation)
-                .or(handoffs::to_organisation_id.eq(organisation)),
-        ),
+        Some(Direction::Outgoing) => query.filter(sent_by(organisation)),
+        Some(Direction::Incoming) => query.filter(received_by(organisation)),
+        None => query.filter(sent_by(organisation).or(received_by(organisation))),
     };
     if let Some(kind) = filter.kind {
         query = query.filter(handoffs::kind.eq(kind));

@@ -10,6 +10,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::{
+    db::handoffs::{received_by, sent_by},
     db::schema::{
         case_steps, cases, children, consents, destruction_requests, feedback, handoffs,
         legal_holds, organisations, signals,
@@ -440,7 +441,7 @@ impl ChildRecords {
     }
 }
 
-/// The handoffs about the child on the organisation's side: sent about it, or received and
+/// The handoffs about the child the organisation still holds: sent about it, or received and
 /// taken in as it.
 fn handoffs_of_child(
     organisation: Uuid,
@@ -448,12 +449,9 @@ fn handoffs_of_child(
 ) -> handoffs::BoxedQuery<'static, diesel::pg::Pg, sql_types::Uuid> {
     handoffs::table
         .filter(
-            handoffs::from_organisation_id
-                .eq(organisation)
+            sent_by(organisation)
                 .and(handoffs::child_id.eq(child))
-                .or(handoffs::to_organisation_id
-                    .eq(organisation)
-                    .and(handoffs::intake_child_id.eq(child))),
+                .or(received_by(organisation).and(handoffs::intake_child_id.eq(child))),
         )
         .select(handoffs::id)
         .into_boxed()
@@ -491,11 +489,7 @@ pub async fn records_of_child(
         .await?;
     let feedback = feedback::table
         .filter(feedback::handoff_id.eq_any(&handoffs))
-        .filter(
-            feedback::from_organisation_id
-                .eq(organisation)
-                .or(feedback::to_organisation_id.eq(organisation)),
-        )
+        .filter(crate::db::feedback::held_by(organisation))
         .order(feedback::id)
         .select(feedback::id)
         .load(conn)
@@ -533,10 +527,10 @@ async fn allow_purge(conn: &mut AsyncPgConnection) -> QueryResult<()> {
 
 /// Overwrites the personal data of the child's records with a tombstone, in the caller's
 /// transaction: everything (`GrantPlan::Everything`, also the child record and its guardians)
-/// or the records named. A handoff (with its feedback) is the record of both sides: its content
-/// goes when no other organisation still holds the child's record for it — the recipient took
-/// the child in, or the sender still has its pupil; otherwise it stays there, under that
-/// organisation's own retention, and is reported in `kept_by_others`.
+/// or the records named. A handoff (with its feedback) is the record of both sides: it leaves
+/// this side's view at once, and its content goes when the other side holds no record of the
+/// child for it (`domain::lifecycle::handoff_content_goes`) — otherwise it stays there, under
+/// that organisation's own retention, and is reported in `kept_by_others`.
 pub async fn purge(
     conn: &mut AsyncPgConnection,
     organisation: Uuid,
@@ -559,49 +553,40 @@ pub async fn purge(
     purge_signals(conn, &ids(RecordType::Signal)).await?;
     purge_cases(conn, &ids(RecordType::Case)).await?;
     purge_consents(conn, &ids(RecordType::Consent)).await?;
-    // Feedback goes with its handoff's content, or alone when named.
-    let feedback_of_handoffs: Vec<(Uuid, Uuid)> = feedback::table
-        .filter(feedback::handoff_id.eq_any(ids(RecordType::Handoff)))
+    // Feedback goes with its handoff's content, or alone when named; either way only when the
+    // handoff's other side holds no record of the child.
+    let handoffs = ids(RecordType::Handoff);
+    let feedback: Vec<(Uuid, Uuid)> = feedback::table
+        .filter(
+            feedback::handoff_id
+                .eq_any(&handoffs)
+                .or(feedback::id.eq_any(ids(RecordType::Feedback))),
+        )
         .select((feedback::id, feedback::handoff_id))
         .load(conn)
         .await?;
-    let named_feedback = ids(RecordType::Feedback);
-    let named_feedback_handoffs: Vec<Uuid> = feedback::table
-        .filter(feedback::id.eq_any(&named_feedback))
-        .select(feedback::handoff_id)
-        .load(conn)
-        .await?;
-    let mut handoff_ids = ids(RecordType::Handoff);
-    handoff_ids.extend(named_feedback_handoffs);
-    let held: Vec<(Uuid, Uuid)> = other_sides(conn, organisation, &handoff_ids)
+    let mut concerned = handoffs.clone();
+    concerned.extend(feedback.iter().map(|(_, h)| *h));
+    concerned.sort_unstable();
+    concerned.dedup();
+    let held: Vec<(Uuid, Uuid)> = other_sides(conn, organisation, &concerned)
         .await?
         .into_iter()
         .filter(|(_, other)| !handoff_content_goes(other))
         .map(|(handoff, other)| (other.organisation, handoff))
         .collect();
     let held_ids: HashSet<Uuid> = held.iter().map(|(_, h)| *h).collect();
-    let handoff_content: Vec<Uuid> = ids(RecordType::Handoff)
-        .into_iter()
-        .filter(|h| !held_ids.contains(h))
-        .collect();
+    let free = |handoff: &Uuid| !held_ids.contains(handoff);
+    let handoff_content: Vec<Uuid> = handoffs.iter().copied().filter(free).collect();
     purge_handoffs(conn, &handoff_content).await?;
-    let mut feedback_content: Vec<Uuid> = feedback_of_handoffs
+    let feedback_content: Vec<Uuid> = feedback
         .iter()
-        .filter(|(_, h)| !held_ids.contains(h))
+        .filter(|(_, h)| free(h))
         .map(|(f, _)| *f)
         .collect();
-    let named_feedback_free: Vec<(Uuid, Uuid)> = feedback::table
-        .filter(feedback::id.eq_any(&named_feedback))
-        .select((feedback::id, feedback::handoff_id))
-        .load(conn)
-        .await?;
-    feedback_content.extend(
-        named_feedback_free
-            .iter()
-            .filter(|(_, h)| !held_ids.contains(h))
-            .map(|(f, _)| *f),
-    );
     purge_feedback(conn, &feedback_content).await?;
+    let feedback_ids: Vec<Uuid> = feedback.iter().map(|(f, _)| *f).collect();
+    leave_side(conn, organisation, &handoffs, &feedback_ids).await?;
 
     let everything = matches!(plan, GrantPlan::Everything);
     purge_timeline(
@@ -644,7 +629,9 @@ async fn other_sides(
         "SELECT h.id,
                 CASE WHEN h.from_organisation_id = $1 THEN h.to_organisation_id
                      ELSE h.from_organisation_id END AS other,
-                c.id IS NOT NULL AND c.purged_at IS NULL AS holds
+                c.id IS NOT NULL AND c.purged_at IS NULL
+                AND (CASE WHEN h.from_organisation_id = $1 THEN h.recipient_purged_at
+                          ELSE h.sender_purged_at END) IS NULL AS holds
            FROM handoffs h
            LEFT JOIN children c ON c.id = CASE WHEN h.from_organisation_id = $1
                                                THEN h.intake_child_id ELSE h.child_id END
@@ -665,6 +652,47 @@ async fn other_sides(
             (s.id, side)
         })
         .collect())
+}
+
+/// This side's record of the handoffs and feedback is gone: they leave its view.
+async fn leave_side(
+    conn: &mut AsyncPgConnection,
+    organisation: Uuid,
+    handoffs: &[Uuid],
+    feedback: &[Uuid],
+) -> QueryResult<()> {
+    for (statement, ids) in [
+        (
+            "UPDATE handoffs SET sender_purged_at = now()
+              WHERE id = ANY($1) AND from_organisation_id = $2",
+            handoffs,
+        ),
+        (
+            "UPDATE handoffs SET recipient_purged_at = now()
+              WHERE id = ANY($1) AND to_organisation_id = $2",
+            handoffs,
+        ),
+        (
+            "UPDATE feedback SET sender_purged_at = now()
+              WHERE id = ANY($1) AND from_organisation_id = $2",
+            feedback,
+        ),
+        (
+            "UPDATE feedback SET recipient_purged_at = now()
+              WHERE id = ANY($1) AND to_organisation_id = $2",
+            feedback,
+        ),
+    ] {
+        if ids.is_empty() {
+            continue;
+        }
+        diesel::sql_query(statement)
+            .bind::<sql_types::Array<sql_types::Uuid>, _>(ids)
+            .bind::<sql_types::Uuid, _>(organisation)
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
 }
 
 async fn purge_signals(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<()> {

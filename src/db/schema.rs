@@ -220,6 +220,8 @@ diesel::table! {
         sent_by_sub -> Text,
         sent_by_name -> Text,
         sent_at -> Timestamptz,
+        sender_purged_at -> Nullable<Timestamptz>,
+        recipient_purged_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -294,6 +296,8 @@ diesel::table! {
         assessment_decided_at -> Nullable<Timestamptz>,
         intake_child_id -> Nullable<Uuid>,
         updated_at -> Timestamptz,
+        sender_purged_at -> Nullable<Timestamptz>,
+        recipient_purged_at -> Nullable<Timestamptz>,
     }
 }
 

@@ -942,6 +942,18 @@ async fn a_granted_destruction_notifies_who_holds_a_copy() {
         .send()
         .await
         .expect_problem(404, "not-found");
+    // …the report and its feedback with it, from the school's view…
+    app.get(&format!("/v1/handoffs/{report}"))
+        .by(&s.coordinator)
+        .send()
+        .await
+        .expect_problem(404, "not-found");
+    let sent = app
+        .get("/v1/handoffs?direction=outgoing")
+        .by(&s.coordinator)
+        .send()
+        .await;
+    assert_eq!(sent.body["items"], json!([]), "{}", sent.text);
     // …Veilig Thuis keeps its copy under its own retention, and is told.
     let copy = app
         .get(&format!("/v1/handoffs/{report}"))
