@@ -45,8 +45,8 @@ pub struct Child {
     /// Youth care and Veilig Thuis: the day care (involvement) ended.
     #[oai(skip_serializing_if_is_none)]
     pub care_ended_on: Option<NaiveDate>,
-    /// On a single child's read, for casework roles: whether a legal hold or an undecided
-    /// destruction request is on the child (the privacy officer has the details).
+    /// For casework roles: whether a legal hold or an undecided destruction request is on the
+    /// child (the privacy officer has the details); absent for other roles.
     #[oai(skip_serializing_if_is_none)]
     pub lifecycle: Option<LifecycleStatus>,
     pub created_at: Timestamp,

@@ -6,7 +6,20 @@ use poem_openapi::types::ToJSON;
 use serde_json::Value;
 
 use super::subject_access::SubjectAccess;
-use crate::domain::lifecycle::WITHHELD;
+use crate::domain::{
+    child::{AuthoritySource, ParentalAuthority, Relationship},
+    consent::{ConsentDecision, ConsentMethod, ConsentPurpose, ConsentStatus},
+    feedback::{AssessmentOutcome, Audience, FeedbackCategory},
+    handoff::{HandoffKind, HandoffStatus, LegalBasis, Urgency},
+    lifecycle::{
+        DestructionScope, DestructionStatus, HearingOutcome, RefusalGround, RequesterKind,
+        WITHHELD, WithheldReason,
+    },
+    meldcode::{Answer, CaseStatus, Decision, Step},
+    organisation::OrganisationKind,
+    reference::Labelled,
+    signal::{SignalCategory, SignalDirection, SignalSource},
+};
 
 /// The sections, in the order a reader expects them.
 const SECTIONS: &[(&str, &str)] = &[
@@ -129,6 +142,41 @@ gap:.2rem .8rem;margin:.3rem 0}dt{font-weight:600;color:#333}dd{margin:0}.item{b
 #bbb;padding:.4rem .6rem;margin:.4rem 0;break-inside:avoid}.withheld{background:#eee;\
 font-style:italic}.meta{color:#444}@media print{body{margin:0}}";
 
+/// A code in Dutch, by the property it stands in: what a parent reads is "Uitspraak van het
+/// kind", not `statements_by_child`.
+fn code_label(key: &str, code: &str) -> Option<&'static str> {
+    fn nl<T: Labelled>(code: &str) -> Option<&'static str> {
+        T::parse(code).map(Labelled::label_nl)
+    }
+    match key {
+        "category" => nl::<SignalCategory>(code).or_else(|| nl::<FeedbackCategory>(code)),
+        "source" => nl::<SignalSource>(code),
+        "direction" => nl::<SignalDirection>(code),
+        "relationship" => nl::<Relationship>(code),
+        "parentalAuthority" => nl::<ParentalAuthority>(code),
+        "authoritySource" => nl::<AuthoritySource>(code),
+        "legalBasis" => nl::<LegalBasis>(code),
+        "urgency" => nl::<Urgency>(code),
+        "purpose" => nl::<ConsentPurpose>(code),
+        "method" => nl::<ConsentMethod>(code),
+        "audience" => nl::<Audience>(code),
+        "outcome" => nl::<AssessmentOutcome>(code).or_else(|| nl::<HearingOutcome>(code)),
+        "step" => nl::<Step>(code),
+        "answer" => nl::<Answer>(code),
+        "decision" => nl::<Decision>(code).or_else(|| nl::<ConsentDecision>(code)),
+        "reason" => nl::<WithheldReason>(code),
+        "requester" => nl::<RequesterKind>(code),
+        "scope" => nl::<DestructionScope>(code),
+        "refusalGround" => nl::<RefusalGround>(code),
+        "kind" => nl::<HandoffKind>(code).or_else(|| nl::<OrganisationKind>(code)),
+        "status" => nl::<HandoffStatus>(code)
+            .or_else(|| nl::<CaseStatus>(code))
+            .or_else(|| nl::<ConsentStatus>(code))
+            .or_else(|| nl::<DestructionStatus>(code)),
+        _ => None,
+    }
+}
+
 fn label(key: &str) -> &str {
     LABELS
         .iter()
@@ -137,7 +185,13 @@ fn label(key: &str) -> &str {
 }
 
 fn value(v: &Value) -> Markup {
+    field("", v)
+}
+
+/// A value, read as the property `key` holds it.
+fn field(key: &str, v: &Value) -> Markup {
     match v {
+        Value::String(s) if let Some(label) = code_label(key, s) => html! { (label) },
         Value::Null => html! { "—" },
         Value::Bool(true) => html! { "ja" },
         Value::Bool(false) => html! { "nee" },
@@ -148,17 +202,17 @@ fn value(v: &Value) -> Markup {
         Value::Array(items) if items.iter().all(|i| !i.is_object()) => html! {
             @for (i, item) in items.iter().enumerate() {
                 @if i > 0 { ", " }
-                (value(item))
+                (field(key, item))
             }
         },
         Value::Array(items) => html! {
-            @for item in items { div.item { (value(item)) } }
+            @for item in items { div.item { (field(key, item)) } }
         },
         Value::Object(object) => html! {
             dl {
                 @for (key, v) in object {
                     dt { (label(key)) }
-                    dd { (value(v)) }
+                    dd { (field(key, v)) }
                 }
             }
         },
