@@ -500,6 +500,7 @@ const REFUSALS: &[(&str, &[ProblemKind])] = &[
             K::UnknownRecord,
         ],
     ),
+    ("extendDestructionRequest", &[K::ExtensionNotAllowed]),
     (
         "decideDestructionRequest",
         &[K::HearingRequired, K::UnknownRecord],

@@ -107,6 +107,7 @@ problem_kinds! {
     RequesterNotEntitled => ("requester-not-entitled", 422, "Requester not entitled"),
     HearingRequired => ("hearing-required", 422, "Hearing required"),
     UnknownRecord => ("unknown-record", 422, "Unknown record"),
+    ExtensionNotAllowed => ("extension-not-allowed", 422, "Extension not allowed"),
 }
 
 impl std::fmt::Display for ProblemKind {

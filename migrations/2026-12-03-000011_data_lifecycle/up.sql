@@ -137,6 +137,9 @@ CREATE TABLE destruction_requests (
     hearing text CHECK (hearing IN ('heard', 'not_heard')),
     hearing_note text CHECK (length(hearing_note) BETWEEN 1 AND 2000),
     due_on date NOT NULL,
+    -- The AVG's month may be extended once, by two months, with a reason told to the requester.
+    extended_at timestamptz,
+    extension_reason text CHECK (length(extension_reason) BETWEEN 1 AND 2000),
     status text NOT NULL DEFAULT 'received'
         CHECK (status IN ('received', 'granted', 'partially_granted', 'refused')),
     granted_records jsonb,

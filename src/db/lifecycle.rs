@@ -233,6 +233,8 @@ pub struct DestructionRequest {
     pub hearing: Option<HearingOutcome>,
     pub hearing_note: Option<String>,
     pub due_on: NaiveDate,
+    pub extended_at: Option<DateTime<Utc>>,
+    pub extension_reason: Option<String>,
     pub status: DestructionStatus,
     pub granted_records: Option<Value>,
     pub weighing: Option<String>,
@@ -336,6 +338,26 @@ pub async fn list_requests(
         .order((destruction_requests::due_on, destruction_requests::id))
         .limit(1000)
         .load(conn)
+        .await
+}
+
+/// The term extended to `due_on`, with the reason the requester is told.
+pub async fn record_extension(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    due_on: NaiveDate,
+    reason: &str,
+) -> QueryResult<DestructionRequest> {
+    let now = Utc::now();
+    diesel::update(destruction_requests::table.find(id))
+        .set((
+            destruction_requests::due_on.eq(due_on),
+            destruction_requests::extended_at.eq(now),
+            destruction_requests::extension_reason.eq(reason),
+            destruction_requests::updated_at.eq(now),
+        ))
+        .returning(DestructionRequest::as_returning())
+        .get_result(conn)
         .await
 }
 
@@ -854,6 +876,7 @@ async fn purge_child(conn: &mut AsyncPgConnection, child: Uuid) -> QueryResult<(
         "UPDATE legal_holds SET reason = $1 WHERE child_id = $2",
         "UPDATE destruction_requests SET
                 hearing_note = CASE WHEN hearing_note IS NOT NULL THEN $1 END,
+                extension_reason = CASE WHEN extension_reason IS NOT NULL THEN $1 END,
                 weighing = CASE WHEN weighing IS NOT NULL THEN $1 END
           WHERE child_id = $2",
     ] {

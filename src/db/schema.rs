@@ -175,6 +175,8 @@ diesel::table! {
         hearing -> Nullable<Text>,
         hearing_note -> Nullable<Text>,
         due_on -> Date,
+        extended_at -> Nullable<Timestamptz>,
+        extension_reason -> Nullable<Text>,
         status -> Text,
         granted_records -> Nullable<Jsonb>,
         weighing -> Nullable<Text>,

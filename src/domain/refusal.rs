@@ -104,6 +104,8 @@ pub enum Refusal {
     RequesterNotEntitled { age: u32, requester: RequesterKind },
     /// The other guardians with parental authority must be heard before the decision.
     HearingRequired { guardians: Vec<Uuid> },
+    /// A destruction request's term cannot be extended (again, any more, or at all).
+    ExtensionNotAllowed { why: String },
     /// A legal hold blocks destroying anything about the child.
     LegalHoldActive,
     /// These named records are not records of the child at the organisation.

@@ -255,6 +255,10 @@ impl From<Refusal> for AppError {
                 "guardianIds",
                 guardians.iter().map(ToString::to_string).collect::<Vec<_>>(),
             ),
+            Refusal::ExtensionNotAllowed { why } => AppError::new(
+                K::ExtensionNotAllowed,
+                format!("The term cannot be extended: {why}."),
+            ),
             Refusal::LegalHoldActive => AppError::new(
                 K::LegalHold,
                 "A legal hold on the child blocks destroying its records until it is lifted or \

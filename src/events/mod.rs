@@ -109,6 +109,9 @@ pub enum EventType {
     #[oai(rename = "destruction_request.received")]
     #[serde(rename = "destruction_request.received")]
     DestructionRequestReceived,
+    #[oai(rename = "destruction_request.extended")]
+    #[serde(rename = "destruction_request.extended")]
+    DestructionRequestExtended,
     #[oai(rename = "destruction_request.decided")]
     #[serde(rename = "destruction_request.decided")]
     DestructionRequestDecided,
@@ -154,6 +157,8 @@ crate::labelled!(EventType {
     LegalHoldLifted => ("legal_hold.lifted", "Bewaarplicht opgeheven", "Legal hold lifted", "A legal hold was lifted."),
     DestructionRequestReceived => ("destruction_request.received", "Vernietigingsverzoek ontvangen",
         "Destruction request received", "A destruction request was recorded."),
+    DestructionRequestExtended => ("destruction_request.extended", "Beslistermijn verlengd",
+        "Destruction request extended", "A destruction request's term was extended by two months (AVG art. 12(3))."),
     DestructionRequestDecided => ("destruction_request.decided", "Vernietigingsverzoek besloten",
         "Destruction request decided", "A destruction request was granted (and carried out) or refused."),
     WebhookSubscriptionDisabled => ("webhook_subscription.disabled", "Webhook uitgeschakeld",

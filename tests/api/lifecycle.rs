@@ -884,6 +884,37 @@ async fn partial_grants_and_refusals_with_their_weighing_and_overdue_requests() 
         .send()
         .await;
     assert_eq!(refused_list.body["items"].as_array().unwrap().len(), 1);
+
+    // The AVG's month is extended once, by two months, before it runs out.
+    let fresh = request(&app, &s, p.id, everything.clone()).await;
+    let fresh_id = fresh.body["id"].as_str().unwrap().to_owned();
+    let extend = |id: String| {
+        let app = &app;
+        let officer = &s.officer;
+        async move {
+            app.post(&format!("/v1/destruction-requests/{id}/extension"))
+                .by(officer)
+                .json(&json!({"reason": "De andere ouder is nog niet bereikt."}))
+                .send()
+                .await
+        }
+    };
+    let extended = extend(fresh_id.clone()).await;
+    extended.expect(200);
+    let due = (dutch_today() + Months::new(1) + Months::new(2)).to_string();
+    assert_eq!(extended.body["dueOn"], due);
+    assert_eq!(
+        extended.body["extension"]["reason"],
+        "De andere ouder is nog niet bereikt."
+    );
+    extend(fresh_id)
+        .await
+        .expect_problem(422, "extension-not-allowed");
+    // Past its due date it is too late.
+    let late_id = late.body["id"].as_str().unwrap().to_owned();
+    extend(late_id)
+        .await
+        .expect_problem(422, "extension-not-allowed");
 }
 
 async fn kept_facts(app: &TestApp, s: &School, signal: &Uuid) -> String {

@@ -263,6 +263,33 @@ impl Example for DecideDestructionRequest {
     }
 }
 
+/// Extend a destruction request's term.
+#[derive(Object, Deserialize)]
+#[oai(rename_all = "camelCase", deny_unknown_fields, example)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExtendDestructionRequest {
+    /// Why more time is needed; tell the requester within the first month.
+    #[oai(validator(min_length = 1, max_length = 2000))]
+    pub reason: String,
+}
+
+impl Example for ExtendDestructionRequest {
+    fn example() -> Self {
+        Self {
+            reason: "De andere ouder is nog niet bereikt; verzoeker is op 2 december geïnformeerd."
+                .into(),
+        }
+    }
+}
+
+/// A term extended.
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+pub struct TermExtension {
+    pub extended_at: Timestamp,
+    pub reason: String,
+}
+
 /// The decision taken.
 #[derive(Object)]
 #[oai(rename_all = "camelCase")]
@@ -301,6 +328,9 @@ pub struct DestructionRequest {
     pub due_on: NaiveDate,
     /// Undecided past `dueOn`.
     pub overdue: bool,
+    /// When the term was extended (by two months, once) and why.
+    #[oai(skip_serializing_if_is_none)]
+    pub extension: Option<TermExtension>,
     pub status: DestructionStatus,
     #[oai(skip_serializing_if_is_none)]
     pub decision: Option<DestructionDecisionRecord>,
@@ -326,6 +356,7 @@ impl Example for DestructionRequest {
             guardians_to_hear: vec![Uuid::from_u128(0x0193_5b1e_7c1a_7d00_8000_0000_0000_0202)],
             due_on: NaiveDate::from_ymd_opt(2026, 12, 30).unwrap_or_default(),
             overdue: false,
+            extension: None,
             status: DestructionStatus::Received,
             decision: None,
             executed_at: None,

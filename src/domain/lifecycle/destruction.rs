@@ -98,6 +98,50 @@ pub fn deadline(kind: OrganisationKind, received_on: NaiveDate) -> NaiveDate {
         .unwrap_or(received_on)
 }
 
+/// The months the AVG's term may be extended by (art. 12(3)), once.
+pub const EXTENSION_MONTHS: u32 = 2;
+
+/// What extending a request's term needs to know.
+pub struct ExtensionContext<'a> {
+    pub kind: OrganisationKind,
+    pub status: DestructionStatus,
+    pub due_on: NaiveDate,
+    pub already_extended: bool,
+    pub reason: &'a str,
+    pub today: NaiveDate,
+}
+
+/// Extend the AVG's month by two, once, before it runs out, with a reason (which the requester
+/// must be told). Youth care's statutory three months are not extendable.
+pub fn decide_extension(ctx: &ExtensionContext<'_>) -> Result<NaiveDate, Refusal> {
+    if ctx.status != DestructionStatus::Received {
+        return Err(Refusal::AlreadyDecided);
+    }
+    Refusal::unless_invalid(
+        crate::domain::check_text("reason", ctx.reason)
+            .into_iter()
+            .collect(),
+    )?;
+    let refused = |why: &str| {
+        Err(Refusal::ExtensionNotAllowed {
+            why: why.to_owned(),
+        })
+    };
+    if matches!(ctx.kind, OrganisationKind::Wijkteam | OrganisationKind::Ggd) {
+        return refused("youth care's statutory term of three months cannot be extended");
+    }
+    if ctx.already_extended {
+        return refused("the term was extended once already");
+    }
+    if ctx.today > ctx.due_on {
+        return refused("the term has run out: extend it before the due date");
+    }
+    Ok(ctx
+        .due_on
+        .checked_add_months(Months::new(EXTENSION_MONTHS))
+        .unwrap_or(ctx.due_on))
+}
+
 /// Under 12 the guardians with parental authority ask; 12 to 15 the child or those guardians;
 /// 16 and over the child alone. A guardian whose authority is unknown cannot ask until it is
 /// verified.
@@ -422,6 +466,59 @@ mod tests {
                 Err(Refusal::Invalid(e)) if e[0].field == "guardianId"
             ));
         }
+    }
+
+    #[test]
+    fn the_avg_month_is_extended_once_before_it_runs_out() {
+        let due = day(2026, 12, 30);
+        let base = ExtensionContext {
+            kind: OrganisationKind::School,
+            status: DestructionStatus::Received,
+            due_on: due,
+            already_extended: false,
+            reason: "Het dossier is omvangrijk; de andere ouder is nog niet bereikt.",
+            today: day(2026, 12, 10),
+        };
+        assert_eq!(decide_extension(&base), Ok(day(2027, 2, 28)));
+        let on_the_day = ExtensionContext { today: due, ..base };
+        assert_eq!(decide_extension(&on_the_day), Ok(day(2027, 2, 28)));
+        let not_allowed = |ctx: &ExtensionContext<'_>| {
+            matches!(
+                decide_extension(ctx),
+                Err(Refusal::ExtensionNotAllowed { .. })
+            )
+        };
+        assert!(not_allowed(&ExtensionContext {
+            already_extended: true,
+            ..base
+        }));
+        assert!(not_allowed(&ExtensionContext {
+            today: day(2026, 12, 31),
+            ..base
+        }));
+        assert!(not_allowed(&ExtensionContext {
+            kind: OrganisationKind::Wijkteam,
+            ..base
+        }));
+        assert!(not_allowed(&ExtensionContext {
+            kind: OrganisationKind::Ggd,
+            ..base
+        }));
+        assert!(!not_allowed(&ExtensionContext {
+            kind: OrganisationKind::VeiligThuis,
+            ..base
+        }));
+        assert_eq!(
+            decide_extension(&ExtensionContext {
+                status: DestructionStatus::Refused,
+                ..base
+            }),
+            Err(Refusal::AlreadyDecided)
+        );
+        assert!(matches!(
+            decide_extension(&ExtensionContext { reason: "", ..base }),
+            Err(Refusal::Invalid(e)) if e[0].field == "reason"
+        ));
     }
 
     #[test]

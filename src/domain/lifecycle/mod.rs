@@ -15,9 +15,9 @@ mod tombstone;
 mod withholding;
 
 pub use destruction::{
-    DecisionContext, DestructionDecision, GrantPlan, Guardian as RequestGuardian, Hearing,
-    RequestContext, RequestPlan, Requester, deadline, decide_decision, decide_request,
-    guardians_to_hear,
+    DecisionContext, DestructionDecision, ExtensionContext, GrantPlan, Guardian as RequestGuardian,
+    Hearing, RequestContext, RequestPlan, Requester, deadline, decide_decision, decide_extension,
+    decide_request, guardians_to_hear,
 };
 pub use retention::{
     Anchor, ChildFacts, Hold, PurgeVerdict, RetentionPolicy, RetentionRule, decide_hold,
