@@ -1,4 +1,5 @@
-//! The `schakel` command line: serve | worker | migrate | openapi | bootstrap | token | demo | dev.
+//! The `schakel` command line: serve | worker | migrate | retention | audit | openapi | bootstrap |
+//! token | demo | dev.
 
 use std::{error::Error, process::ExitCode, time::Duration};
 
@@ -35,10 +36,11 @@ const SEAL_INTERVAL: Duration = Duration::from_secs(2);
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the API (with the webhook worker and the access-log sealer) until SIGTERM or Ctrl-C.
+    /// Run the API (with the webhook worker, the access-log sealer and the daily retention run)
+    /// until SIGTERM or Ctrl-C.
     Serve,
-    /// Run the webhook delivery worker and the access-log sealer until SIGTERM or Ctrl-C (any
-    /// number may run).
+    /// Run the webhook delivery worker, the access-log sealer and the daily retention run until
+    /// SIGTERM or Ctrl-C (any number may run).
     Worker,
     /// Apply pending database migrations (as MIGRATION_DATABASE_URL's owner when set), and grant
     /// DATABASE_RUNTIME_ROLE its least rights when set.
