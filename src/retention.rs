@@ -89,6 +89,8 @@ pub struct RetentionReport {
     pub purged: Vec<DueChild>,
     /// Due, but blocked by a legal hold.
     pub held: Vec<DueChild>,
+    /// Due, but purging failed (logged); the next run tries again.
+    pub failed: Vec<DueChild>,
     /// Delivery history and events past their terms (not counted in a dry run).
     pub operational: OperationalPurge,
 }
@@ -112,6 +114,7 @@ pub async fn run(
         dry_run,
         purged: Vec::new(),
         held,
+        failed: Vec::new(),
         operational: OperationalPurge::default(),
     };
     if dry_run {
@@ -120,6 +123,7 @@ pub async fn run(
     }
     let run_id = Uuid::now_v7();
     for child in due {
+        // One file that cannot be purged does not stop the others.
         let purged = db
             .transaction(async |conn| {
                 // Checked again under the lock: a hold or a correction may have come meanwhile.
@@ -154,8 +158,18 @@ pub async fn run(
                 .await?;
                 Ok(Some(DueChild { due_on, ..child }))
             })
-            .await?;
-        report.purged.extend(purged);
+            .await;
+        match purged {
+            Ok(purged) => report.purged.extend(purged),
+            Err(error) => {
+                tracing::warn!(
+                    child = %child.child_id,
+                    %error,
+                    "purging a file failed; the next run tries again"
+                );
+                report.failed.push(child);
+            }
+        }
     }
     report.operational = db
         .transaction(async |conn| {
@@ -255,6 +269,7 @@ pub async fn run_daily(
                 tracing::info!(
                     purged = report.purged.len(),
                     held = report.held.len(),
+                    failed = report.failed.len(),
                     deliveries = report.operational.deliveries,
                     events = report.operational.events,
                     "retention run"
@@ -284,6 +299,7 @@ impl RetentionReport {
             "dryRun": self.dry_run,
             "purged": self.purged.iter().map(child).collect::<Vec<_>>(),
             "heldByLegalHold": self.held.iter().map(child).collect::<Vec<_>>(),
+            "failed": self.failed.iter().map(child).collect::<Vec<_>>(),
             "webhookDeliveriesDeleted": self.operational.deliveries,
             "eventsDeleted": self.operational.events,
         })
