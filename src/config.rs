@@ -379,6 +379,10 @@ pub fn deadline_rules<F: Fn(&str) -> Option<String>>(
             "REPORT_ASSESSMENT_WORKING_DAYS",
             defaults.assessment_working_days,
         )?,
+        reminder_interval_hours: env.parse(
+            "HANDOFF_REMINDER_INTERVAL_HOURS",
+            defaults.reminder_interval_hours,
+        )?,
     };
     for (var, value, max) in [
         (
@@ -395,6 +399,11 @@ pub fn deadline_rules<F: Fn(&str) -> Option<String>>(
             "REPORT_ASSESSMENT_WORKING_DAYS",
             rules.assessment_working_days,
             60,
+        ),
+        (
+            "HANDOFF_REMINDER_INTERVAL_HOURS",
+            rules.reminder_interval_hours,
+            720,
         ),
     ] {
         if !(1..=max).contains(&value) {

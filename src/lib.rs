@@ -16,6 +16,7 @@ pub mod dev;
 pub mod domain;
 pub mod effects;
 pub mod error;
+pub mod escalation;
 pub mod events;
 pub mod http;
 pub mod idempotency;

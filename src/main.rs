@@ -11,7 +11,7 @@ use schakel::{
     },
     db,
     domain::organisation::Role,
-    openapi, retention,
+    escalation, openapi, retention,
     webhooks::Dispatcher,
 };
 use tokio::sync::watch;
@@ -225,6 +225,7 @@ async fn run(command: Command) -> Result<(), AnyError> {
                 config::retention_policy(&env)?,
                 stopped.clone(),
             ));
+            let notices = tokio::spawn(escalation::run(pool.clone(), stopped.clone()));
             let worker = tokio::spawn(Dispatcher::new(pool.clone(), webhooks)?.run(stopped));
             let shutdown = shutdown_signal();
             tracing::info!("webhook worker started");
@@ -233,6 +234,7 @@ async fn run(command: Command) -> Result<(), AnyError> {
             let _ = sealer.await;
             let _ = worker.await;
             let _ = retention.await;
+            let _ = notices.await;
             pool.close();
             tracing::info!("stopped");
             Ok(())
@@ -562,6 +564,7 @@ async fn serve(config: Config) -> Result<(), AnyError> {
         config.retention,
         background_stopped.clone(),
     ));
+    let notices = tokio::spawn(escalation::run(pool.clone(), background_stopped.clone()));
     let worker = tokio::spawn(
         Dispatcher::new(pool.clone(), config.webhooks.clone())?.run(background_stopped),
     );
@@ -595,6 +598,7 @@ async fn serve(config: Config) -> Result<(), AnyError> {
     let _ = sealer.await;
     let _ = worker.await;
     let _ = retention.await;
+    let _ = notices.await;
     // Seal what the last requests logged, so a clean stop leaves nothing queued.
     if let Err(error) = audit::seal_and_publish(&pool, &signer).await {
         tracing::warn!(%error, "sealing the access log on stop failed");

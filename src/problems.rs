@@ -80,6 +80,8 @@ problem_kinds! {
     DeliveryInFlight => ("delivery-in-flight", 409, "Conflict"),
     /// A legal hold on the child blocks purging and destroying its records.
     LegalHold => ("legal-hold", 409, "Conflict"),
+    /// The recipient of a handoff was reminded less than the interval ago.
+    ReminderTooSoon => ("reminder-too-soon", 409, "Conflict"),
 
     // ---- rules of the domain (422) ----
     UnknownChild => ("unknown-child", 422, "Unknown child"),

@@ -68,10 +68,11 @@ pub enum ReferenceList {
     RefusalGrounds,
     HearingOutcomes,
     WithheldReasons,
+    Deadlines,
 }
 
 impl ReferenceList {
-    const ALL: [ReferenceList; 36] = [
+    const ALL: [ReferenceList; 37] = [
         Self::SignalCategories,
         Self::SignalSources,
         Self::SignalDirections,
@@ -108,6 +109,7 @@ impl ReferenceList {
         Self::RefusalGrounds,
         Self::HearingOutcomes,
         Self::WithheldReasons,
+        Self::Deadlines,
     ];
 
     fn name(self) -> &'static str {
@@ -148,6 +150,7 @@ impl ReferenceList {
             Self::RefusalGrounds => "refusal-grounds",
             Self::HearingOutcomes => "hearing-outcomes",
             Self::WithheldReasons => "withheld-reasons",
+            Self::Deadlines => "deadlines",
         }
     }
 
@@ -199,6 +202,7 @@ impl ReferenceList {
             Self::WithheldReasons => {
                 "Why a subject-access export withholds something (`withheld[].reason`)."
             }
+            Self::Deadlines => "A handoff's deadlines (`overdueDeadlines[].deadline`).",
         }
     }
 
@@ -251,6 +255,7 @@ impl ReferenceList {
             Self::RefusalGrounds => of::<lifecycle::RefusalGround>(),
             Self::HearingOutcomes => of::<lifecycle::HearingOutcome>(),
             Self::WithheldReasons => of::<lifecycle::WithheldReason>(),
+            Self::Deadlines => of::<crate::domain::handoff::Deadline>(),
         }
     }
 }

@@ -372,6 +372,8 @@ pub enum HandoffAct {
     TakeIn,
     /// Feedback (terugkoppeling) to the sender: the recipient.
     SendFeedback,
+    /// A reminder to the recipient: the sender.
+    Remind,
 }
 
 /// Which side of a handoff the principal's organisation is.
@@ -410,6 +412,10 @@ pub fn require_handoff_party(
         HandoffAct::SendFeedback => (
             Party::Recipient,
             "Only the recipient of a handoff sends feedback on it.".to_owned(),
+        ),
+        HandoffAct::Remind => (
+            Party::Sender,
+            "Only the sender of a handoff reminds its recipient.".to_owned(),
         ),
     };
     if party == needed {

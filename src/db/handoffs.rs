@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::{
     auth::Principal,
-    db::schema::{feedback, handoff_transitions, handoffs},
+    db::schema::{feedback, handoff_reminders, handoff_transitions, handoffs},
     domain::handoff::{
         AgeBand, Deadlines, HandoffKind, HandoffStatus, LegalBasis, ParentsNotInformedReason,
         Snapshot, Transition, Urgency,
@@ -365,4 +365,115 @@ pub async fn reports_of_cases(
         .select(Handoff::as_select())
         .load(conn)
         .await
+}
+
+// ---- reminders and overdue notices ----
+
+#[derive(Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
+#[diesel(table_name = handoff_reminders, check_for_backend(diesel::pg::Pg))]
+pub struct Reminder {
+    pub id: Uuid,
+    pub handoff_id: Uuid,
+    pub note: Option<String>,
+    pub by_sub: String,
+    pub by_name: String,
+    pub by_organisation_id: Uuid,
+    pub at: DateTime<Utc>,
+}
+
+/// The reminders of these handoffs, oldest first.
+pub async fn reminders_of(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> QueryResult<Vec<Reminder>> {
+    handoff_reminders::table
+        .filter(handoff_reminders::handoff_id.eq_any(ids))
+        .order((handoff_reminders::at, handoff_reminders::id))
+        .select(Reminder::as_select())
+        .load(conn)
+        .await
+}
+
+pub async fn insert_reminder(
+    conn: &mut AsyncPgConnection,
+    handoff: Uuid,
+    note: Option<&str>,
+    by: &crate::auth::Principal,
+    at: DateTime<Utc>,
+) -> QueryResult<Reminder> {
+    diesel::insert_into(handoff_reminders::table)
+        .values((
+            handoff_reminders::id.eq(Uuid::now_v7()),
+            handoff_reminders::handoff_id.eq(handoff),
+            handoff_reminders::note.eq(note),
+            handoff_reminders::by_sub.eq(&by.sub),
+            handoff_reminders::by_name.eq(&by.name),
+            handoff_reminders::by_organisation_id.eq(by.org_id()),
+            handoff_reminders::at.eq(at),
+        ))
+        .returning(Reminder::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// Handoffs with a deadline passed before `now` whose notice has not gone out, locked (others
+/// running the same skip them), at most `limit`.
+pub async fn unnoticed_overdue(
+    conn: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> QueryResult<Vec<(Handoff, Option<DateTime<Utc>>, Option<DateTime<Utc>>)>> {
+    handoffs::table
+        .filter(
+            handoffs::status
+                .eq(HandoffStatus::Sent)
+                .and(handoffs::acknowledgement_due_at.lt(now))
+                .and(handoffs::acknowledgement_overdue_at.is_null())
+                .or(handoffs::kind
+                    .eq(HandoffKind::Report)
+                    .and(
+                        handoffs::status.eq_any([HandoffStatus::Received, HandoffStatus::Accepted]),
+                    )
+                    .and(handoffs::assessment_decided_at.is_null())
+                    .and(handoffs::assessment_due_at.lt(now))
+                    .and(handoffs::assessment_overdue_at.is_null())
+                    .assume_not_null()),
+        )
+        .order(handoffs::id)
+        .limit(limit)
+        .select((
+            Handoff::as_select(),
+            handoffs::acknowledgement_overdue_at,
+            handoffs::assessment_overdue_at,
+        ))
+        .for_update()
+        .skip_locked()
+        .load(conn)
+        .await
+}
+
+/// Records that a deadline's overdue notice went out.
+pub async fn mark_noticed(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    deadline: crate::domain::handoff::Deadline,
+    at: DateTime<Utc>,
+) -> QueryResult<()> {
+    use crate::domain::handoff::Deadline;
+    let target = handoffs::table.find(id);
+    match deadline {
+        Deadline::Acknowledgement => {
+            diesel::update(target)
+                .set(handoffs::acknowledgement_overdue_at.eq(at))
+                .execute(conn)
+                .await?
+        }
+        Deadline::Assessment => {
+            diesel::update(target)
+                .set(handoffs::assessment_overdue_at.eq(at))
+                .execute(conn)
+                .await?
+        }
+    };
+    Ok(())
 }

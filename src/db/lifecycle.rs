@@ -810,6 +810,7 @@ async fn purge_handoffs(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResu
         "UPDATE handoffs SET parents_not_informed_explanation = $1
           WHERE id = ANY($2) AND parents_not_informed_explanation IS NOT NULL",
         "UPDATE handoff_transitions SET note = $1 WHERE handoff_id = ANY($2) AND note IS NOT NULL",
+        "UPDATE handoff_reminders SET note = $1 WHERE handoff_id = ANY($2) AND note IS NOT NULL",
     ] {
         diesel::sql_query(statement)
             .bind::<sql_types::Text, _>(PURGED)

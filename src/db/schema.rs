@@ -254,6 +254,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    handoff_reminders (id) {
+        id -> Uuid,
+        handoff_id -> Uuid,
+        note -> Nullable<Text>,
+        by_sub -> Text,
+        by_name -> Text,
+        by_organisation_id -> Uuid,
+        at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     handoff_transitions (id) {
         id -> Uuid,
         handoff_id -> Uuid,
@@ -300,6 +312,8 @@ diesel::table! {
         updated_at -> Timestamptz,
         sender_purged_at -> Nullable<Timestamptz>,
         recipient_purged_at -> Nullable<Timestamptz>,
+        acknowledgement_overdue_at -> Nullable<Timestamptz>,
+        assessment_overdue_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -452,6 +466,8 @@ diesel::joinable!(feedback -> handoffs (handoff_id));
 diesel::joinable!(feedback_reads -> feedback (feedback_id));
 diesel::joinable!(feedback_reads -> organisations (reader_organisation_id));
 diesel::joinable!(guardians -> children (child_id));
+diesel::joinable!(handoff_reminders -> handoffs (handoff_id));
+diesel::joinable!(handoff_reminders -> organisations (by_organisation_id));
 diesel::joinable!(handoff_transitions -> handoffs (handoff_id));
 diesel::joinable!(handoff_transitions -> organisations (by_organisation_id));
 diesel::joinable!(handoffs -> cases (case_id));
@@ -482,6 +498,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     feedback,
     feedback_reads,
     guardians,
+    handoff_reminders,
     handoff_transitions,
     handoffs,
     idempotency_keys,

@@ -104,6 +104,12 @@ pub enum Refusal {
     RequesterNotEntitled { age: u32, requester: RequesterKind },
     /// The other guardians with parental authority must be heard before the decision.
     HearingRequired { guardians: Vec<Uuid> },
+    /// Reminders and notices concern open handoffs only.
+    HandoffNotOpen { status: HandoffStatus },
+    /// The recipient was reminded less than the interval ago.
+    ReminderTooSoon {
+        next_at: chrono::DateTime<chrono::Utc>,
+    },
     /// A destruction request's term cannot be extended (again, any more, or at all).
     ExtensionNotAllowed { why: String },
     /// A legal hold blocks destroying anything about the child.

@@ -255,6 +255,24 @@ impl From<Refusal> for AppError {
                 "guardianIds",
                 guardians.iter().map(ToString::to_string).collect::<Vec<_>>(),
             ),
+            Refusal::HandoffNotOpen { status } => AppError::new(
+                K::InvalidTransition,
+                format!(
+                    "The handoff is {}: reminders concern open handoffs only.",
+                    status.code()
+                ),
+            ),
+            Refusal::ReminderTooSoon { next_at } => AppError::new(
+                K::ReminderTooSoon,
+                format!(
+                    "The recipient was reminded recently; the next reminder can go at {}.",
+                    next_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                ),
+            )
+            .with_extension(
+                "nextReminderAt",
+                next_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            ),
             Refusal::ExtensionNotAllowed { why } => AppError::new(
                 K::ExtensionNotAllowed,
                 format!("The term cannot be extended: {why}."),

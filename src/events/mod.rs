@@ -73,6 +73,15 @@ pub enum EventType {
     #[oai(rename = "handoff.withdrawn")]
     #[serde(rename = "handoff.withdrawn")]
     HandoffWithdrawn,
+    #[oai(rename = "handoff.acknowledgement_overdue")]
+    #[serde(rename = "handoff.acknowledgement_overdue")]
+    HandoffAcknowledgementOverdue,
+    #[oai(rename = "handoff.assessment_overdue")]
+    #[serde(rename = "handoff.assessment_overdue")]
+    HandoffAssessmentOverdue,
+    #[oai(rename = "handoff.reminded")]
+    #[serde(rename = "handoff.reminded")]
+    HandoffReminded,
     #[oai(rename = "consent.created")]
     #[serde(rename = "consent.created")]
     ConsentCreated,
@@ -141,6 +150,12 @@ crate::labelled!(EventType {
     HandoffDeclined => ("handoff.declined", "Overdracht afgewezen", "Handoff declined", "The recipient declined a handoff."),
     HandoffClosed => ("handoff.closed", "Overdracht afgesloten", "Handoff closed", "The recipient closed a handoff."),
     HandoffWithdrawn => ("handoff.withdrawn", "Overdracht ingetrokken", "Handoff withdrawn", "The sender withdrew a handoff."),
+    HandoffAcknowledgementOverdue => ("handoff.acknowledgement_overdue", "Ontvangstbevestiging te laat",
+        "Acknowledgement overdue", "A handoff was not acknowledged in time: once, to sender and recipient."),
+    HandoffAssessmentOverdue => ("handoff.assessment_overdue", "Veiligheidsbeoordeling te laat",
+        "Assessment overdue", "A report's safety assessment was not decided in time: once, to sender and recipient."),
+    HandoffReminded => ("handoff.reminded", "Herinnering ontvangen", "Handoff reminded",
+        "The sender reminded the recipient of an open handoff."),
     ConsentCreated => ("consent.created", "Toestemming aangemaakt", "Consent created", "A consent was asked."),
     ConsentDecisionRecorded => ("consent.decision_recorded", "Toestemming besluit vastgelegd", "Consent decision recorded", "A party's decision on a consent was recorded."),
     ConsentActivated => ("consent.activated", "Toestemming actief", "Consent activated", "A consent became active."),

@@ -957,3 +957,191 @@ async fn disclosures_and_reads_are_in_the_access_log() {
         ]
     );
 }
+
+/// The event types of `organisation`'s feed about `handoff`, oldest first.
+async fn handoff_events(app: &TestApp, member: &Member, handoff: &str) -> Vec<String> {
+    app.settle_events().await;
+    let feed = app.get("/v1/events?limit=200").by(member).send().await;
+    feed.expect(200);
+    feed.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["resource"]["id"] == handoff)
+        .map(|e| e["type"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_overdue_deadline_is_announced_to_both_sides_once() {
+    use chrono::{DateTime, Duration, Utc};
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let handoff = sent_report(&app, &w).await;
+    let read = app
+        .get(&format!("/v1/handoffs/{handoff}"))
+        .by(&w.school)
+        .send()
+        .await;
+    let ack_due: DateTime<Utc> = read.body["acknowledgementDueAt"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let pool = &app.state.pool;
+
+    // Not before the deadline; once after it, to both sides; never twice.
+    assert_eq!(
+        schakel::escalation::run_once(pool, ack_due).await.unwrap(),
+        0
+    );
+    let late = ack_due + Duration::minutes(1);
+    assert_eq!(schakel::escalation::run_once(pool, late).await.unwrap(), 1);
+    assert_eq!(
+        schakel::escalation::run_once(pool, late + Duration::hours(5))
+            .await
+            .unwrap(),
+        0
+    );
+    for side in [&w.school, &w.vt] {
+        let types = handoff_events(&app, side, &handoff).await;
+        assert_eq!(
+            types
+                .iter()
+                .filter(|t| *t == "handoff.acknowledgement_overdue")
+                .count(),
+            1,
+            "{types:?}"
+        );
+    }
+    // The handoff says which deadline is overdue since when (moved into the past here).
+    {
+        use diesel_async::SimpleAsyncConnection;
+        let mut conn = app.conn().await;
+        conn.batch_execute(&format!(
+            "UPDATE handoffs SET acknowledgement_due_at = '2026-11-02T09:00:00Z' WHERE id = '{handoff}'"
+        ))
+        .await
+        .unwrap();
+    }
+    let overdue = app
+        .get(&format!("/v1/handoffs/{handoff}"))
+        .by(&w.school)
+        .send()
+        .await;
+    assert_eq!(
+        overdue.body["overdueDeadlines"],
+        json!([{"deadline": "acknowledgement", "dueAt": "2026-11-02T09:00:00Z"}])
+    );
+
+    // Received: the safety assessment's deadline starts, and is announced once when it passes.
+    step(&app, &w.vt, &handoff, "acknowledgement", None)
+        .await
+        .expect(200);
+    let received = app
+        .get(&format!("/v1/handoffs/{handoff}"))
+        .by(&w.vt)
+        .send()
+        .await;
+    let assessment_due: DateTime<Utc> = received.body["assessmentDueAt"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let after = assessment_due + Duration::minutes(1);
+    assert_eq!(schakel::escalation::run_once(pool, after).await.unwrap(), 1);
+    assert_eq!(schakel::escalation::run_once(pool, after).await.unwrap(), 0);
+    for side in [&w.school, &w.vt] {
+        let types = handoff_events(&app, side, &handoff).await;
+        assert_eq!(
+            types
+                .iter()
+                .filter(|t| *t == "handoff.assessment_overdue")
+                .count(),
+            1,
+            "{types:?}"
+        );
+        assert_eq!(
+            types
+                .iter()
+                .filter(|t| *t == "handoff.acknowledgement_overdue")
+                .count(),
+            1
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sender_reminds_the_recipient_once_per_interval() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let handoff = sent_report(&app, &w).await;
+    let path = format!("/v1/handoffs/{handoff}/reminders");
+    let note = json!({"note": "Graag een ontvangstbevestiging."});
+    // The recipient does not remind; another organisation does not see it.
+    app.post(&path)
+        .by(&w.vt)
+        .json(&note)
+        .send()
+        .await
+        .expect_problem(403, "forbidden");
+    let stranger = app
+        .member(OrganisationKind::School, Role::CareCoordinator)
+        .await;
+    app.post(&path)
+        .by(&stranger)
+        .json(&note)
+        .send()
+        .await
+        .expect_problem(404, "not-found");
+
+    let reminded = app.post(&path).by(&w.school).json(&note).send().await;
+    reminded.expect(200);
+    let reminders = reminded.body["reminders"].as_array().unwrap();
+    assert_eq!(reminders.len(), 1);
+    assert_eq!(reminders[0]["note"], "Graag een ontvangstbevestiging.");
+    assert_eq!(reminders[0]["by"]["sub"], w.school.sub);
+    let again = app.post(&path).by(&w.school).send().await;
+    again.expect_problem(409, "reminder-too-soon");
+    assert!(again.body["nextReminderAt"].is_string());
+    let types = handoff_events(&app, &w.vt, &handoff).await;
+    assert_eq!(
+        types.iter().filter(|t| *t == "handoff.reminded").count(),
+        1,
+        "{types:?}"
+    );
+    assert!(
+        !handoff_events(&app, &w.school, &handoff)
+            .await
+            .contains(&"handoff.reminded".to_owned()),
+        "the reminder is for the recipient"
+    );
+    // The recipient sees it on the handoff's history too.
+    let seen = app
+        .get(&format!("/v1/handoffs/{handoff}"))
+        .by(&w.vt)
+        .send()
+        .await;
+    assert_eq!(seen.body["reminders"].as_array().unwrap().len(), 1);
+
+    // A handoff no longer open is not reminded of.
+    let other = sent_report(&app, &w).await;
+    step(
+        &app,
+        &w.school,
+        &other,
+        "withdrawal",
+        Some("Verkeerde regio."),
+    )
+    .await
+    .expect(200);
+    app.post(&format!("/v1/handoffs/{other}/reminders"))
+        .by(&w.school)
+        .send()
+        .await
+        .expect_problem(409, "invalid-transition");
+    let log = app.access_log(w.child).await;
+    assert!(log.iter().any(|(action, kind, id, _)| action == "update"
+        && kind == "handoff"
+        && id.map(|i| i.to_string()) == Some(handoff.clone())));
+}

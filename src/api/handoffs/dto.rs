@@ -16,7 +16,7 @@ use crate::{
     domain::{
         child::{AuthoritySource, ParentalAuthority, Relationship},
         handoff::{
-            self as rules, AgeBand, HandoffKind, HandoffStatus, LegalBasis,
+            self as rules, AgeBand, Deadline, HandoffKind, HandoffStatus, LegalBasis,
             ParentsNotInformedReason, ReportTerms, SendRequest, Urgency,
         },
         signal::{SignalCategory, SignalDirection, SignalSource},
@@ -156,6 +156,46 @@ pub struct TransitionNote {
     pub note: Option<String>,
 }
 
+/// A deadline passed unmet.
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+pub struct OverdueDeadline {
+    pub deadline: Deadline,
+    /// When it passed.
+    pub due_at: Timestamp,
+}
+
+/// A reminder the sender sent.
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+pub struct HandoffReminder {
+    pub at: Timestamp,
+    pub by: Professional,
+    pub by_organisation: Uuid,
+    #[oai(skip_serializing_if_is_none)]
+    pub note: Option<String>,
+}
+
+/// A reminder to the recipient, optionally with a note.
+#[derive(Object, Deserialize, Default)]
+#[oai(rename_all = "camelCase", deny_unknown_fields, example)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RemindHandoff {
+    #[oai(
+        validator(min_length = 1, max_length = 2000),
+        skip_serializing_if_is_none
+    )]
+    pub note: Option<String>,
+}
+
+impl Example for RemindHandoff {
+    fn example() -> Self {
+        Self {
+            note: Some("Graag een ontvangstbevestiging; het kind is morgen op school.".into()),
+        }
+    }
+}
+
 impl Example for TransitionNote {
     fn example() -> Self {
         Self {
@@ -247,6 +287,11 @@ pub struct Handoff {
     pub assessment_decided_at: Option<Timestamp>,
     /// Not acknowledged in time, or a report's safety assessment late.
     pub overdue: bool,
+    /// Which deadlines passed unmet, and when (each is announced to both sides once, as
+    /// `handoff.acknowledgement_overdue` / `handoff.assessment_overdue`).
+    pub overdue_deadlines: Vec<OverdueDeadline>,
+    /// The sender's reminders to the recipient, oldest first.
+    pub reminders: Vec<HandoffReminder>,
     /// A report the recipient owes feedback on: no status feedback yet, or its safety
     /// assessment late.
     pub awaiting_feedback: bool,
@@ -319,6 +364,16 @@ impl Example for Handoff {
             assessment_due_at: Some(example_time()),
             assessment_decided_at: None,
             overdue: false,
+            overdue_deadlines: Vec::new(),
+            reminders: vec![HandoffReminder {
+                at: example_time(),
+                by: Professional {
+                    sub: "ib-fatima".into(),
+                    name: "Fatima El Amrani".into(),
+                },
+                by_organisation: example_id(0x001),
+                note: Some("Graag een ontvangstbevestiging; het kind is morgen op school.".into()),
+            }],
             awaiting_feedback: false,
             consent_withdrawn_at: None,
             transitions: Vec::new(),

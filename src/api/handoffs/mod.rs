@@ -315,6 +315,59 @@ impl HandoffsApi {
         take_step(&cx, &auth.0, step).await
     }
 
+    /// Remind the recipient
+    ///
+    /// The sender reminds the recipient of an open handoff (`sent`, `received` or `accepted`):
+    /// `handoff.reminded` reaches the recipient, and the reminder stays on the handoff's
+    /// history. At most once per `HANDOFF_REMINDER_INTERVAL_HOURS` (24): sooner is 409
+    /// `reminder-too-soon` with `nextReminderAt`; a handoff no longer open is 409
+    /// `invalid-transition`; the recipient reminding is 403.
+    #[oai(
+        path = "/:id/reminders",
+        method = "post",
+        operation_id = "remindHandoffRecipient"
+    )]
+    async fn remind(
+        &self,
+        auth: BearerAuth,
+        cx: Ctx,
+        /// The handoff's id.
+        id: Path<Uuid>,
+        /// ETag of the handoff the reminder is based on.
+        #[oai(name = "If-Match")]
+        if_match: Header<Option<String>>,
+        body: OptionalJsonBody<RemindHandoff>,
+    ) -> ApiResult<TransitionResponse, Change> {
+        let principal = &auth.0;
+        policy::require(principal, Action::SendHandoffs)?;
+        let note = body.into_inner().unwrap_or_default().note;
+        let actor = cx.actor(principal);
+        let interval = cx.state.deadlines.reminder_interval_hours;
+        let rendered = cx
+            .db
+            .transaction(async |conn| {
+                let stored = load::visible(conn, principal, id.0, true).await?;
+                let current = render::render_one(conn, principal, &stored).await?;
+                etag::check_if_match(if_match.0.as_deref(), &etag::of(&current))?;
+                policy::require_handoff_party(
+                    principal,
+                    stored.from_organisation_id,
+                    HandoffAct::Remind,
+                )?;
+                let last = queries::reminders_of(conn, &[stored.id])
+                    .await?
+                    .last()
+                    .map(|r| r.at);
+                let now = Utc::now();
+                rules::decide_reminder(stored.status, last, note.as_deref(), interval, now)?;
+                write::remind(conn, actor, &stored, note.as_deref(), now).await?;
+                render::render_one(conn, principal, &stored).await
+            })
+            .await?;
+        let tag = etag::of(&rendered);
+        Ok(TransitionResponse::Ok(Json(rendered), tag))
+    }
+
     /// Take the child in
     ///
     /// The recipient takes the handoff's child in as a child record of its own — identifying

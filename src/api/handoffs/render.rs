@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::{
     api::{
-        handoffs::dto::{Handoff, HandoffTransition},
+        handoffs::dto::{Handoff, HandoffReminder, HandoffTransition, OverdueDeadline},
         organisations::OrganisationSummary,
         shared::Professional,
     },
@@ -74,6 +74,7 @@ pub async fn render(
         None => None,
     };
     let deadlines = stored.deadlines();
+    let reminders = queries::reminders_of(conn, &[stored.id]).await?;
     Ok(Handoff {
         id: stored.id,
         kind: stored.kind,
@@ -104,6 +105,25 @@ pub async fn render(
         assessment_due_at: stored.assessment_due_at.map(Into::into),
         assessment_decided_at: stored.assessment_decided_at.map(Into::into),
         overdue: rules::is_overdue(stored.kind, stored.status, &deadlines, now),
+        overdue_deadlines: rules::overdue_deadlines(stored.kind, stored.status, &deadlines, now)
+            .into_iter()
+            .map(|(deadline, due_at)| OverdueDeadline {
+                deadline,
+                due_at: due_at.into(),
+            })
+            .collect(),
+        reminders: reminders
+            .into_iter()
+            .map(|r| HandoffReminder {
+                at: r.at.into(),
+                by: Professional {
+                    sub: r.by_sub,
+                    name: r.by_name,
+                },
+                by_organisation: r.by_organisation_id,
+                note: r.note,
+            })
+            .collect(),
         awaiting_feedback: rules::awaiting_feedback(
             stored.kind,
             stored.status,

@@ -127,6 +127,28 @@ pub async fn step(
     Ok(updated)
 }
 
+/// A reminder on the handoff's history, with its access-log entry and the recipient's event.
+pub async fn remind(
+    conn: &mut AsyncPgConnection,
+    actor: Actor<'_>,
+    stored: &Stored,
+    note: Option<&str>,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), AppError> {
+    queries::insert_reminder(conn, stored.id, note, actor.principal, at).await?;
+    Effects::new()
+        .access(access(actor.principal, AccessAction::Update, stored))
+        .event(Event::new(
+            EventType::HandoffReminded,
+            stored.to_organisation_id,
+            HANDOFF,
+            stored.id,
+        ))
+        .write(conn, actor)
+        .await?;
+    Ok(())
+}
+
 /// A child record of the recipient from the snapshot, linked to the handoff both ways.
 pub async fn take_in(
     conn: &mut AsyncPgConnection,

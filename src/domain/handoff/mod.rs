@@ -11,10 +11,12 @@ use crate::{
     labelled,
 };
 
+mod remind;
 mod send;
 mod snapshot;
 mod steps;
 
+pub use remind::decide_reminder;
 pub use send::{Answered, CaseFacts, Recipient, SendContext, SendPlan, SendRequest, decide_send};
 pub use snapshot::{ChildSnapshot, ContactSnapshot, GuardianSnapshot, SignalSnapshot, Snapshot};
 pub use steps::{IntakeContext, IntakePlan, StepPlan, decide_intake, decide_step, intake_ref};
@@ -325,6 +327,8 @@ pub struct DeadlineRules {
     pub acknowledgement_working_days: u32,
     pub acknowledgement_acute_hours: u32,
     pub assessment_working_days: u32,
+    /// A sender reminds the recipient at most once in this many hours.
+    pub reminder_interval_hours: u32,
 }
 
 impl Default for DeadlineRules {
@@ -333,6 +337,7 @@ impl Default for DeadlineRules {
             acknowledgement_working_days: 1,
             acknowledgement_acute_hours: 4,
             assessment_working_days: 5,
+            reminder_interval_hours: 24,
         }
     }
 }
@@ -369,21 +374,64 @@ pub struct Deadlines {
     pub assessment_decided_at: Option<DateTime<Utc>>,
 }
 
-/// Overdue: not acknowledged in time, or — for a report — no safety assessment decided in time
-/// while it is with Veilig Thuis. (`db::handoffs::list` filters on the same condition in SQL;
-/// a test holds the two together.)
+/// A deadline of a handoff.
+#[derive(Enum, Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum Deadline {
+    /// The recipient acknowledges receipt.
+    Acknowledgement,
+    /// Veilig Thuis decides on a report's safety (veiligheidsbeoordeling).
+    Assessment,
+}
+
+labelled!(Deadline {
+    Acknowledgement => ("acknowledgement", "Ontvangstbevestiging", "Acknowledgement",
+        "The recipient acknowledges receipt: within working days, or hours when acute."),
+    Assessment => ("assessment", "Veiligheidsbeoordeling", "Safety assessment",
+        "Veilig Thuis decides on a report's safety within working days of receipt."),
+});
+
+/// The deadlines that have passed unmet, each with the moment it passed: not acknowledged in
+/// time, or — for a report — no safety assessment decided in time while it is with Veilig
+/// Thuis.
+pub fn overdue_deadlines(
+    kind: HandoffKind,
+    status: HandoffStatus,
+    deadlines: &Deadlines,
+    now: DateTime<Utc>,
+) -> Vec<(Deadline, DateTime<Utc>)> {
+    let mut overdue = Vec::new();
+    if status == HandoffStatus::Sent && deadlines.acknowledgement_due_at < now {
+        overdue.push((Deadline::Acknowledgement, deadlines.acknowledgement_due_at));
+    }
+    if kind == HandoffKind::Report
+        && matches!(status, HandoffStatus::Received | HandoffStatus::Accepted)
+        && deadlines.assessment_decided_at.is_none()
+        && let Some(due) = deadlines.assessment_due_at.filter(|due| *due < now)
+    {
+        overdue.push((Deadline::Assessment, due));
+    }
+    overdue
+}
+
+/// Overdue: some deadline passed unmet (see [`overdue_deadlines`]). (`db::handoffs::list`
+/// filters on the same condition in SQL; a test holds the two together.)
 pub fn is_overdue(
     kind: HandoffKind,
     status: HandoffStatus,
     deadlines: &Deadlines,
     now: DateTime<Utc>,
 ) -> bool {
-    let unacknowledged = status == HandoffStatus::Sent && deadlines.acknowledgement_due_at < now;
-    let assessment_late = kind == HandoffKind::Report
-        && matches!(status, HandoffStatus::Received | HandoffStatus::Accepted)
-        && deadlines.assessment_decided_at.is_none()
-        && deadlines.assessment_due_at.is_some_and(|due| due < now);
-    unacknowledged || assessment_late
+    !overdue_deadlines(kind, status, deadlines, now).is_empty()
+}
+
+/// Whether a handoff is still open: reminders and overdue notices concern it.
+pub fn is_open(status: HandoffStatus) -> bool {
+    matches!(
+        status,
+        HandoffStatus::Sent | HandoffStatus::Received | HandoffStatus::Accepted
+    )
 }
 
 /// A report Veilig Thuis owes feedback on: received, and either no status feedback yet, or past
@@ -681,6 +729,47 @@ mod tests {
                 is_overdue(kind, status, &deadlines, now),
                 overdue,
                 "{kind:?} {status:?} {deadlines:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn which_deadline_is_overdue_since_when() {
+        use HandoffStatus as S;
+        let now: DateTime<Utc> = "2026-11-25T12:00:00Z".parse().unwrap();
+        let ack: DateTime<Utc> = "2026-11-24T09:00:00Z".parse().unwrap();
+        let assessment: DateTime<Utc> = "2026-11-25T11:00:00Z".parse().unwrap();
+        let deadlines = Deadlines {
+            acknowledgement_due_at: ack,
+            assessment_due_at: Some(assessment),
+            assessment_decided_at: None,
+        };
+        // Unacknowledged: only the acknowledgement (the assessment starts at receipt).
+        assert_eq!(
+            overdue_deadlines(HandoffKind::Report, S::Sent, &deadlines, now),
+            [(Deadline::Acknowledgement, ack)]
+        );
+        for status in [S::Received, S::Accepted] {
+            assert_eq!(
+                overdue_deadlines(HandoffKind::Report, status, &deadlines, now),
+                [(Deadline::Assessment, assessment)]
+            );
+        }
+        // An advice request has no assessment deadline.
+        assert_eq!(
+            overdue_deadlines(HandoffKind::AdviceRequest, S::Received, &deadlines, now),
+            []
+        );
+        // At the deadline itself nothing is overdue yet.
+        assert_eq!(
+            overdue_deadlines(HandoffKind::Report, S::Received, &deadlines, assessment),
+            []
+        );
+        for status in [S::Declined, S::Closed, S::Withdrawn] {
+            assert!(!is_open(status));
+            assert_eq!(
+                overdue_deadlines(HandoffKind::Report, status, &deadlines, now),
+                []
             );
         }
     }
