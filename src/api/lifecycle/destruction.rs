@@ -5,7 +5,7 @@
 use diesel_async::AsyncPgConnection;
 use poem_openapi::{
     ApiResponse, OpenApi,
-    param::{Path, Query},
+    param::{Header, Path, Query},
     payload::Json,
 };
 use uuid::Uuid;
@@ -271,7 +271,7 @@ impl DestructionRequestsApi {
         id: Path<Uuid>,
         /// ETag of the request the extension is based on.
         #[oai(name = "If-Match")]
-        if_match: poem_openapi::param::Header<Option<String>>,
+        if_match: Header<Option<String>>,
         body: JsonBody<ExtendDestructionRequest>,
     ) -> ApiResult<DestructionRequestResponse, Change> {
         let principal = &auth.0;
@@ -281,9 +281,8 @@ impl DestructionRequestsApi {
         let rendered = cx
             .db
             .transaction(async |conn| {
-                let (stored, guardians) = load(conn, principal, id.0, true).await?;
-                let current = render(&stored, &guardians).0;
-                etag::check_if_match(if_match.0.as_deref(), &etag::of(&current))?;
+                let (stored, guardians) =
+                    load_current(conn, principal, id.0, if_match.0.as_deref()).await?;
                 let due_on = decide_extension(&ExtensionContext {
                     kind: principal.organisation.kind,
                     status: stored.status,
@@ -333,7 +332,7 @@ impl DestructionRequestsApi {
         id: Path<Uuid>,
         /// ETag of the request the decision is based on.
         #[oai(name = "If-Match")]
-        if_match: poem_openapi::param::Header<Option<String>>,
+        if_match: Header<Option<String>>,
         body: JsonBody<DecideDestructionRequest>,
     ) -> ApiResult<DestructionRequestResponse, Change> {
         let principal = &auth.0;
@@ -343,11 +342,8 @@ impl DestructionRequestsApi {
         let rendered = cx
             .db
             .transaction(async |conn| {
-                let (stored, guardians) = load(conn, principal, id.0, true).await?;
-                etag::check_if_match(
-                    if_match.0.as_deref(),
-                    &etag::of(&render(&stored, &guardians).0),
-                )?;
+                let (stored, guardians) =
+                    load_current(conn, principal, id.0, if_match.0.as_deref()).await?;
                 // The child stays locked while the request is decided and carried out.
                 child_queries::find_for_update(conn, principal.org_id(), stored.child_id)
                     .await?
@@ -448,6 +444,18 @@ async fn load(
         .await?
         .ok_or_else(AppError::not_found)?;
     let guardians = child_queries::guardians_of(conn, &[stored.child_id]).await?;
+    Ok((stored, guardians))
+}
+
+/// A request of the caller's organisation, locked, as the version the caller read (`If-Match`).
+async fn load_current(
+    conn: &mut AsyncPgConnection,
+    principal: &Principal,
+    id: Uuid,
+    if_match: Option<&str>,
+) -> Result<(Stored, Vec<StoredGuardian>), AppError> {
+    let (stored, guardians) = load(conn, principal, id, true).await?;
+    etag::check_if_match(if_match, &etag::of(&render(&stored, &guardians).0))?;
     Ok((stored, guardians))
 }
 
