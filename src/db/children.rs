@@ -216,6 +216,17 @@ pub async fn lifecycle_flags(
         .collect())
 }
 
+/// The lifecycle flags of one child.
+pub async fn lifecycle_flags_of(
+    conn: &mut AsyncPgConnection,
+    child: Uuid,
+) -> QueryResult<LifecycleFlags> {
+    Ok(lifecycle_flags(conn, &[child])
+        .await?
+        .remove(&child)
+        .unwrap_or_default())
+}
+
 /// A child of `organisation` with its guardians and lifecycle flags, and `effects` (the read's
 /// access-log entry) written if it is found — in one statement: the hot path of reading a
 /// child, one round trip with its log entry in the same (single-statement) transaction.

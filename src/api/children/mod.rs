@@ -237,10 +237,7 @@ impl ChildrenApi {
                     .await?
                     .ok_or_else(AppError::not_found)?;
                 let guardians = queries::guardians_of(conn, &[current.id]).await?;
-                let flags = queries::lifecycle_flags(conn, &[current.id])
-                    .await?
-                    .remove(&current.id)
-                    .unwrap_or_default();
+                let flags = queries::lifecycle_flags_of(conn, current.id).await?;
                 etag::check_if_match(
                     if_match.0.as_deref(),
                     &etag::of(&render_child(principal, &current, &guardians, flags)),

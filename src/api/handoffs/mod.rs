@@ -429,10 +429,7 @@ impl HandoffsApi {
                     }
                 };
                 let guardians = child_queries::guardians_of(conn, &[child.id]).await?;
-                let flags = child_queries::lifecycle_flags(conn, &[child.id])
-                    .await?
-                    .remove(&child.id)
-                    .unwrap_or_default();
+                let flags = child_queries::lifecycle_flags_of(conn, child.id).await?;
                 Ok((child, guardians, created, flags))
             })
             .await?;

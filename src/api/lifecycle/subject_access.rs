@@ -270,10 +270,7 @@ async fn gather(
     let hold = queries::current_hold(conn, child.id).await?;
     let requests = queries::list_requests(conn, org, None, None, Some(child.id)).await?;
     let organisation = summary_of(conn, org).await?;
-    let flags = child_queries::lifecycle_flags(conn, &[child.id])
-        .await?
-        .remove(&child.id)
-        .unwrap_or_default();
+    let flags = child_queries::lifecycle_flags_of(conn, child.id).await?;
     Ok(SubjectAccess {
         generated_at: chrono::Utc::now().into(),
         organisation,
