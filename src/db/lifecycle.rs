@@ -310,13 +310,11 @@ pub async fn find_request(
     }
 }
 
-/// The organisation's requests, oldest due first, filtered by status and by being overdue on
-/// `today` (undecided past their due date).
+/// The organisation's requests, oldest due first, filtered by status and child.
 pub async fn list_requests(
     conn: &mut AsyncPgConnection,
     organisation: Uuid,
     status: Option<DestructionStatus>,
-    overdue_on: Option<NaiveDate>,
     child: Option<Uuid>,
 ) -> QueryResult<Vec<DestructionRequest>> {
     let mut query = destruction_requests::table
@@ -325,11 +323,6 @@ pub async fn list_requests(
         .into_boxed();
     if let Some(status) = status {
         query = query.filter(destruction_requests::status.eq(status));
-    }
-    if let Some(today) = overdue_on {
-        query = query
-            .filter(destruction_requests::status.eq(DestructionStatus::Received))
-            .filter(destruction_requests::due_on.lt(today));
     }
     if let Some(child) = child {
         query = query.filter(destruction_requests::child_id.eq(child));

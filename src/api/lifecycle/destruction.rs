@@ -35,7 +35,7 @@ use crate::{
         lifecycle::{
             DecisionContext, DestructionStatus, ExtensionContext, Hearing, Hold, RecordRef,
             RequestContext, RequestGuardian, Requester, RequesterKind, decide_decision,
-            decide_extension, decide_request, guardians_to_hear,
+            decide_extension, decide_request, guardians_to_hear, request_overdue,
         },
     },
     effects::Effects,
@@ -193,10 +193,14 @@ impl DestructionRequestsApi {
         let items = cx
             .db
             .transaction(async |conn| {
-                let today = overdue.0.unwrap_or(false).then(dutch_today);
-                let stored =
-                    queries::list_requests(conn, principal.org_id(), status.0, today, child_id.0)
-                        .await?;
+                let today = dutch_today();
+                let only_overdue = overdue.0.unwrap_or(false);
+                let stored: Vec<Stored> =
+                    queries::list_requests(conn, principal.org_id(), status.0, child_id.0)
+                        .await?
+                        .into_iter()
+                        .filter(|r| !only_overdue || request_overdue(r.status, r.due_on, today))
+                        .collect();
                 let children: Vec<Uuid> = stored.iter().map(|r| r.child_id).collect();
                 let guardians = child_queries::guardians_of(conn, &children).await?;
                 Effects::new()
@@ -532,7 +536,7 @@ pub(super) fn render(stored: &Stored, guardians: &[StoredGuardian]) -> (Destruct
         }),
         guardians_to_hear: to_hear,
         due_on: stored.due_on,
-        overdue: undecided && stored.due_on < today,
+        overdue: request_overdue(stored.status, stored.due_on, today),
         extension: stored.extended_at.map(|at| TermExtension {
             extended_at: at.into(),
             reason: stored.extension_reason.clone().unwrap_or_default(),

@@ -268,7 +268,7 @@ async fn gather(
         .map(|row| render_timeline_item(row, child.id))
         .collect();
     let hold = queries::current_hold(conn, child.id).await?;
-    let requests = queries::list_requests(conn, org, None, None, Some(child.id)).await?;
+    let requests = queries::list_requests(conn, org, None, Some(child.id)).await?;
     let organisation = summary_of(conn, org).await?;
     let flags = child_queries::lifecycle_flags_of(conn, child.id).await?;
     Ok(SubjectAccess {

@@ -98,6 +98,11 @@ pub fn deadline(kind: OrganisationKind, received_on: NaiveDate) -> NaiveDate {
         .unwrap_or(received_on)
 }
 
+/// A request is overdue when it is undecided past its due date.
+pub fn request_overdue(status: DestructionStatus, due_on: NaiveDate, today: NaiveDate) -> bool {
+    status == DestructionStatus::Received && due_on < today
+}
+
 /// The months the AVG's term may be extended by (art. 12(3)), once.
 pub const EXTENSION_MONTHS: u32 = 2;
 
@@ -465,6 +470,20 @@ mod tests {
                 Requester::from_parts(kind, guardian),
                 Err(Refusal::Invalid(e)) if e[0].field == "guardianId"
             ));
+        }
+    }
+
+    #[test]
+    fn a_request_is_overdue_when_undecided_past_its_due_date() {
+        let due = day(2026, 12, 30);
+        for status in <DestructionStatus as crate::domain::reference::Labelled>::ALL {
+            let undecided = *status == DestructionStatus::Received;
+            assert!(!request_overdue(*status, due, due), "{status:?} on the day");
+            assert_eq!(
+                request_overdue(*status, due, day(2026, 12, 31)),
+                undecided,
+                "{status:?}"
+            );
         }
     }
 

@@ -17,7 +17,7 @@ mod withholding;
 pub use destruction::{
     DecisionContext, DestructionDecision, ExtensionContext, GrantPlan, Guardian as RequestGuardian,
     Hearing, RequestContext, RequestPlan, Requester, deadline, decide_decision, decide_extension,
-    decide_request, guardians_to_hear,
+    decide_request, guardians_to_hear, request_overdue,
 };
 pub use retention::{
     Anchor, ChildFacts, Hold, PurgeVerdict, RetentionPolicy, RetentionRule, decide_hold,
