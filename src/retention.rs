@@ -138,7 +138,7 @@ pub async fn run(
                 let outcome = queries::purge(
                     conn,
                     current.organisation_id,
-                    current.child_id,
+                    (current.child_id, current.date_of_birth),
                     &GrantPlan::Everything,
                 )
                 .await?;

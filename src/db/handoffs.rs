@@ -417,7 +417,9 @@ pub async fn insert_reminder(
 }
 
 /// Handoffs with a deadline passed before `now` whose notice has not gone out, locked (others
-/// running the same skip them), at most `limit`.
+/// running the same skip them), at most `limit`. The condition is
+/// `domain::handoff::overdue_deadlines`' as an indexed prefilter; that function decides what
+/// is announced.
 pub async fn unnoticed_overdue(
     conn: &mut AsyncPgConnection,
     now: DateTime<Utc>,

@@ -20,7 +20,7 @@ use crate::{
         lifecycle::{
             DestructionScope, DestructionStatus, GrantPlan, HearingOutcome, OtherSide, PURGED,
             RecordRef, RecordType, RefusalGround, RequesterKind, handoff_content_goes,
-            purged_external_ref, purged_snapshot, purged_step_details,
+            purged_date_of_birth, purged_external_ref, purged_snapshot, purged_step_details,
         },
         meldcode::{Step, record::StepDetails},
         organisation::OrganisationKind,
@@ -549,7 +549,7 @@ async fn allow_purge(conn: &mut AsyncPgConnection) -> QueryResult<()> {
 pub async fn purge(
     conn: &mut AsyncPgConnection,
     organisation: Uuid,
-    child: Uuid,
+    (child, born): (Uuid, NaiveDate),
     plan: &GrantPlan,
 ) -> QueryResult<PurgeOutcome> {
     allow_purge(conn).await?;
@@ -571,15 +571,20 @@ pub async fn purge(
     // Feedback goes with its handoff's content, or alone when named; either way only when the
     // handoff's other side holds no record of the child.
     let handoffs = ids(RecordType::Handoff);
-    let feedback: Vec<(Uuid, Uuid)> = feedback::table
-        .filter(
-            feedback::handoff_id
-                .eq_any(&handoffs)
-                .or(feedback::id.eq_any(ids(RecordType::Feedback))),
-        )
-        .select((feedback::id, feedback::handoff_id))
-        .load(conn)
-        .await?;
+    let named_feedback = ids(RecordType::Feedback);
+    let feedback: Vec<(Uuid, Uuid)> = if handoffs.is_empty() && named_feedback.is_empty() {
+        Vec::new()
+    } else {
+        feedback::table
+            .filter(
+                feedback::handoff_id
+                    .eq_any(&handoffs)
+                    .or(feedback::id.eq_any(&named_feedback)),
+            )
+            .select((feedback::id, feedback::handoff_id))
+            .load(conn)
+            .await?
+    };
     let mut concerned = handoffs.clone();
     concerned.extend(feedback.iter().map(|(_, h)| *h));
     concerned.sort_unstable();
@@ -613,7 +618,7 @@ pub async fn purge(
     .await?;
     let mut needles: Vec<String> = selected.iter().map(|r| r.id.to_string()).collect();
     if everything {
-        purge_child(conn, child).await?;
+        purge_child(conn, child, born).await?;
         needles.push(child.to_string());
     }
     forget_idempotent_responses(conn, &needles).await?;
@@ -639,6 +644,9 @@ async fn other_sides(
         other: Uuid,
         #[diesel(sql_type = sql_types::Bool)]
         holds: bool,
+    }
+    if ids.is_empty() {
+        return Ok(Vec::new());
     }
     let sides: Vec<Side> = diesel::sql_query(
         "SELECT h.id,
@@ -851,17 +859,22 @@ async fn purge_timeline(
     Ok(())
 }
 
-/// The child record, its guardians, and the free text of its holds and destruction requests.
-async fn purge_child(conn: &mut AsyncPgConnection, child: Uuid) -> QueryResult<()> {
+/// The child record (born on `born`), its guardians, and the free text of its holds and
+/// destruction requests.
+async fn purge_child(
+    conn: &mut AsyncPgConnection,
+    child: Uuid,
+    born: NaiveDate,
+) -> QueryResult<()> {
     diesel::sql_query(
         "UPDATE children SET given_name = $1, family_name = $1, external_ref = $3, bsn = NULL,
-                school_group = NULL, date_of_birth = date_trunc('year', date_of_birth)::date,
-                purged_at = now(), updated_at = now()
+                school_group = NULL, date_of_birth = $4, purged_at = now(), updated_at = now()
           WHERE id = $2",
     )
     .bind::<sql_types::Text, _>(PURGED)
     .bind::<sql_types::Uuid, _>(child)
     .bind::<sql_types::Text, _>(purged_external_ref(child))
+    .bind::<sql_types::Date, _>(purged_date_of_birth(born))
     .execute(conn)
     .await?;
     for statement in [

@@ -65,6 +65,8 @@ const PERSONAL: &[&str] = &[
     "melden om",
     "Zorgen over Fenna",
     "afspraak met moeder",
+    // The exact date of birth of the tombstone test's pupil: only the year stays.
+    "2016-05-04",
 ];
 
 struct Pupil {
@@ -407,11 +409,7 @@ async fn a_purged_file_keeps_its_tombstone_and_nothing_personal() {
         )
         .send()
         .await;
-    assert!(
-        revised.status == 201 || revised.status == 200,
-        "{}",
-        revised.text
-    );
+    revised.expect(201);
     // Sent, acknowledged, never taken in: nobody else holds a child record for the report.
     let report = reported(&app, &s, &p, vt.organisation, true).await;
     app.post(&format!("/v1/handoffs/{report}/acknowledgement"))

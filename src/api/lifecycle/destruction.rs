@@ -349,9 +349,10 @@ impl DestructionRequestsApi {
                 let (stored, guardians) =
                     load_current(conn, principal, id.0, if_match.0.as_deref()).await?;
                 // The child stays locked while the request is decided and carried out.
-                child_queries::find_for_update(conn, principal.org_id(), stored.child_id)
-                    .await?
-                    .ok_or_else(AppError::not_found)?;
+                let child =
+                    child_queries::find_for_update(conn, principal.org_id(), stored.child_id)
+                        .await?
+                        .ok_or_else(AppError::not_found)?;
                 let hold = queries::current_hold(conn, stored.child_id).await?;
                 let records =
                     queries::records_of_child(conn, principal.org_id(), stored.child_id).await?;
@@ -401,8 +402,13 @@ impl DestructionRequestsApi {
                 .await?;
                 let mut effects = Effects::new();
                 if let Some(plan) = &decision.grant {
-                    let outcome =
-                        queries::purge(conn, principal.org_id(), stored.child_id, plan).await?;
+                    let outcome = queries::purge(
+                        conn,
+                        principal.org_id(),
+                        (child.id, child.date_of_birth),
+                        plan,
+                    )
+                    .await?;
                     effects = purge_effects(
                         principal.org_id(),
                         stored.child_id,
