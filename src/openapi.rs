@@ -521,6 +521,14 @@ const REFUSALS: &[(&str, &[ProblemKind])] = &[
         ],
     ),
     ("takeInHandoffChild", &[K::NoChild]),
+    (
+        "forwardHandoff",
+        &[
+            K::ForwardingNotAllowed,
+            K::RecipientInactive,
+            K::UnknownRecipient,
+        ],
+    ),
     ("createOrganisation", &[K::PlatformOrganisation]),
     ("updateOrganisation", &[K::PlatformOrganisation]),
 ];

@@ -82,6 +82,8 @@ problem_kinds! {
     LegalHold => ("legal-hold", 409, "Conflict"),
     /// The recipient of a handoff was reminded less than the interval ago.
     ReminderTooSoon => ("reminder-too-soon", 409, "Conflict"),
+    /// A conditions check on a handoff without conditions in force.
+    NoConditionsInForce => ("no-conditions-in-force", 409, "Conflict"),
 
     // ---- rules of the domain (422) ----
     UnknownChild => ("unknown-child", 422, "Unknown child"),
@@ -92,6 +94,8 @@ problem_kinds! {
     UnknownRequest => ("unknown-request", 422, "Unknown information request"),
     RecipientInactive => ("recipient-inactive", 422, "Recipient inactive"),
     RouteNotAllowed => ("route-not-allowed", 422, "Route not allowed"),
+    /// Only reports and advice requests go on to another Veilig Thuis region, and only there.
+    ForwardingNotAllowed => ("forwarding-not-allowed", 422, "Forwarding not allowed"),
     ReportNotDecided => ("report-not-decided", 422, "Report not decided"),
     NoChild => ("no-child", 422, "No child"),
     ConsentRequired => ("consent-required", 422, "Consent required"),

@@ -1,6 +1,7 @@
 //! Feedback (terugkoppeling) from a handoff's recipient — typically Veilig Thuis — to its sender:
 //! status news without consent, anything more only under an active consent, with read receipts.
 
+use chrono::{NaiveDate, Utc};
 use diesel_async::AsyncPgConnection;
 use poem_openapi::{
     ApiResponse, Object, OpenApi,
@@ -57,9 +58,16 @@ const FEEDBACK: &str = "feedback";
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SendFeedback {
     pub category: FeedbackCategory,
-    /// For `safety_assessment_decided` only: what Veilig Thuis decided.
+    /// The route Veilig Thuis takes: for `safety_assessment_decided` what it decided, for
+    /// `conditions_not_met` the next step (`vt_investigates`, `raad_voor_de_kinderbescherming`
+    /// or new `conditions_and_follow_up`).
     #[oai(skip_serializing_if_is_none)]
     pub outcome: Option<AssessmentOutcome>,
+    /// With `conditions_and_follow_up`: the date Veilig Thuis checks the conditions (after
+    /// today). With `conditions_met`: the next check, when checks go on; without it the
+    /// conditions route ends.
+    #[oai(skip_serializing_if_is_none)]
+    pub follow_up_check_on: Option<NaiveDate>,
     #[oai(validator(min_length = 1, max_length = 10000))]
     pub message: String,
     /// Silent support: the school should not discuss this with the parents.
@@ -81,6 +89,7 @@ impl SendFeedback {
         FeedbackRequest {
             category: self.category,
             outcome: self.outcome,
+            follow_up_check_on: self.follow_up_check_on,
             audience: self.audience,
             do_not_discuss_with_parents: self.do_not_discuss_with_parents,
             do_not_discuss_explanation: self.do_not_discuss_explanation.as_deref(),
@@ -95,6 +104,7 @@ impl Example for SendFeedback {
         Self {
             category: FeedbackCategory::GuidanceForSchool,
             outcome: None,
+            follow_up_check_on: None,
             message: "Geef Noah rust en voorspelbaarheid; vraag niet door over thuis. Bij nieuwe zorgen: bel ons."
                 .into(),
             do_not_discuss_with_parents: Some(false),
@@ -122,8 +132,15 @@ pub struct Feedback {
     pub from: OrganisationSummary,
     pub to: OrganisationSummary,
     pub category: FeedbackCategory,
+    /// The route Veilig Thuis takes (`safety_assessment_decided`, `conditions_not_met`).
     #[oai(skip_serializing_if_is_none)]
     pub outcome: Option<AssessmentOutcome>,
+    /// When Veilig Thuis checks its safety conditions next.
+    #[oai(skip_serializing_if_is_none)]
+    pub follow_up_check_on: Option<NaiveDate>,
+    /// For `forwarded`: the Veilig Thuis region the report went to.
+    #[oai(skip_serializing_if_is_none)]
+    pub forwarded_to: Option<OrganisationSummary>,
     pub message: String,
     pub do_not_discuss_with_parents: bool,
     #[oai(skip_serializing_if_is_none)]
@@ -161,6 +178,8 @@ impl Example for Feedback {
             },
             category: send.category,
             outcome: None,
+            follow_up_check_on: None,
+            forwarded_to: None,
             message: send.message,
             do_not_discuss_with_parents: false,
             do_not_discuss_explanation: None,
@@ -244,6 +263,10 @@ pub(crate) async fn render_many(
     for item in items {
         let from = summary(conn, item.from_organisation_id).await?;
         let to = summary(conn, item.to_organisation_id).await?;
+        let forwarded_to = match item.forwarded_to_organisation_id {
+            Some(id) => Some(summary(conn, id).await?),
+            None => None,
+        };
         rendered.push(Feedback {
             id: item.id,
             handoff_id: item.handoff_id,
@@ -251,6 +274,8 @@ pub(crate) async fn render_many(
             to,
             category: item.category,
             outcome: item.outcome,
+            follow_up_check_on: item.follow_up_check_on,
+            forwarded_to,
             message: item.message.clone(),
             do_not_discuss_with_parents: item.do_not_discuss_with_parents,
             do_not_discuss_explanation: item.do_not_discuss_explanation.clone(),
@@ -335,8 +360,11 @@ impl FeedbackApi {
     /// Send feedback
     ///
     /// The handoff's recipient (typically Veilig Thuis) tells its sender how things stand.
-    /// Status feedback — `received`, `safety_assessment_decided` (with `outcome`),
-    /// `involvement_ended` — needs no consent. Anything more — `outcome`,
+    /// Status feedback — `received`, `safety_assessment_decided` (with `outcome`, the route of
+    /// the Handelingsprotocol), `involvement_ended`, and at each check of safety conditions
+    /// (`conditions_and_follow_up`, with `followUpCheckOn`) `conditions_met` or
+    /// `conditions_not_met` (with the next step as `outcome`) — needs no consent. A conditions
+    /// check without conditions in force is 409 `no-conditions-in-force`. Anything more — `outcome`,
     /// `guidance_for_school`, `help_in_place`, `contact_person` — needs, at this moment, an
     /// active consent with purpose `feedback_to_school`, the handoff's sender as recipient, and
     /// the category in scope; otherwise 422 `consent-required` says what is missing. Guidance
@@ -380,9 +408,19 @@ impl FeedbackApi {
                     handoff_sender: handoff.from_organisation_id,
                     child_taken_in: handoff.intake_child_id.is_some(),
                     consents,
+                    conditions_check_on: queries::conditions_check_on(conn, handoff.id).await?,
+                    today: Utc::now().date_naive(),
                 };
                 let plan = rules::decide_send(&input.as_request(), &context)?;
-                let stored = write_feedback(conn, actor, &handoff, &input, plan).await?;
+                let record = FeedbackRecord {
+                    category: input.category,
+                    outcome: input.outcome,
+                    follow_up_check_on: input.follow_up_check_on,
+                    forwarded_to: None,
+                    message: &input.message,
+                    do_not_discuss_explanation: input.do_not_discuss_explanation.as_deref(),
+                };
+                let stored = write_feedback(conn, actor, &handoff, &record, plan).await?;
                 Ok(render_many(conn, std::slice::from_ref(&stored))
                     .await?
                     .remove(0))
@@ -583,13 +621,23 @@ impl FeedbackApi {
     }
 }
 
+/// A feedback item to write: as sent, or as a forwarding writes it.
+pub(crate) struct FeedbackRecord<'a> {
+    pub category: FeedbackCategory,
+    pub outcome: Option<AssessmentOutcome>,
+    pub follow_up_check_on: Option<NaiveDate>,
+    pub forwarded_to: Option<Uuid>,
+    pub message: &'a str,
+    pub do_not_discuss_explanation: Option<&'a str>,
+}
+
 /// The feedback, its disclosure in the access log, events for both sides and entries on both
 /// children's timelines.
-async fn write_feedback(
+pub(crate) async fn write_feedback(
     conn: &mut AsyncPgConnection,
     actor: Actor<'_>,
     handoff: &Handoff,
-    input: &SendFeedback,
+    input: &FeedbackRecord<'_>,
     plan: FeedbackPlan,
 ) -> Result<Stored, AppError> {
     let principal = actor.principal;
@@ -602,20 +650,23 @@ async fn write_feedback(
             to_organisation_id: handoff.from_organisation_id,
             category: input.category,
             outcome: input.outcome,
-            message: &input.message,
+            message: input.message,
             do_not_discuss_with_parents: plan.do_not_discuss_with_parents,
-            do_not_discuss_explanation: input.do_not_discuss_explanation.as_deref(),
+            do_not_discuss_explanation: input.do_not_discuss_explanation,
             audience: plan.audience,
             consent_id: plan.consent_id,
             legal_basis: plan.legal_basis,
             sent_by_sub: &principal.sub,
             sent_by_name: &principal.name,
+            follow_up_check_on: input.follow_up_check_on,
+            forwarded_to_organisation_id: input.forwarded_to,
         },
     )
     .await?;
     if plan.assessment_decided {
         handoff_queries::mark_assessment_decided(conn, handoff.id).await?;
     }
+
     let mut disclosure = Access::allowed(AccessAction::Disclose, FEEDBACK, stored.id)
         .with_basis(plan.legal_basis.code(), plan.consent_id)
         .disclosed_to(handoff.from_organisation_id);

@@ -53,8 +53,81 @@ pub struct Organisation {
     pub codes: OrganisationCodes,
     /// Inactive organisations cannot sign in, send or receive anything.
     pub active: bool,
+    /// Whom a sender calls when an acute handoff to this organisation goes unacknowledged
+    /// (piketfunctie); absent when none is named.
+    #[oai(skip_serializing_if_is_none)]
+    pub duty_contact: Option<DutyContact>,
+    /// Vier-ogenprincipe: the meldcode decision and a case closure need a second care
+    /// coordinator's approval.
+    pub four_eyes: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+}
+
+/// A duty contact (piketfunctie).
+#[derive(Object, Deserialize, Clone)]
+#[oai(rename_all = "camelCase", deny_unknown_fields, example)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DutyContact {
+    /// The function or desk, e.g. "Piketdienst Veilig Thuis".
+    #[oai(validator(min_length = 1, max_length = 200))]
+    pub name: String,
+    #[oai(validator(pattern = r"^\+?[0-9 ()-]{6,20}$"))]
+    pub phone: String,
+    /// When it is reachable, in words.
+    #[oai(validator(min_length = 1, max_length = 200))]
+    pub hours: String,
+}
+
+impl Example for DutyContact {
+    fn example() -> Self {
+        Self {
+            name: "Piketdienst Veilig Thuis".into(),
+            phone: "+31 20 123 4567".into(),
+            hours: "Buiten kantoortijden en in het weekend, 24 uur per dag".into(),
+        }
+    }
+}
+
+impl From<rules::DutyContact> for DutyContact {
+    fn from(c: rules::DutyContact) -> Self {
+        Self {
+            name: c.name,
+            phone: c.phone,
+            hours: c.hours,
+        }
+    }
+}
+
+impl From<&DutyContact> for rules::DutyContact {
+    fn from(c: &DutyContact) -> Self {
+        Self {
+            name: c.name.clone(),
+            phone: c.phone.clone(),
+            hours: c.hours.clone(),
+        }
+    }
+}
+
+/// An organisation's own settings, set by its administrator.
+#[derive(Object, Deserialize)]
+#[oai(rename_all = "camelCase", deny_unknown_fields, example)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OrganisationSettings {
+    /// The duty contact; `null` removes it.
+    pub duty_contact: Option<DutyContact>,
+    /// Vier-ogenprincipe (schools and wijkteams): the meldcode decision and a case closure need
+    /// a second care coordinator's approval.
+    pub four_eyes: bool,
+}
+
+impl Example for OrganisationSettings {
+    fn example() -> Self {
+        Self {
+            duty_contact: Some(DutyContact::example()),
+            four_eyes: false,
+        }
+    }
 }
 
 impl Example for Organisation {
@@ -69,6 +142,8 @@ impl Example for Organisation {
                 region: Some("Amsterdam".into()),
             },
             active: true,
+            duty_contact: None,
+            four_eyes: true,
             created_at: DateTime::from_timestamp(1_763_805_600, 0)
                 .unwrap_or_default()
                 .into(),
@@ -91,6 +166,8 @@ impl From<&queries::Organisation> for Organisation {
                 region: row.region.clone(),
             },
             active: row.active,
+            duty_contact: row.duty_contact().map(Into::into),
+            four_eyes: row.four_eyes,
             created_at: row.created_at.into(),
             updated_at: row.updated_at.into(),
         }
@@ -237,6 +314,8 @@ pub enum ListOrganisationsResponse {
     Ok(Json<OrganisationPage>),
 }
 
+// Built once per request and rendered at once: boxing would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(ApiResponse)]
 pub enum GetOrganisationResponse {
     /// The organisation.
@@ -245,6 +324,13 @@ pub enum GetOrganisationResponse {
     /// Unchanged since the ETag in `If-None-Match`.
     #[oai(status = 304)]
     NotModified(#[oai(header = "ETag")] String),
+}
+
+#[derive(ApiResponse)]
+pub enum OrganisationSettingsResponse {
+    /// Changed.
+    #[oai(status = 200)]
+    Ok(Json<Organisation>, #[oai(header = "ETag")] String),
 }
 
 #[derive(ApiResponse)]
@@ -432,6 +518,56 @@ impl OrganisationsApi {
         let organisation = Organisation::from(&row);
         let tag = etag::of(&organisation);
         Ok(UpdateOrganisationResponse::Ok(Json(organisation), tag))
+    }
+
+    /// Change your organisation's settings
+    ///
+    /// Your organisation's administrator names the duty contact (piketfunctie) a sender sees
+    /// when an acute handoff to you goes unacknowledged, and switches the four-eyes principle
+    /// (vier-ogenprincipe; schools and wijkteams): the meldcode decision and a case closure
+    /// then wait for a second care coordinator's approval. Replaces both settings. Another
+    /// organisation's settings are 403. Send `If-Match` to refuse the change (412) when someone
+    /// changed the organisation meanwhile.
+    #[oai(
+        path = "/:id/settings",
+        method = "put",
+        operation_id = "updateOrganisationSettings"
+    )]
+    async fn settings(
+        &self,
+        auth: BearerAuth,
+        cx: Ctx,
+        /// Your organisation's id.
+        id: Path<Uuid>,
+        /// ETag of the organisation the change is based on.
+        #[oai(name = "If-Match")]
+        if_match: Header<Option<String>>,
+        body: JsonBody<OrganisationSettings>,
+    ) -> ApiResult<OrganisationSettingsResponse, Change> {
+        let principal = &auth.0;
+        policy::require_own_organisation_admin(principal, id.0)?;
+        let input = body.0;
+        let contact: Option<rules::DutyContact> = input.duty_contact.as_ref().map(Into::into);
+        let actor = cx.actor(principal);
+        let row = cx
+            .db
+            .transaction(async |conn| {
+                let current = queries::find_for_update(conn, id.0).await?;
+                let tag = etag::of(&Organisation::from(&current));
+                etag::check_if_match(if_match.0.as_deref(), &tag)?;
+                rules::decide_settings(current.kind, contact.as_ref(), input.four_eyes)?;
+                let row =
+                    queries::update_settings(conn, current.id, contact.as_ref(), input.four_eyes)
+                        .await?;
+                changed(&row, AccessAction::Update)
+                    .write(conn, actor)
+                    .await?;
+                Ok(row)
+            })
+            .await?;
+        let organisation = Organisation::from(&row);
+        let tag = etag::of(&organisation);
+        Ok(OrganisationSettingsResponse::Ok(Json(organisation), tag))
     }
 }
 

@@ -57,6 +57,8 @@ pub enum Action {
     ManageOrganisations,
     /// Read the organisation directory (everyone: a school must find its Veilig Thuis).
     ReadOrganisations,
+    /// Set the own organisation's settings: its duty contact and the four-eyes principle.
+    ConfigureOwnOrganisation,
     /// Register a child (a pupil or client) of the own organisation.
     RegisterChildren,
     /// Read the own organisation's children and their guardians.
@@ -86,9 +88,10 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 16] = [
         Action::ManageOrganisations,
         Action::ReadOrganisations,
+        Action::ConfigureOwnOrganisation,
         Action::RegisterChildren,
         Action::ReadChildren,
         Action::CorrectChildren,
@@ -109,6 +112,7 @@ impl Action {
         match self {
             Action::ManageOrganisations => Some(&[Role::PlatformAdmin]),
             Action::ReadOrganisations => None,
+            Action::ConfigureOwnOrganisation => Some(&[Role::OrgAdmin]),
             Action::RegisterChildren | Action::ReadChildren | Action::RecordSignals => {
                 Some(SIGNAL_ROLES)
             }
@@ -130,6 +134,7 @@ impl Action {
         match self {
             Action::ManageOrganisations => "managing organisations",
             Action::ReadOrganisations => "reading the organisation directory",
+            Action::ConfigureOwnOrganisation => "changing your organisation's settings",
             Action::RegisterChildren => "registering children",
             Action::ReadChildren => "reading children",
             Action::CorrectChildren => "correcting a child's data",
@@ -353,6 +358,19 @@ pub fn require(principal: &Principal, action: Action) -> Result<(), AppError> {
     )))
 }
 
+/// `Ok` for an administrator of the organisation `id` itself; the directory is public, so
+/// another organisation's settings are a 403, not a 404.
+pub fn require_own_organisation_admin(principal: &Principal, id: Uuid) -> Result<(), AppError> {
+    require(principal, Action::ConfigureOwnOrganisation)?;
+    if principal.org_id() == id {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "Only an organisation's own administrator changes its settings.",
+        ))
+    }
+}
+
 /// Who at the receiving organisation sees feedback on a child's timeline: guidance for all
 /// school staff is for the teachers who recorded signals too; the rest is for casework.
 pub fn feedback_visibility(audience: Audience) -> Visibility {
@@ -567,6 +585,7 @@ mod tests {
             ),
             (ReadAccessLog, &[PrivacyOfficer]),
             (ManageWebhooks, &[OrgAdmin]),
+            (ConfigureOwnOrganisation, &[OrgAdmin]),
             (ManageDataLifecycle, &[PrivacyOfficer]),
         ];
         assert_eq!(allowed.len(), Action::ALL.len());
@@ -578,6 +597,20 @@ mod tests {
                     "{role} / {action:?}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn only_the_own_administrator_changes_settings() {
+        let admin = principal(Role::OrgAdmin);
+        assert!(require_own_organisation_admin(&admin, admin.org_id()).is_ok());
+        assert!(require_own_organisation_admin(&admin, Uuid::from_u128(99)).is_err());
+        for &role in Role::ALL.iter().filter(|r| **r != Role::OrgAdmin) {
+            let p = principal(role);
+            assert!(
+                require_own_organisation_admin(&p, p.org_id()).is_err(),
+                "{role}"
+            );
         }
     }
 

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
@@ -35,6 +35,8 @@ pub struct Feedback {
     pub sent_by_sub: String,
     pub sent_by_name: String,
     pub sent_at: DateTime<Utc>,
+    pub follow_up_check_on: Option<NaiveDate>,
+    pub forwarded_to_organisation_id: Option<Uuid>,
 }
 
 #[derive(Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
@@ -65,6 +67,8 @@ pub struct NewFeedback<'a> {
     pub legal_basis: LegalBasis,
     pub sent_by_sub: &'a str,
     pub sent_by_name: &'a str,
+    pub follow_up_check_on: Option<NaiveDate>,
+    pub forwarded_to_organisation_id: Option<Uuid>,
 }
 
 pub async fn insert(conn: &mut AsyncPgConnection, new: &NewFeedback<'_>) -> QueryResult<Feedback> {
@@ -227,6 +231,28 @@ pub async fn has_status_feedback(conn: &mut AsyncPgConnection, handoff: Uuid) ->
     ))
     .get_result(conn)
     .await
+}
+
+/// The next check of Veilig Thuis's safety conditions on a handoff, while they run: the
+/// `follow_up_check_on` of the latest feedback that decides it.
+pub async fn conditions_check_on(
+    conn: &mut AsyncPgConnection,
+    handoff: Uuid,
+) -> QueryResult<Option<NaiveDate>> {
+    let deciding: Vec<FeedbackCategory> = FeedbackCategory::ALL
+        .iter()
+        .copied()
+        .filter(|c| c.sets_conditions_check())
+        .collect();
+    Ok(feedback::table
+        .filter(feedback::handoff_id.eq(handoff))
+        .filter(feedback::category.eq_any(deciding))
+        .order((feedback::sent_at.desc(), feedback::id.desc()))
+        .select(feedback::follow_up_check_on)
+        .first::<Option<NaiveDate>>(conn)
+        .await
+        .optional()?
+        .flatten())
 }
 
 pub fn status_categories() -> Vec<FeedbackCategory> {

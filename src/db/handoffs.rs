@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::{
     auth::Principal,
-    db::schema::{feedback, handoff_reminders, handoff_transitions, handoffs},
+    db::schema::{feedback, handoff_forwardings, handoff_reminders, handoff_transitions, handoffs},
     domain::handoff::{
         AgeBand, Deadlines, HandoffKind, HandoffStatus, LegalBasis, ParentsNotInformedReason,
         Snapshot, Transition, Urgency,
@@ -225,6 +225,56 @@ pub async fn record_transition(
         .await
 }
 
+/// Links a forwarded handoff to the one that continues it.
+pub async fn insert_forwarding(
+    conn: &mut AsyncPgConnection,
+    handoff: Uuid,
+    successor: Uuid,
+    at: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::insert_into(handoff_forwardings::table)
+        .values((
+            handoff_forwardings::handoff_id.eq(handoff),
+            handoff_forwardings::successor_id.eq(successor),
+            handoff_forwardings::forwarded_at.eq(at),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The handoff this one was forwarded from, and the one it was forwarded to, if any.
+pub async fn forwarding_links(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+) -> QueryResult<(Option<Uuid>, Option<Uuid>)> {
+    let rows: Vec<(Uuid, Uuid)> = handoff_forwardings::table
+        .filter(
+            handoff_forwardings::handoff_id
+                .eq(id)
+                .or(handoff_forwardings::successor_id.eq(id)),
+        )
+        .select((
+            handoff_forwardings::handoff_id,
+            handoff_forwardings::successor_id,
+        ))
+        .load(conn)
+        .await?;
+    let from = rows.iter().find(|(_, to)| *to == id).map(|(from, _)| *from);
+    let to = rows.iter().find(|(from, _)| *from == id).map(|(_, to)| *to);
+    Ok((from, to))
+}
+
+/// The recipient of a handoff, whoever asks: a forwarding link names it, nothing more.
+pub async fn recipient_of(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<Uuid>> {
+    handoffs::table
+        .find(id)
+        .select(handoffs::to_organisation_id)
+        .first(conn)
+        .await
+        .optional()
+}
+
 /// Veilig Thuis decided after its safety assessment (the first such feedback counts).
 pub async fn mark_assessment_decided(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<()> {
     diesel::update(handoffs::table.find(id))
@@ -337,7 +387,8 @@ pub async fn with_status_feedback(
         .await
 }
 
-/// The report sent from a case, if any (the latest that was not withdrawn).
+/// The report sent from a case, if any (the latest that was not withdrawn or forwarded: a
+/// forwarded report goes on as its successor).
 pub async fn report_of_case(
     conn: &mut AsyncPgConnection,
     case: Uuid,
@@ -345,7 +396,7 @@ pub async fn report_of_case(
     handoffs::table
         .filter(handoffs::case_id.eq(case))
         .filter(handoffs::kind.eq(HandoffKind::Report))
-        .filter(handoffs::status.ne(HandoffStatus::Withdrawn))
+        .filter(handoffs::status.ne_all([HandoffStatus::Withdrawn, HandoffStatus::Forwarded]))
         .order(handoffs::sent_at.desc())
         .select(Handoff::as_select())
         .first(conn)

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::{
     db::schema::organisations,
     domain::organisation::OrganisationRef,
-    domain::organisation::{Codes, OrganisationKind},
+    domain::organisation::{Codes, DutyContact, OrganisationKind},
 };
 
 #[derive(Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
@@ -23,9 +23,22 @@ pub struct Organisation {
     pub active: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub duty_contact_name: Option<String>,
+    pub duty_contact_phone: Option<String>,
+    pub duty_contact_hours: Option<String>,
+    pub four_eyes: bool,
 }
 
 impl Organisation {
+    /// The piketfunctie, when the organisation named one.
+    pub fn duty_contact(&self) -> Option<DutyContact> {
+        Some(DutyContact {
+            name: self.duty_contact_name.clone()?,
+            phone: self.duty_contact_phone.clone()?,
+            hours: self.duty_contact_hours.clone()?,
+        })
+    }
+
     pub fn codes(&self) -> Codes {
         Codes {
             brin: self.brin.clone(),
@@ -156,6 +169,26 @@ pub async fn update(
 ) -> QueryResult<Organisation> {
     diesel::update(organisations::table.find(id))
         .set((changes, organisations::updated_at.eq(diesel::dsl::now)))
+        .returning(Organisation::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// Replaces an organisation's own settings: its duty contact (`None` clears it) and four eyes.
+pub async fn update_settings(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    duty_contact: Option<&DutyContact>,
+    four_eyes: bool,
+) -> QueryResult<Organisation> {
+    diesel::update(organisations::table.find(id))
+        .set((
+            organisations::duty_contact_name.eq(duty_contact.map(|c| c.name.as_str())),
+            organisations::duty_contact_phone.eq(duty_contact.map(|c| c.phone.as_str())),
+            organisations::duty_contact_hours.eq(duty_contact.map(|c| c.hours.as_str())),
+            organisations::four_eyes.eq(four_eyes),
+            organisations::updated_at.eq(diesel::dsl::now),
+        ))
         .returning(Organisation::as_returning())
         .get_result(conn)
         .await

@@ -224,6 +224,8 @@ diesel::table! {
         sent_at -> Timestamptz,
         sender_purged_at -> Nullable<Timestamptz>,
         recipient_purged_at -> Nullable<Timestamptz>,
+        follow_up_check_on -> Nullable<Date>,
+        forwarded_to_organisation_id -> Nullable<Uuid>,
     }
 }
 
@@ -250,6 +252,14 @@ diesel::table! {
         email -> Nullable<Text>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    handoff_forwardings (handoff_id) {
+        handoff_id -> Uuid,
+        successor_id -> Uuid,
+        forwarded_at -> Timestamptz,
     }
 }
 
@@ -357,6 +367,10 @@ diesel::table! {
         active -> Bool,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        duty_contact_name -> Nullable<Text>,
+        duty_contact_phone -> Nullable<Text>,
+        duty_contact_hours -> Nullable<Text>,
+        four_eyes -> Bool,
     }
 }
 
@@ -498,6 +512,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     feedback,
     feedback_reads,
     guardians,
+    handoff_forwardings,
     handoff_reminders,
     handoff_transitions,
     handoffs,

@@ -118,6 +118,12 @@ pub enum Refusal {
     UnknownRecords(Vec<RecordRef>),
     /// A school location (BRIN and branch) is registered once.
     DuplicateOrganisation { existing: Option<Uuid> },
+    /// Only reports and advice requests are forwarded between Veilig Thuis regions.
+    NotForwardable { kind: HandoffKind },
+    /// Forwarding goes to another Veilig Thuis region.
+    ForwardingTarget,
+    /// A conditions check needs conditions in force (voorwaarden en vervolg).
+    NoConditionsInForce,
 }
 
 impl Refusal {

@@ -258,9 +258,27 @@ impl From<Refusal> for AppError {
             Refusal::HandoffNotOpen { status } => AppError::new(
                 K::InvalidTransition,
                 format!(
-                    "The handoff is {}: reminders concern open handoffs only.",
+                    "The handoff is {}: only an open handoff is reminded or forwarded.",
                     status.code()
                 ),
+            )
+            .with_extension("handoffStatus", status.code()),
+            Refusal::NotForwardable { kind } => AppError::new(
+                K::ForwardingNotAllowed,
+                format!(
+                    "A {} is not forwarded: only reports and advice requests go on to another \
+                     Veilig Thuis region.",
+                    kind.code()
+                ),
+            ),
+            Refusal::ForwardingTarget => AppError::new(
+                K::ForwardingNotAllowed,
+                "Forwarding goes to another Veilig Thuis region: name its organisation id.",
+            ),
+            Refusal::NoConditionsInForce => AppError::new(
+                K::NoConditionsInForce,
+                "No safety conditions run on this handoff: a conditions check follows a \
+                 conditions_and_follow_up decision.",
             ),
             Refusal::ReminderTooSoon { next_at } => AppError::new(
                 K::ReminderTooSoon,

@@ -82,6 +82,9 @@ pub enum EventType {
     #[oai(rename = "handoff.reminded")]
     #[serde(rename = "handoff.reminded")]
     HandoffReminded,
+    #[oai(rename = "handoff.forwarded")]
+    #[serde(rename = "handoff.forwarded")]
+    HandoffForwarded,
     #[oai(rename = "consent.created")]
     #[serde(rename = "consent.created")]
     ConsentCreated,
@@ -156,6 +159,8 @@ crate::labelled!(EventType {
         "Assessment overdue", "A report's safety assessment was not decided in time: once, to sender and recipient."),
     HandoffReminded => ("handoff.reminded", "Herinnering ontvangen", "Handoff reminded",
         "The sender reminded the recipient of an open handoff."),
+    HandoffForwarded => ("handoff.forwarded", "Overdracht doorgestuurd", "Handoff forwarded",
+        "Veilig Thuis forwarded a handoff to another region (to sender and forwarding region; the new region gets handoff.sent for the new handoff)."),
     ConsentCreated => ("consent.created", "Toestemming aangemaakt", "Consent created", "A consent was asked."),
     ConsentDecisionRecorded => ("consent.decision_recorded", "Toestemming besluit vastgelegd", "Consent decision recorded", "A party's decision on a consent was recorded."),
     ConsentActivated => ("consent.activated", "Toestemming actief", "Consent activated", "A consent became active."),

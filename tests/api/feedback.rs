@@ -516,3 +516,116 @@ async fn veilig_thuis_sees_the_reports_it_owes_feedback_on() {
     assert_eq!(all.body["items"][0]["awaitingFeedback"], false);
     assert_eq!(all.body["items"][0]["overdue"], false);
 }
+
+/// Voorwaarden en vervolg: Veilig Thuis sets conditions with a check date, reports each check
+/// as status feedback (no consent), and names the next step when they are not met.
+#[tokio::test(flavor = "multi_thread")]
+async fn veilig_thuis_sets_conditions_and_reports_each_check() {
+    let app = TestApp::new().await;
+    let s = setup(&app).await;
+    let in_days =
+        |days: i64| (chrono::Utc::now().date_naive() + chrono::Duration::days(days)).to_string();
+    let check_on = |reply: &Reply| reply.body.get("conditionsCheckOn").cloned();
+    let handoff = |member: &Member| {
+        app.get(&format!("/v1/handoffs/{}", s.handoff))
+            .by(member)
+            .send()
+    };
+
+    // No check before there are conditions.
+    feedback(
+        &app,
+        &s,
+        json!({"category": "conditions_met", "message": "Afspraken nagekomen."}),
+    )
+    .await
+    .expect_problem(409, "no-conditions-in-force");
+    // Conditions come with a check date after today.
+    for on in [None, Some(in_days(0))] {
+        let mut body = json!({"category": "safety_assessment_decided",
+                              "outcome": "conditions_and_follow_up",
+                              "message": "Veiligheidsvoorwaarden gesteld; het wijkteam helpt."});
+        if let Some(on) = on {
+            body["followUpCheckOn"] = json!(on);
+        }
+        let refused = feedback(&app, &s, body).await;
+        refused.expect_problem(400, "invalid-input");
+        assert_eq!(refused.invalid_params(), ["followUpCheckOn"]);
+    }
+    let decided = feedback(
+        &app,
+        &s,
+        json!({"category": "safety_assessment_decided", "outcome": "conditions_and_follow_up",
+               "followUpCheckOn": in_days(28),
+               "message": "Veiligheidsvoorwaarden gesteld; het wijkteam helpt."}),
+    )
+    .await;
+    decided.expect(201);
+    assert_eq!(decided.body["legalBasis"], "statutory");
+    assert_eq!(decided.body["followUpCheckOn"], in_days(28));
+    for side in [&s.vt, &s.coordinator] {
+        assert_eq!(check_on(&handoff(side).await), Some(json!(in_days(28))));
+    }
+
+    // A met check that goes on sets the next date; unmet conditions name the next step.
+    feedback(
+        &app,
+        &s,
+        json!({"category": "conditions_met", "followUpCheckOn": in_days(56),
+               "message": "Afspraken nagekomen; volgende controle over vier weken."}),
+    )
+    .await
+    .expect(201);
+    assert_eq!(
+        check_on(&handoff(&s.coordinator).await),
+        Some(json!(in_days(56)))
+    );
+    for outcome in ["no_further_action", "handed_to_local_team"] {
+        feedback(
+            &app,
+            &s,
+            json!({"category": "conditions_not_met", "outcome": outcome, "message": "Niet nagekomen."}),
+        )
+        .await
+        .expect_problem(400, "invalid-input");
+    }
+    let unmet = feedback(
+        &app,
+        &s,
+        json!({"category": "conditions_not_met", "outcome": "vt_investigates",
+               "message": "Voorwaarden niet nagekomen; Veilig Thuis start een onderzoek."}),
+    )
+    .await;
+    unmet.expect(201);
+    assert_eq!(unmet.body["outcome"], "vt_investigates");
+    assert_eq!(check_on(&handoff(&s.coordinator).await), None);
+    // The conditions route has ended: no more checks.
+    feedback(
+        &app,
+        &s,
+        json!({"category": "conditions_met", "message": "Nagekomen."}),
+    )
+    .await
+    .expect_problem(409, "no-conditions-in-force");
+
+    // The school reads each status item; no consent was needed for any.
+    let read = app
+        .get(&format!("/v1/handoffs/{}/feedback", s.handoff))
+        .by(&s.coordinator)
+        .send()
+        .await;
+    let categories: Vec<&str> = read.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["category"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        categories,
+        [
+            "safety_assessment_decided",
+            "conditions_met",
+            "conditions_not_met"
+        ]
+    );
+}

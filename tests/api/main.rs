@@ -12,6 +12,7 @@ mod deployment;
 mod errors;
 mod events;
 mod feedback;
+mod forwarding;
 mod handoffs;
 mod harness;
 mod hostile;

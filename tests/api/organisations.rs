@@ -53,6 +53,7 @@ async fn a_platform_admin_registers_an_organisation() {
         "region": "Amsterdam"
       },
       "createdAt": "[time]",
+      "fourEyes": false,
       "id": "[id]",
       "kind": "school",
       "name": "Basisschool De Regenboog",
@@ -437,4 +438,103 @@ async fn changes_are_access_logged_and_announced() {
         .await
         .unwrap();
     assert_eq!(announced, ["organisation.created", "organisation.updated"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_administrator_names_the_duty_contact_and_four_eyes() {
+    let app = TestApp::new().await;
+    let vt = app
+        .member(OrganisationKind::VeiligThuis, Role::VtWorker)
+        .await;
+    let vt_admin = app.member_of(vt.organisation, Role::OrgAdmin).await;
+    let school_admin = app.member(OrganisationKind::School, Role::OrgAdmin).await;
+    let path = format!("/v1/organisations/{}/settings", vt.organisation);
+    let contact = json!({"name": "Piketdienst Veilig Thuis", "phone": "+31 20 123 4567",
+                         "hours": "Buiten kantoortijden en in het weekend"});
+    let settings = json!({"dutyContact": contact, "fourEyes": false});
+
+    // Only the organisation's own administrator.
+    app.request(poem::http::Method::PUT, &path)
+        .by(&vt)
+        .json(&settings)
+        .send()
+        .await
+        .expect_problem(403, "forbidden");
+    app.request(poem::http::Method::PUT, &path)
+        .by(&school_admin)
+        .json(&settings)
+        .send()
+        .await
+        .expect_problem(403, "forbidden");
+
+    let read = app
+        .get(&format!("/v1/organisations/{}", vt.organisation))
+        .by(&vt)
+        .send()
+        .await;
+    assert_eq!(read.body.get("dutyContact"), None);
+    assert_eq!(read.body["fourEyes"], false);
+    let etag = read.header("etag").unwrap().to_owned();
+    let changed = app
+        .request(poem::http::Method::PUT, &path)
+        .by(&vt_admin)
+        .header("if-match", &etag)
+        .json(&settings)
+        .send()
+        .await;
+    changed.expect(200);
+    assert_eq!(changed.body["dutyContact"], contact);
+    // The ETag read before the change no longer holds.
+    app.request(poem::http::Method::PUT, &path)
+        .by(&vt_admin)
+        .header("if-match", &etag)
+        .json(&settings)
+        .send()
+        .await
+        .expect_problem(412, "precondition-failed");
+    // Four eyes concerns the meldcode: schools and wijkteams only.
+    let refused = app
+        .request(poem::http::Method::PUT, &path)
+        .by(&vt_admin)
+        .json(&json!({"dutyContact": contact, "fourEyes": true}))
+        .send()
+        .await;
+    refused.expect_problem(400, "invalid-input");
+    assert_eq!(refused.invalid_params(), ["fourEyes"]);
+    let blank = app
+        .request(poem::http::Method::PUT, &path)
+        .by(&vt_admin)
+        .json(
+            &json!({"dutyContact": {"name": " ", "phone": "0201234567", "hours": "24/7"},
+                      "fourEyes": false}),
+        )
+        .send()
+        .await;
+    blank.expect_problem(400, "invalid-input");
+    assert_eq!(blank.invalid_params(), ["dutyContact.name"]);
+    let school_path = format!("/v1/organisations/{}/settings", school_admin.organisation);
+    let school = app
+        .request(poem::http::Method::PUT, &school_path)
+        .by(&school_admin)
+        .json(&json!({"dutyContact": null, "fourEyes": true}))
+        .send()
+        .await;
+    school.expect(200);
+    assert_eq!(school.body["fourEyes"], true);
+
+    // Everyone sees the duty contact in the directory; `null` removes it.
+    let seen = app
+        .get(&format!("/v1/organisations/{}", vt.organisation))
+        .by(&school_admin)
+        .send()
+        .await;
+    assert_eq!(seen.body["dutyContact"]["phone"], "+31 20 123 4567");
+    let removed = app
+        .request(poem::http::Method::PUT, &path)
+        .by(&vt_admin)
+        .json(&json!({"dutyContact": null, "fourEyes": false}))
+        .send()
+        .await;
+    removed.expect(200);
+    assert_eq!(removed.body.get("dutyContact"), None);
 }

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::{
     api::{
         children::{Child, Contact},
-        organisations::OrganisationSummary,
+        organisations::{DutyContact, OrganisationSummary},
         shared::Professional,
         types::{Timestamp, example_id, example_time},
     },
@@ -231,7 +231,7 @@ impl Example for Intake {
 #[derive(Object)]
 #[oai(rename_all = "camelCase")]
 pub struct HandoffTransition {
-    /// `acknowledgement`, `acceptance`, `declination`, `closure` or `withdrawal`.
+    /// `acknowledgement`, `acceptance`, `declination`, `closure`, `withdrawal` or `forwarding`.
     pub transition: String,
     pub from_status: HandoffStatus,
     pub to_status: HandoffStatus,
@@ -308,6 +308,51 @@ pub struct Handoff {
     /// Recipient only: your child record taken in from it.
     #[oai(skip_serializing_if_is_none)]
     pub intake_child_id: Option<Uuid>,
+    /// Forwarded from another Veilig Thuis region: the handoff it continues (which only its own
+    /// parties can open) and the region that forwarded it.
+    #[oai(skip_serializing_if_is_none)]
+    pub forwarded_from: Option<HandoffLink>,
+    /// Forwarded (status `forwarded`): the handoff that continues it and the region it went to.
+    #[oai(skip_serializing_if_is_none)]
+    pub forwarded_to: Option<HandoffLink>,
+    /// While Veilig Thuis's safety conditions run (voorwaarden en vervolg): the date of the next
+    /// check.
+    #[oai(skip_serializing_if_is_none)]
+    pub conditions_check_on: Option<NaiveDate>,
+    /// Sender only, for an acute handoff whose acknowledgement is overdue: the recipient's duty
+    /// contact (piketfunctie) to call.
+    #[oai(skip_serializing_if_is_none)]
+    pub duty_contact: Option<DutyContact>,
+}
+
+/// Another handoff this one is linked to by forwarding.
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+pub struct HandoffLink {
+    pub handoff_id: Uuid,
+    /// The region that forwarded it (`forwardedFrom`) or received it (`forwardedTo`).
+    pub organisation: OrganisationSummary,
+}
+
+/// Forwarding a report or advice request to another Veilig Thuis region.
+#[derive(Object, Deserialize)]
+#[oai(rename_all = "camelCase", deny_unknown_fields, example)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ForwardHandoff {
+    /// The Veilig Thuis region that takes it on.
+    pub to_organisation_id: Uuid,
+    /// Why it goes there; the sender reads it on the handoff's history.
+    #[oai(validator(min_length = 1, max_length = 2000))]
+    pub reason: String,
+}
+
+impl Example for ForwardHandoff {
+    fn example() -> Self {
+        Self {
+            to_organisation_id: example_id(0x004),
+            reason: "Het gezin woont in Utrecht; de school ligt in onze regio.".into(),
+        }
+    }
 }
 
 impl Example for Handoff {
@@ -380,6 +425,10 @@ impl Example for Handoff {
             child_id: None,
             case_id: None,
             intake_child_id: None,
+            forwarded_from: None,
+            forwarded_to: None,
+            conditions_check_on: None,
+            duty_contact: None,
         }
     }
 }

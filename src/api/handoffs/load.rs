@@ -35,6 +35,21 @@ pub async fn visible(
         .ok_or_else(AppError::not_found)
 }
 
+/// An organisation of the directory as a possible recipient; `None` when there is none.
+pub async fn recipient(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+) -> Result<Option<Recipient>, AppError> {
+    Ok(organisation_queries::find(conn, id)
+        .await?
+        .map(|org| Recipient {
+            id: org.id,
+            kind: org.kind,
+            name: org.name,
+            active: org.active,
+        }))
+}
+
 pub async fn send_context(
     conn: &mut AsyncPgConnection,
     principal: &Principal,
@@ -42,14 +57,7 @@ pub async fn send_context(
     now: DateTime<Utc>,
     deadlines: DeadlineRules,
 ) -> Result<SendContext, AppError> {
-    let recipient = organisation_queries::find(conn, input.to_organisation)
-        .await?
-        .map(|org| Recipient {
-            id: org.id,
-            kind: org.kind,
-            name: org.name.clone(),
-            active: org.active,
-        });
+    let recipient = recipient(conn, input.to_organisation).await?;
     let child = match input.child_id {
         Some(id) => child_queries::find(conn, principal.org_id(), id).await?,
         None => None,

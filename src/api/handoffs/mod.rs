@@ -42,7 +42,8 @@ use crate::{
         handoffs::{self as queries, Direction},
     },
     domain::handoff::{
-        self as rules, HandoffKind, HandoffStatus, IntakeContext, IntakePlan, Transition,
+        self as rules, ForwardContext, HandoffKind, HandoffStatus, IntakeContext, IntakePlan,
+        Transition,
     },
     effects::Effects,
     error::AppError,
@@ -362,6 +363,68 @@ impl HandoffsApi {
                 rules::decide_reminder(stored.status, last, note.as_deref(), interval, now)?;
                 write::remind(conn, actor, &stored, note.as_deref(), now).await?;
                 render::render_one(conn, principal, &stored).await
+            })
+            .await?;
+        let tag = etag::of(&rendered);
+        Ok(TransitionResponse::Ok(Json(rendered), tag))
+    }
+
+    /// Forward to another Veilig Thuis region
+    ///
+    /// A report or advice request reached the wrong region (the child lives elsewhere): the
+    /// receiving Veilig Thuis forwards it, with a reason, to another `veilig_thuis`
+    /// organisation. A new handoff from the same sender goes there with the same snapshot,
+    /// message and legal basis; its deadlines start now. The original becomes `forwarded`;
+    /// each names the other (`forwardedTo`, `forwardedFrom`). The sender gets `forwarded`
+    /// status feedback naming the new region (no consent needed) and `handoff.sent` for the new
+    /// handoff. Only from `sent`, `received` or `accepted` (else 409 `invalid-transition`);
+    /// another kind, or a target that is no other Veilig Thuis region, is 422
+    /// `forwarding-not-allowed`; the sender forwarding is 403.
+    #[oai(
+        path = "/:id/forwarding",
+        method = "post",
+        operation_id = "forwardHandoff"
+    )]
+    async fn forward(
+        &self,
+        auth: BearerAuth,
+        cx: Ctx,
+        /// The handoff's id.
+        id: Path<Uuid>,
+        /// ETag of the handoff the forwarding is based on.
+        #[oai(name = "If-Match")]
+        if_match: Header<Option<String>>,
+        body: JsonBody<ForwardHandoff>,
+    ) -> ApiResult<TransitionResponse, Change> {
+        let principal = &auth.0;
+        policy::require(principal, Action::SendHandoffs)?;
+        let input = body.0;
+        let actor = cx.actor(principal);
+        let deadlines = cx.state.deadlines;
+        let rendered = cx
+            .db
+            .transaction(async |conn| {
+                let stored = load::visible(conn, principal, id.0, true).await?;
+                let current = render::render_one(conn, principal, &stored).await?;
+                etag::check_if_match(if_match.0.as_deref(), &etag::of(&current))?;
+                policy::require_handoff_party(
+                    principal,
+                    stored.from_organisation_id,
+                    HandoffAct::Step(Transition::Forward),
+                )?;
+                let context = ForwardContext {
+                    kind: stored.kind,
+                    status: stored.status,
+                    urgency: stored.urgency,
+                    forwarder_id: principal.org_id(),
+                    forwarder_name: current.to.name.clone(),
+                    target: load::recipient(conn, input.to_organisation_id).await?,
+                    now: Utc::now(),
+                    deadlines,
+                };
+                let plan = rules::decide_forward(&input.reason, &context)?;
+                let updated = write::forward(conn, actor, &stored, plan).await?;
+                render::render_one(conn, principal, &updated).await
             })
             .await?;
         let tag = etag::of(&rendered);

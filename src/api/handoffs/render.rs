@@ -7,14 +7,16 @@ use uuid::Uuid;
 
 use crate::{
     api::{
-        handoffs::dto::{Handoff, HandoffReminder, HandoffTransition, OverdueDeadline},
+        handoffs::dto::{
+            Handoff, HandoffLink, HandoffReminder, HandoffTransition, OverdueDeadline,
+        },
         organisations::OrganisationSummary,
         shared::Professional,
     },
     audit::{Access, AccessAction},
     auth::{Principal, policy},
     db::{
-        consents as consent_queries,
+        consents as consent_queries, feedback as feedback_queries,
         handoffs::{self as queries, Handoff as Stored, TransitionRecord},
         organisations as organisation_queries,
         timeline::TimelineEntry,
@@ -74,13 +76,28 @@ pub async fn render(
         None => None,
     };
     let deadlines = stored.deadlines();
+    let overdue = rules::overdue_deadlines(stored.kind, stored.status, &deadlines, now);
     let reminders = queries::reminders_of(conn, &[stored.id]).await?;
+    let party = policy::handoff_party(principal, stored.from_organisation_id);
+    let recipient = organisation_queries::find(conn, stored.to_organisation_id)
+        .await?
+        .ok_or_else(|| AppError::internal("recipient organisation vanished"))?;
+    let duty_contact = rules::shows_duty_contact(party, stored.urgency, &overdue)
+        .then(|| recipient.duty_contact().map(Into::into))
+        .flatten();
+    let (from_id, to_id) = queries::forwarding_links(conn, stored.id).await?;
+    let forwarded_from = link(conn, from_id).await?;
+    let forwarded_to = link(conn, to_id).await?;
     Ok(Handoff {
         id: stored.id,
         kind: stored.kind,
         status: stored.status,
         from: summary_of(conn, stored.from_organisation_id).await?,
-        to: summary_of(conn, stored.to_organisation_id).await?,
+        to: OrganisationSummary {
+            id: recipient.id,
+            kind: recipient.kind,
+            name: recipient.name,
+        },
         legal_basis: stored.legal_basis,
         consent_id: stored.consent_id,
         in_response_to: stored.in_response_to,
@@ -104,8 +121,8 @@ pub async fn render(
         acknowledgement_due_at: stored.acknowledgement_due_at.into(),
         assessment_due_at: stored.assessment_due_at.map(Into::into),
         assessment_decided_at: stored.assessment_decided_at.map(Into::into),
-        overdue: rules::is_overdue(stored.kind, stored.status, &deadlines, now),
-        overdue_deadlines: rules::overdue_deadlines(stored.kind, stored.status, &deadlines, now)
+        overdue: !overdue.is_empty(),
+        overdue_deadlines: overdue
             .into_iter()
             .map(|(deadline, due_at)| OverdueDeadline {
                 deadline,
@@ -151,7 +168,28 @@ pub async fn render(
         child_id: stored.child_id.filter(|_| is_sender),
         case_id: stored.case_id.filter(|_| is_sender),
         intake_child_id: stored.intake_child_id.filter(|_| !is_sender),
+        forwarded_from,
+        forwarded_to,
+        conditions_check_on: feedback_queries::conditions_check_on(conn, stored.id).await?,
+        duty_contact,
     })
+}
+
+/// A handoff linked by forwarding: its id and its recipient — the region that forwarded it
+/// (`forwardedFrom`) or took it on (`forwardedTo`) — never its content, which only its own
+/// parties open.
+async fn link(
+    conn: &mut AsyncPgConnection,
+    id: Option<Uuid>,
+) -> Result<Option<HandoffLink>, AppError> {
+    let Some(id) = id else { return Ok(None) };
+    let organisation = queries::recipient_of(conn, id)
+        .await?
+        .ok_or_else(|| AppError::internal(format!("forwarded handoff {id} vanished")))?;
+    Ok(Some(HandoffLink {
+        handoff_id: id,
+        organisation: summary_of(conn, organisation).await?,
+    }))
 }
 
 /// Events for both organisations, and entries on the timelines of both children (where they

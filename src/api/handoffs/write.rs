@@ -6,9 +6,12 @@ use uuid::Uuid;
 
 use crate::domain::timeline::Visibility;
 use crate::{
-    api::handoffs::{
-        dto::CreateHandoff,
-        render::{HANDOFF, access, announce, summary_of},
+    api::{
+        feedback::{FeedbackRecord, write_feedback},
+        handoffs::{
+            dto::CreateHandoff,
+            render::{HANDOFF, access, announce, summary_of},
+        },
     },
     audit::{Access, AccessAction, Actor},
     db::{
@@ -17,7 +20,8 @@ use crate::{
         timeline::TimelineEntry,
     },
     domain::{
-        handoff::{ChildSnapshot, GuardianSnapshot, SendPlan, StepPlan, Transition},
+        feedback::FeedbackCategory,
+        handoff::{ChildSnapshot, ForwardPlan, GuardianSnapshot, SendPlan, StepPlan, Transition},
         reference::Labelled,
     },
     effects::Effects,
@@ -111,6 +115,7 @@ pub async fn step(
         Transition::Decline => (EventType::HandoffDeclined, "handoff.declined"),
         Transition::Close => (EventType::HandoffClosed, "handoff.closed"),
         Transition::Withdraw => (EventType::HandoffWithdrawn, "handoff.withdrawn"),
+        Transition::Forward => (EventType::HandoffForwarded, "handoff.forwarded"),
     };
     Effects::new()
         .access(access(actor.principal, AccessAction::Update, &updated))
@@ -124,6 +129,104 @@ pub async fn step(
     announce(&updated, event, entry_type, summary)
         .write(conn, actor)
         .await?;
+    Ok(updated)
+}
+
+/// Forwarding: a new handoff from the same sender to the other region with what was sent, the
+/// original's step to `forwarded` linked to it, status feedback to the sender naming the region,
+/// and the disclosure to the other region in the access log.
+pub async fn forward(
+    conn: &mut AsyncPgConnection,
+    actor: Actor<'_>,
+    stored: &Stored,
+    plan: ForwardPlan,
+) -> Result<Stored, AppError> {
+    let principal = actor.principal;
+    let successor = queries::insert(
+        conn,
+        &queries::NewHandoff {
+            id: Uuid::now_v7(),
+            kind: stored.kind,
+            from_organisation_id: stored.from_organisation_id,
+            to_organisation_id: plan.target.id,
+            child_id: stored.child_id,
+            case_id: stored.case_id,
+            in_response_to: stored.in_response_to,
+            consent_id: stored.consent_id,
+            legal_basis: stored.legal_basis,
+            snapshot: stored.snapshot.clone(),
+            age_band: stored.age_band,
+            message: &stored.message,
+            urgency: stored.urgency,
+            requests_guidance: stored.requests_guidance,
+            parents_informed_at: stored.parents_informed_at,
+            parents_not_informed_reason: stored.parents_not_informed_reason,
+            parents_not_informed_explanation: stored.parents_not_informed_explanation.as_deref(),
+            melder_identity_disclosable: stored.melder_identity_disclosable,
+            melder_identity_reason: stored.melder_identity_reason.as_deref(),
+            sent_by_sub: &stored.sent_by_sub,
+            sent_by_name: &stored.sent_by_name,
+            sent_at: plan.sent_at,
+            acknowledgement_due_at: plan.acknowledgement_due_at,
+        },
+    )
+    .await?;
+    queries::insert_forwarding(conn, stored.id, successor.id, plan.step.at).await?;
+    let updated = queries::record_transition(
+        conn,
+        stored,
+        queries::NewTransition {
+            transition: Transition::Forward,
+            to: plan.step.to,
+            note: plan.step.note.as_deref(),
+            at: plan.step.at,
+            assessment_due_at: None,
+        },
+        principal,
+    )
+    .await?;
+    let mut disclosure = Access::allowed(AccessAction::Disclose, HANDOFF, successor.id)
+        .with_basis(successor.legal_basis.code(), successor.consent_id)
+        .disclosed_to(plan.target.id);
+    if let Some(child) = stored.intake_child_id {
+        disclosure = disclosure.about_child(child);
+    }
+    Effects::new()
+        .access(access(principal, AccessAction::Update, &updated))
+        .access(disclosure)
+        .write(conn, actor)
+        .await?;
+    let forwarded = format!(
+        "{} forwarded to {}",
+        stored.kind.label_en(),
+        plan.target.name
+    );
+    announce(
+        &updated,
+        EventType::HandoffForwarded,
+        "handoff.forwarded",
+        forwarded,
+    )
+    .write(conn, actor)
+    .await?;
+    let sent = format!(
+        "{} forwarded by {} to {}",
+        stored.kind.label_en(),
+        summary_of(conn, stored.to_organisation_id).await?.name,
+        plan.target.name
+    );
+    announce(&successor, EventType::HandoffSent, "handoff.sent", sent)
+        .write(conn, actor)
+        .await?;
+    let record = FeedbackRecord {
+        category: FeedbackCategory::Forwarded,
+        outcome: None,
+        follow_up_check_on: None,
+        forwarded_to: Some(plan.target.id),
+        message: &plan.feedback_message,
+        do_not_discuss_explanation: None,
+    };
+    write_feedback(conn, actor, &updated, &record, plan.feedback).await?;
     Ok(updated)
 }
 

@@ -11,11 +11,13 @@ use crate::{
     labelled,
 };
 
+mod forward;
 mod remind;
 mod send;
 mod snapshot;
 mod steps;
 
+pub use forward::{ForwardContext, ForwardPlan, decide_forward, forwardable};
 pub use remind::decide_reminder;
 pub use send::{Answered, CaseFacts, Recipient, SendContext, SendPlan, SendRequest, decide_send};
 pub use snapshot::{ChildSnapshot, ContactSnapshot, GuardianSnapshot, SignalSnapshot, Snapshot};
@@ -260,6 +262,8 @@ pub enum HandoffStatus {
     Declined,
     Closed,
     Withdrawn,
+    /// Veilig Thuis forwarded it to the region where the child lives: a new handoff goes on.
+    Forwarded,
 }
 
 labelled!(HandoffStatus {
@@ -269,6 +273,8 @@ labelled!(HandoffStatus {
     Declined => ("declined", "Afgewezen", "Declined", "The recipient declined it, with a reason."),
     Closed => ("closed", "Afgesloten", "Closed", "The recipient closed it, with an outcome."),
     Withdrawn => ("withdrawn", "Ingetrokken", "Withdrawn", "The sender withdrew it before acceptance."),
+    Forwarded => ("forwarded", "Doorgestuurd", "Forwarded",
+        "Veilig Thuis forwarded it to another region; `forwardedTo` names the new handoff."),
 });
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, AsExpression, FromSqlRow)]
@@ -279,6 +285,7 @@ pub enum Transition {
     Decline,
     Close,
     Withdraw,
+    Forward,
 }
 
 labelled!(Transition {
@@ -288,6 +295,8 @@ labelled!(Transition {
     Decline => ("declination", "Afwijzing", "Declination", "The recipient declines, with a reason."),
     Close => ("closure", "Afsluiting", "Closure", "The recipient closes it, with an outcome."),
     Withdraw => ("withdrawal", "Intrekking", "Withdrawal", "The sender withdraws it before acceptance."),
+    Forward => ("forwarding", "Doorsturen", "Forwarding",
+        "Veilig Thuis forwards it to the region where the child lives, with a reason."),
 });
 
 impl Transition {
@@ -307,7 +316,8 @@ pub enum Party {
 }
 
 /// The lifecycle: sent → received → accepted | declined; accepted → closed; the sender may
-/// withdraw before acceptance. Accepting or declining straight from `sent` acknowledges too.
+/// withdraw before acceptance; Veilig Thuis may forward what is open to another region.
+/// Accepting or declining straight from `sent` acknowledges too.
 pub fn next_status(status: HandoffStatus, transition: Transition) -> Option<HandoffStatus> {
     use HandoffStatus as S;
     use Transition as T;
@@ -317,6 +327,7 @@ pub fn next_status(status: HandoffStatus, transition: Transition) -> Option<Hand
         (T::Decline, S::Sent | S::Received) => Some(S::Declined),
         (T::Close, S::Accepted) => Some(S::Closed),
         (T::Withdraw, S::Sent | S::Received) => Some(S::Withdrawn),
+        (T::Forward, S::Sent | S::Received | S::Accepted) => Some(S::Forwarded),
         _ => None,
     }
 }
@@ -424,6 +435,18 @@ pub fn is_overdue(
     now: DateTime<Utc>,
 ) -> bool {
     !overdue_deadlines(kind, status, deadlines, now).is_empty()
+}
+
+/// The recipient's duty contact (piketfunctie) is shown to the sender of an acute handoff whose
+/// acknowledgement is overdue: someone must pick up the phone.
+pub fn shows_duty_contact(
+    party: Party,
+    urgency: Urgency,
+    overdue: &[(Deadline, DateTime<Utc>)],
+) -> bool {
+    party == Party::Sender
+        && urgency == Urgency::Acute
+        && overdue.iter().any(|(d, _)| *d == Deadline::Acknowledgement)
 }
 
 /// Whether a handoff is still open: reminders and overdue notices concern it.
@@ -543,6 +566,9 @@ mod tests {
             (T::Close, S::Accepted, S::Closed),
             (T::Withdraw, S::Sent, S::Withdrawn),
             (T::Withdraw, S::Received, S::Withdrawn),
+            (T::Forward, S::Sent, S::Forwarded),
+            (T::Forward, S::Received, S::Forwarded),
+            (T::Forward, S::Accepted, S::Forwarded),
         ];
         for &transition in Transition::ALL {
             for &status in HandoffStatus::ALL {
@@ -558,7 +584,7 @@ mod tests {
             }
         }
         assert_eq!(Transition::Withdraw.party(), Party::Sender);
-        for t in [T::Acknowledge, T::Accept, T::Decline, T::Close] {
+        for t in [T::Acknowledge, T::Accept, T::Decline, T::Close, T::Forward] {
             assert_eq!(t.party(), Party::Recipient);
         }
     }
@@ -765,12 +791,35 @@ mod tests {
             overdue_deadlines(HandoffKind::Report, S::Received, &deadlines, assessment),
             []
         );
-        for status in [S::Declined, S::Closed, S::Withdrawn] {
+        for status in [S::Declined, S::Closed, S::Withdrawn, S::Forwarded] {
             assert!(!is_open(status));
             assert_eq!(
                 overdue_deadlines(HandoffKind::Report, status, &deadlines, now),
                 []
             );
+        }
+    }
+
+    /// Party × urgency × which deadline is overdue.
+    #[test]
+    fn duty_contact_for_the_sender_of_an_overdue_acute_handoff() {
+        let at: DateTime<Utc> = "2026-11-25T12:00:00Z".parse().unwrap();
+        let overdue: [&[(Deadline, DateTime<Utc>)]; 3] = [
+            &[],
+            &[(Deadline::Acknowledgement, at)],
+            &[(Deadline::Assessment, at)],
+        ];
+        for party in [Party::Sender, Party::Recipient] {
+            for &urgency in Urgency::ALL {
+                for (i, deadlines) in overdue.iter().enumerate() {
+                    let expected = party == Party::Sender && urgency == Urgency::Acute && i == 1;
+                    assert_eq!(
+                        shows_duty_contact(party, urgency, deadlines),
+                        expected,
+                        "{party:?} {urgency:?} {deadlines:?}"
+                    );
+                }
+            }
         }
     }
 

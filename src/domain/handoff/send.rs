@@ -34,7 +34,7 @@ pub struct SendRequest<'a> {
 }
 
 /// The receiving organisation as the directory has it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recipient {
     pub id: Uuid,
     pub kind: OrganisationKind,

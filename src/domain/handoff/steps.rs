@@ -150,7 +150,8 @@ mod tests {
                             let plan = plan.expect("allowed");
                             assert_eq!(plan.to, to);
                             assert_eq!(plan.note.as_deref(), Some("Zie dossier."));
-                            let receipt = status == S::Sent && to != S::Withdrawn;
+                            let receipt =
+                                status == S::Sent && !matches!(to, S::Withdrawn | S::Forwarded);
                             assert_eq!(
                                 plan.assessment_due_at.is_some(),
                                 receipt && kind == HandoffKind::Report,

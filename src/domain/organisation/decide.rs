@@ -3,7 +3,7 @@
 use uuid::Uuid;
 
 use super::{Codes, OrganisationKind, check_codes, check_name};
-use crate::domain::{FieldError, refusal::Refusal};
+use crate::domain::{FieldError, check_text, refusal::Refusal};
 
 /// Registering: never a second platform organisation (bootstrap creates the one); a name and
 /// codes that fit the kind; a school location (BRIN and branch) registered once.
@@ -40,6 +40,50 @@ pub fn decide_change(
         return Err(Refusal::PlatformDeactivation);
     }
     Refusal::unless_invalid(codes.map(|c| check_codes(kind, c)).unwrap_or_default())
+}
+
+/// The duty contact (piketfunctie) a sender calls when an acute handoff goes unacknowledged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DutyContact {
+    pub name: String,
+    pub phone: String,
+    /// When it is reachable, in words ("ma–vr 17:00–09:00, weekend 24 uur").
+    pub hours: String,
+}
+
+/// Changing an organisation's own settings: the platform has none; a duty contact has no blank
+/// or padded parts; the four-eyes principle concerns organisations that walk the meldcode
+/// (schools and wijkteams).
+pub fn decide_settings(
+    kind: OrganisationKind,
+    duty_contact: Option<&DutyContact>,
+    four_eyes: bool,
+) -> Result<(), Refusal> {
+    if kind == OrganisationKind::Platform {
+        return Err(Refusal::field(
+            "dutyContact",
+            "the platform organisation has no settings",
+        ));
+    }
+    let mut errors: Vec<FieldError> = duty_contact
+        .map(|c| {
+            [
+                check_text("dutyContact.name", &c.name),
+                check_text("dutyContact.phone", &c.phone),
+                check_text("dutyContact.hours", &c.hours),
+            ]
+            .into_iter()
+            .flatten()
+            .collect()
+        })
+        .unwrap_or_default();
+    if four_eyes && !matches!(kind, OrganisationKind::School | OrganisationKind::Wijkteam) {
+        errors.push(FieldError::new(
+            "fourEyes",
+            "only schools and wijkteams walk the meldcode, whose decisions it concerns",
+        ));
+    }
+    Refusal::unless_invalid(errors)
 }
 
 #[cfg(test)]
@@ -100,5 +144,33 @@ mod tests {
             decide_change(School, Some(""), None, None),
             Err(Refusal::Invalid(_))
         ));
+    }
+
+    /// Every kind × duty contact × four eyes.
+    #[test]
+    fn settings() {
+        use crate::domain::reference::Labelled;
+        let contact = DutyContact {
+            name: "Piketdienst Veilig Thuis".into(),
+            phone: "+31 20 123 4567".into(),
+            hours: "Buiten kantoortijden en in het weekend".into(),
+        };
+        let blank = DutyContact {
+            hours: " ".into(),
+            ..contact.clone()
+        };
+        for &kind in OrganisationKind::ALL {
+            for four_eyes in [false, true] {
+                let decided = decide_settings(kind, Some(&contact), four_eyes);
+                let fits = kind != Platform
+                    && (!four_eyes || matches!(kind, School | OrganisationKind::Wijkteam));
+                assert_eq!(decided.is_ok(), fits, "{kind:?} four eyes {four_eyes}");
+            }
+        }
+        assert!(matches!(
+            decide_settings(VeiligThuis, Some(&blank), false),
+            Err(Refusal::Invalid(errors)) if errors[0].field == "dutyContact.hours"
+        ));
+        assert_eq!(decide_settings(VeiligThuis, None, false), Ok(()));
     }
 }

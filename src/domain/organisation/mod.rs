@@ -8,7 +8,7 @@ use crate::domain::{FieldError, check_text, reference::Labelled};
 
 mod decide;
 
-pub use decide::{decide_change, decide_register};
+pub use decide::{DutyContact, decide_change, decide_register, decide_settings};
 
 use poem_openapi::Enum;
 use serde::{Deserialize, Serialize};
