@@ -82,6 +82,10 @@ problem_kinds! {
     LegalHold => ("legal-hold", 409, "Conflict"),
     /// The recipient of a handoff was reminded less than the interval ago.
     ReminderTooSoon => ("reminder-too-soon", 409, "Conflict"),
+    /// A proposal of the case awaits a second professional's verdict (four eyes).
+    ApprovalPending => ("approval-pending", 409, "Conflict"),
+    /// No proposal of the case awaits a verdict.
+    NothingToApprove => ("nothing-to-approve", 409, "Conflict"),
     /// A conditions check on a handoff without conditions in force.
     NoConditionsInForce => ("no-conditions-in-force", 409, "Conflict"),
 

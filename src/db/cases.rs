@@ -10,9 +10,12 @@ use uuid::Uuid;
 
 use crate::{
     auth::policy::CaseScope,
-    db::schema::{case_actions, case_lead_changes, case_steps, cases, signals},
+    db::schema::{
+        case_actions, case_approvals, case_lead_changes, case_proposals, case_steps, cases, signals,
+    },
     domain::meldcode::{
         CaseStatus, Decision, Step,
+        approval::{self, ApprovalVerdict, Proposal, ProposalSubject},
         file::decision_in_force,
         record::{StepDetails, StepRecord},
     },
@@ -174,6 +177,113 @@ pub struct CaseFile {
     pub lead_changes: Vec<LeadChange>,
     /// The latest report sent from the case, in whatever state.
     pub report: Option<crate::db::handoffs::Handoff>,
+    /// Four-eyes proposals with their verdicts, oldest first.
+    pub proposals: Vec<ProposalRecord>,
+}
+
+impl CaseFile {
+    /// The proposals as the rules see them.
+    pub fn proposals(&self) -> Vec<Proposal> {
+        self.proposals
+            .iter()
+            .map(ProposalRecord::to_domain)
+            .collect()
+    }
+
+    /// The decision in force: the latest active step 5, once approved where four eyes apply.
+    pub fn decision(&self) -> Option<Decision> {
+        decision_in_force(&self.steps, &self.proposals())
+    }
+}
+
+#[derive(Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
+#[diesel(table_name = case_proposals, check_for_backend(diesel::pg::Pg))]
+pub struct ProposalRow {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub subject: ProposalSubject,
+    pub step_id: Option<Uuid>,
+    pub closure_note: Option<String>,
+    pub proposed_by_sub: String,
+    pub proposed_by_name: String,
+    pub proposed_at: DateTime<Utc>,
+}
+
+#[derive(Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
+#[diesel(table_name = case_approvals, check_for_backend(diesel::pg::Pg))]
+pub struct ApprovalRow {
+    pub proposal_id: Uuid,
+    pub verdict: ApprovalVerdict,
+    pub comment: Option<String>,
+    pub by_sub: String,
+    pub by_name: String,
+    pub at: DateTime<Utc>,
+}
+
+/// A proposal and its verdict, once given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProposalRecord {
+    pub proposal: ProposalRow,
+    pub approval: Option<ApprovalRow>,
+}
+
+impl ProposalRecord {
+    pub fn to_domain(&self) -> Proposal {
+        Proposal {
+            id: self.proposal.id,
+            subject: self.proposal.subject,
+            step_id: self.proposal.step_id,
+            closure_note: self.proposal.closure_note.clone(),
+            proposed_by_sub: self.proposal.proposed_by_sub.clone(),
+            verdict: self.approval.as_ref().map(|a| a.verdict),
+        }
+    }
+}
+
+/// A four-eyes proposal: a decision's step record or a closure, awaiting a verdict.
+pub async fn insert_proposal(
+    conn: &mut AsyncPgConnection,
+    case: Uuid,
+    subject: ProposalSubject,
+    step: Option<Uuid>,
+    closure_note: Option<&str>,
+    by: (&str, &str),
+) -> QueryResult<Uuid> {
+    let id = Uuid::now_v7();
+    diesel::insert_into(case_proposals::table)
+        .values((
+            case_proposals::id.eq(id),
+            case_proposals::case_id.eq(case),
+            case_proposals::subject.eq(subject),
+            case_proposals::step_id.eq(step),
+            case_proposals::closure_note.eq(closure_note),
+            case_proposals::proposed_by_sub.eq(by.0),
+            case_proposals::proposed_by_name.eq(by.1),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(id)
+}
+
+/// The second professional's verdict on a proposal.
+pub async fn insert_approval(
+    conn: &mut AsyncPgConnection,
+    proposal: Uuid,
+    verdict: ApprovalVerdict,
+    comment: Option<&str>,
+    by: (&str, &str),
+) -> QueryResult<()> {
+    diesel::insert_into(case_approvals::table)
+        .values((
+            case_approvals::proposal_id.eq(proposal),
+            case_approvals::verdict.eq(verdict),
+            case_approvals::comment.eq(comment),
+            case_approvals::by_sub.eq(by.0),
+            case_approvals::by_name.eq(by.1),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 pub async fn insert(conn: &mut AsyncPgConnection, new: &NewCase<'_>) -> QueryResult<Case> {
@@ -245,6 +355,17 @@ pub async fn load_files(
         .load(conn)
         .await?;
     let reports = crate::db::handoffs::reports_of_cases(conn, &ids).await?;
+    let proposals: Vec<ProposalRecord> = case_proposals::table
+        .left_join(case_approvals::table)
+        .filter(case_proposals::case_id.eq_any(&ids))
+        .order((case_proposals::proposed_at, case_proposals::id))
+        .select((ProposalRow::as_select(), Option::<ApprovalRow>::as_select()))
+        .load::<(ProposalRow, Option<ApprovalRow>)>(conn)
+        .await?
+        .into_iter()
+        .map(|(proposal, approval)| ProposalRecord { proposal, approval })
+        .collect();
+    let mut proposals_by = group(proposals, |p| p.proposal.case_id);
     let mut steps_by = group(steps, |s| s.case_id);
     let mut actions_by = group(actions, |a| a.case_id);
     let mut leads_by = group(lead_changes, |l| l.case_id);
@@ -256,6 +377,7 @@ pub async fn load_files(
             lead_changes: leads_by.remove(&case.id).unwrap_or_default(),
             // Newest first: the first report of this case is the latest.
             report: reports.iter().find(|r| r.case_id == Some(case.id)).cloned(),
+            proposals: proposals_by.remove(&case.id).unwrap_or_default(),
             case,
         })
         .collect())
@@ -283,13 +405,14 @@ pub async fn case_and_decision(
     organisation: Uuid,
     scope: &CaseScope,
     id: Uuid,
-) -> QueryResult<Option<(Case, Option<Decision>)>> {
+) -> QueryResult<Option<(Case, Option<Decision>, Option<ProposalSubject>)>> {
     let Some(case) = find(conn, organisation, scope, id, false).await? else {
         return Ok(None);
     };
     let file = load_files(conn, vec![case]).await?.remove(0);
-    let decision = decision_in_force(&file.steps);
-    Ok(Some((file.case, decision)))
+    let decision = file.decision();
+    let pending = approval::pending(&file.proposals()).map(|p| p.subject);
+    Ok(Some((file.case, decision, pending)))
 }
 
 fn group<T>(items: Vec<T>, key: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Vec<T>> {

@@ -44,7 +44,10 @@ use crate::domain::{
     lifecycle::{
         DestructionScope, DestructionStatus, HearingOutcome, RefusalGround, RequesterKind,
     },
-    meldcode::{CaseStatus, Step},
+    meldcode::{
+        CaseStatus, Step,
+        approval::{ApprovalVerdict, ProposalSubject},
+    },
     organisation::OrganisationKind,
     signal::{SignalCategory, SignalDirection, SignalSource},
     webhook::DeliveryStatus,
@@ -58,6 +61,8 @@ text_codes!(
     Urgency,
     ParentsNotInformedReason,
     Transition,
+    ProposalSubject,
+    ApprovalVerdict,
 );
 
 /// Like [`text_codes`], for enums that spell their codes with `as_str` and `FromStr`.

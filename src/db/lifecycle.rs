@@ -761,6 +761,11 @@ async fn purge_cases(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<
         "UPDATE case_actions SET description = $1 WHERE case_id = ANY($2)",
         "UPDATE case_lead_changes SET reason = $1 WHERE case_id = ANY($2) AND reason IS NOT NULL",
         "UPDATE cases SET closure_note = $1 WHERE id = ANY($2) AND closure_note IS NOT NULL",
+        "UPDATE case_proposals SET closure_note = $1
+          WHERE case_id = ANY($2) AND closure_note IS NOT NULL",
+        "UPDATE case_approvals SET comment = $1
+          WHERE comment IS NOT NULL
+            AND proposal_id IN (SELECT id FROM case_proposals WHERE case_id = ANY($2))",
     ] {
         diesel::sql_query(statement)
             .bind::<sql_types::Text, _>(PURGED)

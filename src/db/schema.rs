@@ -60,6 +60,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    case_approvals (proposal_id) {
+        proposal_id -> Uuid,
+        verdict -> Text,
+        comment -> Nullable<Text>,
+        by_sub -> Text,
+        by_name -> Text,
+        at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     case_lead_changes (id) {
         id -> Uuid,
         case_id -> Uuid,
@@ -70,6 +81,19 @@ diesel::table! {
         reason -> Nullable<Text>,
         changed_by_sub -> Text,
         changed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    case_proposals (id) {
+        id -> Uuid,
+        case_id -> Uuid,
+        subject -> Text,
+        step_id -> Nullable<Uuid>,
+        closure_note -> Nullable<Text>,
+        proposed_by_sub -> Text,
+        proposed_by_name -> Text,
+        proposed_at -> Timestamptz,
     }
 }
 
@@ -463,7 +487,10 @@ diesel::joinable!(access_log_unsealed -> access_log (entry_id));
 diesel::joinable!(case_actions -> case_steps (decision_step_id));
 diesel::joinable!(case_actions -> cases (case_id));
 diesel::joinable!(case_actions -> organisations (owner_organisation_id));
+diesel::joinable!(case_approvals -> case_proposals (proposal_id));
 diesel::joinable!(case_lead_changes -> cases (case_id));
+diesel::joinable!(case_proposals -> case_steps (step_id));
+diesel::joinable!(case_proposals -> cases (case_id));
 diesel::joinable!(case_steps -> cases (case_id));
 diesel::joinable!(cases -> children (child_id));
 diesel::joinable!(cases -> organisations (organisation_id));
@@ -501,7 +528,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     access_log_seals,
     access_log_unsealed,
     case_actions,
+    case_approvals,
     case_lead_changes,
+    case_proposals,
     case_steps,
     cases,
     children,

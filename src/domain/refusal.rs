@@ -124,6 +124,14 @@ pub enum Refusal {
     ForwardingTarget,
     /// A conditions check needs conditions in force (voorwaarden en vervolg).
     NoConditionsInForce,
+    /// A proposal awaits a second professional's verdict (vier-ogenprincipe).
+    ApprovalPending {
+        subject: crate::domain::meldcode::approval::ProposalSubject,
+    },
+    /// No proposal awaits a verdict.
+    NothingToApprove,
+    /// The proposer does not approve their own proposal.
+    OwnProposal,
 }
 
 impl Refusal {

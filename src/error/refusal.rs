@@ -275,6 +275,23 @@ impl From<Refusal> for AppError {
                 K::ForwardingNotAllowed,
                 "Forwarding goes to another Veilig Thuis region: name its organisation id.",
             ),
+            Refusal::ApprovalPending { subject } => AppError::new(
+                K::ApprovalPending,
+                format!(
+                    "A proposed {} awaits a second professional's approval \
+                     (POST /v1/cases/{{id}}/approvals) before anything else is decided.",
+                    subject.label_en().to_lowercase()
+                ),
+            )
+            .with_extension("subject", subject.code()),
+            Refusal::NothingToApprove => AppError::new(
+                K::NothingToApprove,
+                "No proposal of this case awaits a verdict.",
+            ),
+            Refusal::OwnProposal => AppError::forbidden(
+                "A second professional approves: the proposer does not give the verdict on their \
+                 own proposal.",
+            ),
             Refusal::NoConditionsInForce => AppError::new(
                 K::NoConditionsInForce,
                 "No safety conditions run on this handoff: a conditions check follows a \

@@ -55,6 +55,12 @@ pub enum EventType {
     #[oai(rename = "case.closed")]
     #[serde(rename = "case.closed")]
     CaseClosed,
+    #[oai(rename = "case.approval_requested")]
+    #[serde(rename = "case.approval_requested")]
+    CaseApprovalRequested,
+    #[oai(rename = "case.proposal_decided")]
+    #[serde(rename = "case.proposal_decided")]
+    CaseProposalDecided,
     #[oai(rename = "handoff.sent")]
     #[serde(rename = "handoff.sent")]
     HandoffSent,
@@ -147,6 +153,10 @@ crate::labelled!(EventType {
     CaseActionAdded => ("case.action_added", "Casus afspraak toegevoegd", "Case action added", "An agreement was added to a case."),
     CaseActionUpdated => ("case.action_updated", "Casus afspraak gewijzigd", "Case action updated", "An agreement of a case changed."),
     CaseClosed => ("case.closed", "Casus afgesloten", "Case closed", "A case was closed."),
+    CaseApprovalRequested => ("case.approval_requested", "Goedkeuring gevraagd", "Approval requested",
+        "A decision or closure was proposed under four eyes and awaits a second professional."),
+    CaseProposalDecided => ("case.proposal_decided", "Voorstel beoordeeld", "Proposal decided",
+        "A second professional approved or rejected a proposed decision or closure."),
     HandoffSent => ("handoff.sent", "Overdracht verstuurd", "Handoff sent", "A handoff was sent (to the recipient: received)."),
     HandoffAcknowledged => ("handoff.acknowledged", "Overdracht ontvangst bevestigd", "Handoff acknowledged", "The recipient acknowledged a handoff."),
     HandoffAccepted => ("handoff.accepted", "Overdracht aangenomen", "Handoff accepted", "The recipient accepted a handoff."),

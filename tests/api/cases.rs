@@ -892,3 +892,160 @@ async fn a_wijkteam_walks_the_meldcode_too() {
         .await;
     assert_eq!(closed.body["items"], json!([]));
 }
+
+/// Vier-ogenprincipe: with `fourEyes` on, the decision and the closure wait for a second
+/// professional; the proposer cannot approve; a rejection stays on the case; no report leaves
+/// before the decision is approved.
+#[tokio::test(flavor = "multi_thread")]
+async fn four_eyes_make_the_decision_and_closure_proposals() {
+    let app = TestApp::new().await;
+    let s = school(&app).await;
+    let admin = app
+        .member_of(s.coordinator.organisation, Role::OrgAdmin)
+        .await;
+    app.request(
+        poem::http::Method::PUT,
+        &format!("/v1/organisations/{}/settings", s.coordinator.organisation),
+    )
+    .by(&admin)
+    .json(&json!({"fourEyes": true}))
+    .send()
+    .await
+    .expect(200);
+    let second = app
+        .member_of(s.coordinator.organisation, Role::CareCoordinator)
+        .await;
+    let vt = app
+        .member(OrganisationKind::VeiligThuis, Role::VtWorker)
+        .await;
+    let case = ready_to_weigh(&app, &s).await;
+    let approvals = format!("/v1/cases/{case}/approvals");
+    let verdict = |member: &Member, body: Value| app.post(&approvals).by(member).json(&body).send();
+    verdict(&second, json!({"verdict": "approved"}))
+        .await
+        .expect_problem(409, "nothing-to-approve");
+    step(
+        &app,
+        &s.coordinator,
+        case,
+        weighing(["yes", "doubt", "", "", ""]),
+    )
+    .await
+    .expect(201);
+
+    // The decision is a proposal: not in force, no report can leave, nothing else decided.
+    let proposed = step(&app, &s.coordinator, case, decision("report")).await;
+    proposed.expect(201);
+    assert_eq!(proposed.body.get("decision"), None);
+    let proposals = proposed.body["proposals"].as_array().unwrap();
+    assert_eq!(proposals.len(), 1);
+    assert_eq!(proposals[0]["subject"], "decision");
+    assert_eq!(proposals[0].get("verdict"), None);
+    let report = json!({"kind": "report", "toOrganisation": vt.organisation, "childId": s.child,
+                        "caseId": case, "signalIds": [s.signal], "message": "Zorgen.",
+                        "parentsInformedAt": "2026-11-20T15:00:00Z"});
+    let blocked = app
+        .post("/v1/handoffs")
+        .by(&s.coordinator)
+        .json(&report)
+        .send()
+        .await;
+    blocked.expect_problem(409, "approval-pending");
+    assert_eq!(blocked.body["subject"], "decision");
+    step(&app, &s.coordinator, case, decision("report"))
+        .await
+        .expect_problem(409, "approval-pending");
+
+    // Not by the proposer; a rejection says why and stays on the record.
+    verdict(&s.coordinator, json!({"verdict": "approved"}))
+        .await
+        .expect_problem(403, "forbidden");
+    verdict(&second, json!({"verdict": "rejected"}))
+        .await
+        .expect_problem(400, "invalid-input");
+    let rejected = verdict(
+        &second,
+        json!({"verdict": "rejected", "comment": "Eerst het gesprek met moeder voeren."}),
+    )
+    .await;
+    rejected.expect(200);
+    assert_eq!(rejected.body.get("decision"), None);
+    assert_eq!(rejected.body["proposals"][0]["verdict"], "rejected");
+    assert_eq!(
+        rejected.body["proposals"][0]["decidedBy"]["sub"],
+        second.sub
+    );
+
+    // Proposed again and approved by the second: in force, and the report can go.
+    step(&app, &s.coordinator, case, decision("report"))
+        .await
+        .expect(201);
+    let approved = verdict(&second, json!({"verdict": "approved"})).await;
+    approved.expect(200);
+    assert_eq!(approved.body["decision"], "report");
+    assert_eq!(approved.body["proposals"].as_array().unwrap().len(), 2);
+    app.post("/v1/handoffs")
+        .by(&s.coordinator)
+        .json(&report)
+        .send()
+        .await
+        .expect(201);
+
+    // The closure waits too; approved, it closes the case with the proposal's note.
+    let closing = app
+        .post(&format!("/v1/cases/{case}/closure"))
+        .by(&s.coordinator)
+        .json(&json!({"note": "Gemeld; Veilig Thuis neemt het over."}))
+        .send()
+        .await;
+    closing.expect(200);
+    assert_eq!(closing.body["status"], "open");
+    assert_eq!(closing.body["proposals"][2]["subject"], "closure");
+    // Another organisation sees nothing of it.
+    let stranger = app
+        .member(OrganisationKind::School, Role::CareCoordinator)
+        .await;
+    verdict(&stranger, json!({"verdict": "approved"}))
+        .await
+        .expect_problem(404, "not-found");
+    let closed = verdict(&second, json!({"verdict": "approved"})).await;
+    closed.expect(200);
+    assert_eq!(closed.body["status"], "closed");
+    assert_eq!(
+        closed.body["closure"]["note"],
+        "Gemeld; Veilig Thuis neemt het over."
+    );
+    verdict(&second, json!({"verdict": "approved"}))
+        .await
+        .expect_problem(409, "case-closed");
+
+    app.settle_events().await;
+    let feed = app
+        .get("/v1/events?limit=200")
+        .by(&s.coordinator)
+        .send()
+        .await;
+    let types: Vec<&str> = feed.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["resource"]["id"] == case.to_string())
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types
+            .iter()
+            .filter(|t| **t == "case.approval_requested")
+            .count(),
+        3
+    );
+    assert_eq!(
+        types
+            .iter()
+            .filter(|t| **t == "case.proposal_decided")
+            .count(),
+        3
+    );
+    assert_eq!(types.iter().filter(|t| **t == "case.closed").count(), 1);
+    app.assert_log_intact().await;
+}

@@ -39,7 +39,10 @@ use crate::{
     },
     db::cases::{self as queries, CaseFile},
     domain::{
-        meldcode::{self as rules, CaseContext, CaseStatus, Lead, file::decision_in_force},
+        meldcode::{
+            self as rules, CaseContext, CaseStatus, ClosePlan, Lead,
+            approval::{self, Proposal},
+        },
         reference::Labelled,
     },
     effects::Effects,
@@ -91,6 +94,8 @@ impl CasesApi {
                     child_signals: &signals,
                     guardians: &[],
                     known_organisations: &[],
+                    proposals: &[],
+                    four_eyes: false,
                     now: Utc::now(),
                 };
                 let first_step = rules::decide_open(
@@ -234,7 +239,9 @@ impl CasesApi {
     /// decision needs a weighing and must be one it allows: 422 `report-required` names the
     /// question and answer that require a report, 422 `decision-not-allowed` the decisions that
     /// are allowed. Records are never changed: to correct one, send a new record with
-    /// `supersedes` and `correctionReason`.
+    /// `supersedes` and `correctionReason`. With the four-eyes principle on, a decision is a
+    /// proposal until a second professional approves it (`POST /v1/cases/{id}/approvals`);
+    /// while one waits, another decision is 409 `approval-pending`.
     #[oai(
         path = "/cases/:id/steps",
         method = "post",
@@ -261,7 +268,12 @@ impl CasesApi {
                 let file = load_file(conn, principal, id.0, true).await?;
                 etag::check_if_match(if_match.0.as_deref(), &etag::of(&render(principal, &file)))?;
                 let found = write::lookups(conn, file.case.child_id, &request).await?;
-                let plan = rules::decide_step(&request, &context_of(&file, &found))?;
+                let four_eyes = write::four_eyes(conn, principal).await?;
+                let proposals = file.proposals();
+                let plan = rules::decide_step(
+                    &request,
+                    &context_of(&file, &found, &proposals, four_eyes),
+                )?;
                 write::append_step(conn, actor, file, &request, plan).await
             })
             .await?;
@@ -460,7 +472,9 @@ impl CasesApi {
     ///
     /// Closes the case when the decision in force allows it: after `close` or `organise_help`
     /// at once; after `report` only once the report was sent to Veilig Thuis (else 422
-    /// `report-not-sent`). Without a decision, 422 `decision-required`.
+    /// `report-not-sent`). Without a decision, 422 `decision-required`. With the four-eyes
+    /// principle on, the closure is a proposal (the case stays open, `proposals` shows it)
+    /// until a second professional approves it (`POST /v1/cases/{id}/approvals`).
     #[oai(
         path = "/cases/:id/closure",
         method = "post",
@@ -486,9 +500,20 @@ impl CasesApi {
             .transaction(async |conn| {
                 let file = load_file(conn, principal, id.0, true).await?;
                 etag::check_if_match(if_match.0.as_deref(), &etag::of(&render(principal, &file)))?;
-                let decision = decision_in_force(&file.steps);
+                let decision = file.decision();
                 let report = file.report.as_ref().map(|r| r.status);
-                rules::decide_close(file.case.is_open(), decision, report)?;
+                let four_eyes = write::four_eyes(conn, principal).await?;
+                let plan = rules::decide_close(
+                    file.case.is_open(),
+                    decision,
+                    report,
+                    &file.proposals(),
+                    four_eyes,
+                )?;
+                if plan == ClosePlan::Propose {
+                    return write::propose_closure(conn, actor, &file.case, input.note.as_deref())
+                        .await;
+                }
                 let case = queries::close(
                     conn,
                     file.case.id,
@@ -518,11 +543,67 @@ impl CasesApi {
         let tag = etag::of(&rendered);
         Ok(CaseResponse::Ok(Json(rendered), tag))
     }
+
+    /// Approve or reject a proposal
+    ///
+    /// With the four-eyes principle on (`fourEyes` in the organisation's settings), the
+    /// meldcode decision (step 5) and a case closure are proposals: the decision is not in
+    /// force — a report cannot be sent from the case (409 `approval-pending`) — and the case
+    /// not closed until a second professional approves. The proposer's own verdict is 403; a
+    /// rejection needs a `comment`; without a pending proposal, 409 `nothing-to-approve`.
+    /// Rejected proposals stay on the case (`proposals`); the proposer then records a new
+    /// decision or closure.
+    #[oai(
+        path = "/cases/:id/approvals",
+        method = "post",
+        operation_id = "approveCaseProposal"
+    )]
+    async fn approve(
+        &self,
+        auth: BearerAuth,
+        cx: Ctx,
+        /// The case's id.
+        id: Path<Uuid>,
+        /// ETag of the case the verdict is based on.
+        #[oai(name = "If-Match")]
+        if_match: Header<Option<String>>,
+        body: JsonBody<RecordApproval>,
+    ) -> ApiResult<CaseResponse, Change> {
+        let principal = &auth.0;
+        policy::require(principal, Action::ManageCases)?;
+        let input = body.0;
+        let actor = cx.actor(principal);
+        let file = cx
+            .db
+            .transaction(async |conn| {
+                let file = load_file(conn, principal, id.0, true).await?;
+                etag::check_if_match(if_match.0.as_deref(), &etag::of(&render(principal, &file)))?;
+                let plan = approval::decide_approval(
+                    &file.proposals(),
+                    &principal.sub,
+                    input.verdict,
+                    input.comment.as_deref(),
+                    file.case.is_open(),
+                )?;
+                write::give_verdict(conn, actor, &file.case, &plan, input.comment.as_deref()).await
+            })
+            .await?;
+        let rendered = render(principal, &file);
+        let tag = etag::of(&rendered);
+        Ok(CaseResponse::Ok(Json(rendered), tag))
+    }
 }
 
 /// The case as a step's rules see it.
-fn context_of<'a>(file: &'a CaseFile, found: &'a write::Lookups) -> CaseContext<'a> {
+fn context_of<'a>(
+    file: &'a CaseFile,
+    found: &'a write::Lookups,
+    proposals: &'a [Proposal],
+    four_eyes: bool,
+) -> CaseContext<'a> {
     CaseContext {
+        proposals,
+        four_eyes,
         open: file.case.is_open(),
         steps: &file.steps,
         open_agreements: file.actions.iter().filter(|a| a.done_at.is_none()).count(),

@@ -5,7 +5,7 @@ use chrono::{NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::{
-    ActionOwner, Afwegingskader, Case, CaseAction, CaseStep, CaseSummary, Closure,
+    ActionOwner, Afwegingskader, Case, CaseAction, CaseProposal, CaseStep, CaseSummary, Closure,
     ConsultationRecord, ConversationRecord, DecidingAnswer, DecisionRecord, LeadChangeRecord,
     Participants, ReportLink, SignalsMappedRecord, SkippedConversation, WeighingAnswers,
     WeighingRecord, WeighingState,
@@ -17,7 +17,7 @@ use crate::{
     domain::{
         meldcode::{
             self as rules, Question, Step, Verdict,
-            file::{current_step, decision_in_force, progress},
+            file::{current_step, progress},
             record::{StepDetails, StepRecord},
         },
         reference::Labelled,
@@ -42,7 +42,7 @@ pub fn render(principal: &Principal, file: &CaseFile) -> Case {
             .map(|s| render_step(file, s, with_notes))
             .collect(),
         afwegingskader: afwegingskader(&file.steps),
-        decision: decision_in_force(&file.steps),
+        decision: file.decision(),
         actions: file
             .actions
             .iter()
@@ -73,6 +73,32 @@ pub fn render(principal: &Principal, file: &CaseFile) -> Case {
             ),
             note: case.closure_note.clone(),
         }),
+        proposals: file
+            .proposals
+            .iter()
+            .map(|p| CaseProposal {
+                id: p.proposal.id,
+                subject: p.proposal.subject,
+                step_id: p.proposal.step_id,
+                closure_note: p.proposal.closure_note.clone().filter(|_| with_notes),
+                proposed_by: professional(
+                    &p.proposal.proposed_by_sub,
+                    &p.proposal.proposed_by_name,
+                ),
+                proposed_at: p.proposal.proposed_at.into(),
+                verdict: p.approval.as_ref().map(|a| a.verdict),
+                comment: p
+                    .approval
+                    .as_ref()
+                    .and_then(|a| a.comment.clone())
+                    .filter(|_| with_notes),
+                decided_by: p
+                    .approval
+                    .as_ref()
+                    .map(|a| professional(&a.by_sub, &a.by_name)),
+                decided_at: p.approval.as_ref().map(|a| a.at.into()),
+            })
+            .collect(),
         updated_at: case.updated_at.into(),
     }
 }
@@ -87,7 +113,7 @@ pub fn summarise(file: &CaseFile) -> CaseSummary {
         lead: professional(&case.lead_sub, &case.lead_name),
         opened_at: case.opened_at.into(),
         current_step: current_step(&file.steps),
-        decision: decision_in_force(&file.steps),
+        decision: file.decision(),
         overdue_actions: file.actions.iter().filter(|a| a.is_overdue(today)).count() as u32,
         closed_at: case.closed_at.map(Into::into),
         href: format!("/v1/cases/{}", case.id),

@@ -16,6 +16,7 @@ use crate::{
     db::cases::ActionChanges,
     domain::meldcode::{
         Agreement, Answer, Decision, Lead, Owner, SkipReason, StepRequest,
+        approval::ApprovalVerdict,
         record::{self, StepDetails},
     },
 };
@@ -97,6 +98,29 @@ impl Example for CloseCase {
     fn example() -> Self {
         Self {
             note: Some("Hulp loopt; monitoring door de leerkracht tot de zomervakantie.".into()),
+        }
+    }
+}
+
+/// A second professional's verdict on the case's pending proposal (vier-ogenprincipe).
+#[derive(Object, Deserialize)]
+#[oai(rename_all = "camelCase", deny_unknown_fields, example)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RecordApproval {
+    pub verdict: ApprovalVerdict,
+    /// Why; required when rejecting.
+    #[oai(
+        validator(min_length = 1, max_length = 5000),
+        skip_serializing_if_is_none
+    )]
+    pub comment: Option<String>,
+}
+
+impl Example for RecordApproval {
+    fn example() -> Self {
+        Self {
+            verdict: ApprovalVerdict::Approved,
+            comment: Some("Eens: de weging laat geen ander besluit toe.".into()),
         }
     }
 }

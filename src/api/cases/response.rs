@@ -13,7 +13,10 @@ use crate::{
         shared::Professional,
         types::{Timestamp, example_id, example_time},
     },
-    domain::meldcode::{Answer, CaseStatus, Decision, Question, Step},
+    domain::meldcode::{
+        Answer, CaseStatus, Decision, Question, Step,
+        approval::{ApprovalVerdict, ProposalSubject},
+    },
 };
 
 // ---- responses --------------------------------------------------------------------------------
@@ -228,7 +231,36 @@ pub struct Case {
     pub report: Option<ReportLink>,
     #[oai(skip_serializing_if_is_none)]
     pub closure: Option<Closure>,
+    /// Four-eyes proposals (vier-ogenprincipe), oldest first: a decision or closure waiting for,
+    /// or given, a second professional's verdict. Rejected ones stay.
+    pub proposals: Vec<CaseProposal>,
     pub updated_at: Timestamp,
+}
+
+/// A decision or closure proposed under four eyes, with its verdict once given.
+#[derive(Object, Clone)]
+#[oai(rename_all = "camelCase")]
+pub struct CaseProposal {
+    pub id: Uuid,
+    pub subject: ProposalSubject,
+    /// For a decision: the step-5 record it proposes.
+    #[oai(skip_serializing_if_is_none)]
+    pub step_id: Option<Uuid>,
+    /// For a closure: its note (not shown to teachers).
+    #[oai(skip_serializing_if_is_none)]
+    pub closure_note: Option<String>,
+    pub proposed_by: Professional,
+    pub proposed_at: Timestamp,
+    /// Absent while it awaits a verdict.
+    #[oai(skip_serializing_if_is_none)]
+    pub verdict: Option<ApprovalVerdict>,
+    /// Why, as the second professional put it (not shown to teachers).
+    #[oai(skip_serializing_if_is_none)]
+    pub comment: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub decided_by: Option<Professional>,
+    #[oai(skip_serializing_if_is_none)]
+    pub decided_at: Option<Timestamp>,
 }
 
 /// A report sent from a case, as the case shows it.
@@ -318,6 +350,7 @@ impl Example for Case {
             lead_history: Vec::new(),
             report: None,
             closure: None,
+            proposals: Vec::new(),
             updated_at: example_time(),
         }
     }

@@ -13,7 +13,14 @@ use crate::{
         children as child_queries, organisations as organisation_queries,
         timeline::TimelineEntry,
     },
-    domain::meldcode::{Agreement, Lead, StepPlan, StepRequest, record::StepDetails},
+    domain::{
+        meldcode::{
+            Agreement, Lead, StepPlan, StepRequest,
+            approval::{ApprovalPlan, ProposalSubject},
+            record::StepDetails,
+        },
+        reference::Labelled,
+    },
     effects::Effects,
     error::AppError,
     events::{Event, EventType},
@@ -31,6 +38,16 @@ pub async fn load_file(
         .await?
         .ok_or_else(AppError::not_found)?;
     reload(conn, case).await
+}
+
+/// Whether the caller's organisation applies the four-eyes principle (vier-ogenprincipe).
+pub async fn four_eyes(
+    conn: &mut AsyncPgConnection,
+    principal: &Principal,
+) -> Result<bool, AppError> {
+    Ok(organisation_queries::find(conn, principal.org_id())
+        .await?
+        .is_some_and(|o| o.four_eyes))
 }
 
 pub async fn reload(
@@ -169,8 +186,111 @@ pub async fn append_step(
                 .about_child(file.case.child_id),
         );
     }
+    if plan.proposed {
+        queries::insert_proposal(
+            conn,
+            file.case.id,
+            ProposalSubject::Decision,
+            Some(step.id),
+            None,
+            (&principal.sub, &principal.name),
+        )
+        .await?;
+        effects = effects.merge(case_change(
+            principal,
+            &file.case,
+            AccessAction::Update,
+            EventType::CaseApprovalRequested,
+            "case.approval_requested",
+            "Decision proposed; awaiting a second professional's approval".to_owned(),
+        ));
+    }
     effects.write(conn, actor).await?;
     let case = queries::touch(conn, file.case.id).await?;
+    reload(conn, case).await
+}
+
+/// A closure proposed under four eyes: the case stays open until the verdict.
+pub async fn propose_closure(
+    conn: &mut AsyncPgConnection,
+    actor: Actor<'_>,
+    case: &queries::Case,
+    note: Option<&str>,
+) -> Result<CaseFile, AppError> {
+    let principal = actor.principal;
+    queries::insert_proposal(
+        conn,
+        case.id,
+        ProposalSubject::Closure,
+        None,
+        note,
+        (&principal.sub, &principal.name),
+    )
+    .await?;
+    case_change(
+        principal,
+        case,
+        AccessAction::Update,
+        EventType::CaseApprovalRequested,
+        "case.approval_requested",
+        "Closure proposed; awaiting a second professional's approval".to_owned(),
+    )
+    .write(conn, actor)
+    .await?;
+    let case = queries::touch(conn, case.id).await?;
+    reload(conn, case).await
+}
+
+/// The second professional's verdict; an approved closure closes the case.
+pub async fn give_verdict(
+    conn: &mut AsyncPgConnection,
+    actor: Actor<'_>,
+    case: &queries::Case,
+    plan: &ApprovalPlan,
+    comment: Option<&str>,
+) -> Result<CaseFile, AppError> {
+    let principal = actor.principal;
+    queries::insert_approval(
+        conn,
+        plan.proposal_id,
+        plan.verdict,
+        comment,
+        (&principal.sub, &principal.name),
+    )
+    .await?;
+    let summary = format!(
+        "{} {}",
+        plan.subject.label_en(),
+        plan.verdict.label_en().to_lowercase()
+    );
+    let mut effects = case_change(
+        principal,
+        case,
+        AccessAction::Update,
+        EventType::CaseProposalDecided,
+        "case.proposal_decided",
+        summary,
+    );
+    let case = if plan.closes {
+        let closed = queries::close(
+            conn,
+            case.id,
+            &principal.sub,
+            &principal.name,
+            plan.closure_note.as_deref(),
+        )
+        .await?;
+        effects = effects.event(Event::new(
+            EventType::CaseClosed,
+            principal.org_id(),
+            CASE,
+            case.id,
+        ));
+        closed
+    } else {
+        queries::touch(conn, case.id).await?
+    };
+    effects.write(conn, actor).await?;
     reload(conn, case).await
 }
 

@@ -20,6 +20,7 @@ use crate::{
         Answered, CaseFacts, ChildSnapshot, ContactSnapshot, DeadlineRules, GuardianSnapshot,
         Recipient, SendContext, SignalSnapshot, Snapshot,
     },
+    domain::meldcode::approval::ProposalSubject,
     error::AppError,
 };
 
@@ -101,9 +102,10 @@ pub async fn send_context(
             let scope = policy::case_scope(principal);
             case_queries::case_and_decision(conn, principal.org_id(), &scope, id)
                 .await?
-                .map(|(case, decision)| CaseFacts {
+                .map(|(case, decision, pending)| CaseFacts {
                     child_id: case.child_id,
                     decision,
+                    decision_pending: pending == Some(ProposalSubject::Decision),
                 })
         }
         None => None,

@@ -363,7 +363,12 @@ mod tests {
         use AssessmentOutcome as O;
         use FeedbackCategory::*;
         let tomorrow = Some(today().succ_opt().unwrap());
-        type Case = (FeedbackCategory, Option<O>, Option<NaiveDate>, &'static [&'static str]);
+        type Case = (
+            FeedbackCategory,
+            Option<O>,
+            Option<NaiveDate>,
+            &'static [&'static str],
+        );
         let cases: &[Case] = &[
             (
                 SafetyAssessmentDecided,

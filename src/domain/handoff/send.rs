@@ -57,6 +57,8 @@ pub struct CaseFacts {
     pub child_id: Uuid,
     /// The decision in force (meldcode step 5), if any.
     pub decision: Option<Decision>,
+    /// A decision proposed under four eyes awaits its approval.
+    pub decision_pending: bool,
 }
 
 /// Everything the decision needs, loaded by the handler; `None` where a named record does not
@@ -158,7 +160,13 @@ pub fn decide_send(request: &SendRequest<'_>, context: &SendContext) -> Result<S
             return Err(Refusal::CaseOfAnotherChild);
         }
         if kind == HandoffKind::Report && case.decision != Some(Decision::Report) {
-            return Err(Refusal::ReportNotDecided);
+            return Err(if case.decision_pending {
+                Refusal::ApprovalPending {
+                    subject: crate::domain::meldcode::approval::ProposalSubject::Decision,
+                }
+            } else {
+                Refusal::ReportNotDecided
+            });
         }
     }
     let urgency = request.urgency.unwrap_or(Urgency::Regular);
@@ -349,6 +357,7 @@ mod tests {
             case: Some(CaseFacts {
                 child_id: id(CHILD),
                 decision: Some(Decision::Report),
+                decision_pending: false,
             }),
             now: now(),
             deadlines: DeadlineRules::default(),
@@ -596,6 +605,16 @@ mod tests {
         assert!(decide_send(&from_case, &ctx).is_ok());
         ctx.case.as_mut().unwrap().decision = Some(Decision::OrganiseHelp);
         assert_eq!(refusal(&from_case, &ctx), Some(Refusal::ReportNotDecided));
+        // Four eyes: a proposed decision to report is not in force until approved.
+        ctx.case.as_mut().unwrap().decision = None;
+        ctx.case.as_mut().unwrap().decision_pending = true;
+        assert_eq!(
+            refusal(&from_case, &ctx),
+            Some(Refusal::ApprovalPending {
+                subject: crate::domain::meldcode::approval::ProposalSubject::Decision
+            })
+        );
+        ctx.case.as_mut().unwrap().decision_pending = false;
         let advice = SendRequest {
             case_id: Some(id(CASE)),
             ..request(H::AdviceRequest)

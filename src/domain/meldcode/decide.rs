@@ -6,8 +6,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::{
-    ClosureRefusal, ConversationRecord, Decision, Verdict, check_closure, check_conversation,
-    check_decision, check_decision_terms, file, missing_before,
+    ClosureRefusal, ConversationRecord, Decision, Verdict,
+    approval::{self, Proposal},
+    check_closure, check_conversation, check_decision, check_decision_terms, file, missing_before,
     record::{SignalsMapped, StepDetails, StepRecord},
     weigh,
 };
@@ -61,13 +62,19 @@ pub struct CaseContext<'a> {
     pub guardians: &'a [Uuid],
     /// Of the organisations the request names as owners, those in the directory.
     pub known_organisations: &'a [Uuid],
+    /// The case's four-eyes proposals (vier-ogenprincipe), and whether the organisation asks
+    /// for a second professional's approval of decisions and closures.
+    pub proposals: &'a [Proposal],
+    pub four_eyes: bool,
     pub now: DateTime<Utc>,
 }
 
-/// What to record besides the step: the timeline's words for it.
+/// What to record besides the step: the timeline's words for it, and whether it is a proposal
+/// awaiting a second professional's approval.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StepPlan {
     pub summary: String,
+    pub proposed: bool,
 }
 
 /// The case must be open; a correction names an active record of the same step and says why;
@@ -168,6 +175,7 @@ pub fn decide_step(request: &StepRequest, context: &CaseContext<'_>) -> Result<S
             }
         }
         StepDetails::Decision(d) => {
+            approval::require_no_pending(context.proposals)?;
             let answers = progress.latest_weighing.unwrap_or_default();
             check_decision(&answers, d.decision).map_err(|refusal| Refusal::Decision {
                 refusal,
@@ -194,6 +202,7 @@ pub fn decide_step(request: &StepRequest, context: &CaseContext<'_>) -> Result<S
     }
     Ok(StepPlan {
         summary: summary(request),
+        proposed: context.four_eyes && step == super::Step::Decision,
     })
 }
 
@@ -268,18 +277,34 @@ pub fn decide_agreement_change(
     owner.map_or(Ok(()), |o| require_known_owner(o, known_organisations))
 }
 
-/// Closing: the case is open and the decision in force allows it. `report` is where the latest
-/// report sent from the case stands; one that was withdrawn was not sent.
+/// What a closure does: close the case now, or — with four eyes — propose it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClosePlan {
+    Close,
+    Propose,
+}
+
+/// Closing: the case is open, no proposal waits, and the decision in force allows it.
+/// `report` is where the latest report sent from the case stands; one that was withdrawn was
+/// not sent. With four eyes the closure is a proposal.
 pub fn decide_close(
     open: bool,
     decision: Option<Decision>,
     report: Option<HandoffStatus>,
-) -> Result<(), Refusal> {
+    proposals: &[Proposal],
+    four_eyes: bool,
+) -> Result<ClosePlan, Refusal> {
     require_open(open)?;
+    approval::require_no_pending(proposals)?;
     let report_sent = report.is_some_and(|status| status != HandoffStatus::Withdrawn);
     check_closure(decision, report_sent).map_err(|refusal| match refusal {
         ClosureRefusal::NoDecision => Refusal::DecisionRequired,
         ClosureRefusal::ReportNotSent => Refusal::ReportNotSent,
+    })?;
+    Ok(if four_eyes {
+        ClosePlan::Propose
+    } else {
+        ClosePlan::Close
     })
 }
 

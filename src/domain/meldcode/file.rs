@@ -1,6 +1,11 @@
 //! What a case file says now, derived from its append-only step records.
 
-use super::{Decision, Progress, Step, record::StepDetails, record::StepRecord};
+use super::{
+    Decision, Progress, Step,
+    approval::{self, Proposal},
+    record::StepDetails,
+    record::StepRecord,
+};
 
 /// The records that count: those no later record supersedes.
 pub fn active(steps: &[StepRecord]) -> impl Iterator<Item = &StepRecord> {
@@ -27,9 +32,12 @@ pub fn progress(steps: &[StepRecord]) -> Progress {
     }
 }
 
-/// The decision of the latest active step 5, if any.
-pub fn decision_in_force(steps: &[StepRecord]) -> Option<Decision> {
+/// The decision of the latest active step 5 in force, if any: with four eyes, a proposed
+/// decision counts once approved.
+pub fn decision_in_force(steps: &[StepRecord], proposals: &[Proposal]) -> Option<Decision> {
+    let unapproved = approval::unapproved_decisions(proposals);
     active_of(steps, Step::Decision)
+        .filter(|s| !unapproved.contains(&s.id))
         .last()
         .and_then(|record| match &record.details {
             StepDetails::Decision(d) => Some(d.decision),
@@ -110,9 +118,31 @@ pub(crate) mod tests {
             progress(&steps).latest_weighing.and_then(|a| a.suspicion),
             Some(Answer::Yes)
         );
-        assert_eq!(decision_in_force(&steps), Some(Decision::Report));
+        assert_eq!(decision_in_force(&steps, &[]), Some(Decision::Report));
         assert_eq!(current_step(&steps), Some(Step::Decision));
-        assert_eq!(decision_in_force(&steps[..2]), None);
+        assert_eq!(decision_in_force(&steps[..2], &[]), None);
         assert_eq!(current_step(&[]), None);
+        // With four eyes: a proposed decision is in force once approved; until then, or when
+        // rejected, the one it supersedes is not back either (it was superseded).
+        use crate::domain::meldcode::approval::{ApprovalVerdict, ProposalSubject};
+        let proposed = |verdict| Proposal {
+            id: Uuid::from_u128(50),
+            subject: ProposalSubject::Decision,
+            step_id: Some(Uuid::from_u128(5)),
+            closure_note: None,
+            proposed_by_sub: "ib-fatima".into(),
+            verdict,
+        };
+        for (verdict, expected) in [
+            (None, None),
+            (Some(ApprovalVerdict::Rejected), None),
+            (Some(ApprovalVerdict::Approved), Some(Decision::Report)),
+        ] {
+            assert_eq!(
+                decision_in_force(&steps, &[proposed(verdict)]),
+                expected,
+                "{verdict:?}"
+            );
+        }
     }
 }

@@ -10,12 +10,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::{domain::FieldError, labelled};
 
+pub mod approval;
 mod decide;
 pub mod file;
 pub mod record;
 
 pub use decide::{
-    Agreement, CaseContext, Lead, Owner, StepPlan, StepRequest, decide_agreement,
+    Agreement, CaseContext, ClosePlan, Lead, Owner, StepPlan, StepRequest, decide_agreement,
     decide_agreement_change, decide_close, decide_lead_change, decide_open, decide_step,
 };
 

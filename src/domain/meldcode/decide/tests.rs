@@ -62,6 +62,8 @@ fn context(steps: &[StepRecord]) -> CaseContext<'_> {
         child_signals: &SIGNALS,
         guardians: &GUARDIANS,
         known_organisations: &PARTNERS,
+        proposals: &[],
+        four_eyes: false,
         now: now(),
     }
 }
@@ -222,7 +224,7 @@ fn a_closed_case_takes_nothing() {
         Err(Refusal::CaseClosed)
     );
     assert_eq!(
-        decide_close(false, Some(Decision::Close), None),
+        decide_close(false, Some(Decision::Close), None, &[], false),
         Err(Refusal::CaseClosed)
     );
     assert_eq!(
@@ -382,7 +384,8 @@ fn opening_a_case_applies_step_one() {
     assert_eq!(
         fields(
             decide_open(&blank, &[], None, &context(&[])).map(|_| StepPlan {
-                summary: String::new()
+                summary: String::new(),
+                proposed: false,
             })
         ),
         ["lead.sub", "lead.name"]
@@ -444,15 +447,74 @@ fn closing_follows_the_decision_in_force() {
     ] {
         for &report in &reports {
             let sent = report.is_some_and(|s| s != HandoffStatus::Withdrawn);
-            let expected = match decision {
-                None => Err(Refusal::DecisionRequired),
-                Some(Decision::Report) if !sent => Err(Refusal::ReportNotSent),
-                Some(_) => Ok(()),
+            for four_eyes in [false, true] {
+                let expected = match decision {
+                    None => Err(Refusal::DecisionRequired),
+                    Some(Decision::Report) if !sent => Err(Refusal::ReportNotSent),
+                    Some(_) if four_eyes => Ok(ClosePlan::Propose),
+                    Some(_) => Ok(ClosePlan::Close),
+                };
+                assert_eq!(
+                    decide_close(true, decision, report, &[], four_eyes),
+                    expected,
+                    "{decision:?} {report:?} four eyes {four_eyes}"
+                );
+            }
+        }
+    }
+}
+
+/// Four eyes: a decision is a proposal; while one waits, no other decision and no closure;
+/// other steps go on.
+#[test]
+fn four_eyes_turn_decisions_and_closures_into_proposals() {
+    use crate::domain::meldcode::approval::{Proposal, ProposalSubject};
+    let steps = [
+        record(1, None, signals()),
+        record(2, None, consultation()),
+        record(3, None, weighing(Answer::No)),
+    ];
+    let pending = [Proposal {
+        id: Uuid::from_u128(60),
+        subject: ProposalSubject::Decision,
+        step_id: Some(Uuid::from_u128(61)),
+        closure_note: None,
+        proposed_by_sub: "ib-fatima".into(),
+        verdict: None,
+    }];
+    for four_eyes in [false, true] {
+        for waiting in [false, true] {
+            let context = CaseContext {
+                four_eyes,
+                proposals: if waiting { &pending } else { &[] },
+                ..context(&steps)
             };
+            let decided = decide_step(&request(decision(Decision::Close)), &context);
+            let consulted = decide_step(&request(consultation()), &context);
+            let why = format!("four eyes {four_eyes}, waiting {waiting}");
+            if waiting {
+                assert_eq!(
+                    decided,
+                    Err(Refusal::ApprovalPending {
+                        subject: ProposalSubject::Decision
+                    }),
+                    "{why}"
+                );
+            } else {
+                assert_eq!(decided.expect(&why).proposed, four_eyes, "{why}");
+            }
+            assert!(!consulted.expect(&why).proposed, "{why}: only decisions");
             assert_eq!(
-                decide_close(true, decision, report),
-                expected,
-                "{decision:?} {report:?}"
+                decide_close(
+                    true,
+                    Some(Decision::Close),
+                    None,
+                    context.proposals,
+                    four_eyes
+                )
+                .is_err(),
+                waiting,
+                "{why}"
             );
         }
     }

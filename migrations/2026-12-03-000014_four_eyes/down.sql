@@ -1,0 +1,2 @@
+DROP TABLE case_approvals;
+DROP TABLE case_proposals;
