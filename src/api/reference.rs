@@ -69,10 +69,12 @@ pub enum ReferenceList {
     HearingOutcomes,
     WithheldReasons,
     Deadlines,
+    ProposalSubjects,
+    ApprovalVerdicts,
 }
 
 impl ReferenceList {
-    const ALL: [ReferenceList; 37] = [
+    const ALL: [ReferenceList; 39] = [
         Self::SignalCategories,
         Self::SignalSources,
         Self::SignalDirections,
@@ -110,6 +112,8 @@ impl ReferenceList {
         Self::HearingOutcomes,
         Self::WithheldReasons,
         Self::Deadlines,
+        Self::ProposalSubjects,
+        Self::ApprovalVerdicts,
     ];
 
     fn name(self) -> &'static str {
@@ -151,6 +155,8 @@ impl ReferenceList {
             Self::HearingOutcomes => "hearing-outcomes",
             Self::WithheldReasons => "withheld-reasons",
             Self::Deadlines => "deadlines",
+            Self::ProposalSubjects => "proposal-subjects",
+            Self::ApprovalVerdicts => "approval-verdicts",
         }
     }
 
@@ -203,6 +209,12 @@ impl ReferenceList {
                 "Why a subject-access export withholds something (`withheld[].reason`)."
             }
             Self::Deadlines => "A handoff's deadlines (`overdueDeadlines[].deadline`).",
+            Self::ProposalSubjects => {
+                "What a four-eyes proposal on a case would do (`proposals[].subject`)."
+            }
+            Self::ApprovalVerdicts => {
+                "A second professional's verdict on a proposal (`proposals[].verdict`)."
+            }
         }
     }
 
@@ -256,6 +268,8 @@ impl ReferenceList {
             Self::HearingOutcomes => of::<lifecycle::HearingOutcome>(),
             Self::WithheldReasons => of::<lifecycle::WithheldReason>(),
             Self::Deadlines => of::<crate::domain::handoff::Deadline>(),
+            Self::ProposalSubjects => of::<crate::domain::meldcode::approval::ProposalSubject>(),
+            Self::ApprovalVerdicts => of::<crate::domain::meldcode::approval::ApprovalVerdict>(),
         }
     }
 }

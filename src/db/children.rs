@@ -316,6 +316,33 @@ pub async fn find_by_external_ref(
         .optional()
 }
 
+/// The organisation's child a transfer request names: by its pupil number here, else by BSN
+/// and date of birth.
+pub async fn matching(
+    conn: &mut AsyncPgConnection,
+    organisation: Uuid,
+    pupil_number: Option<&str>,
+    bsn_and_birth: Option<(&str, NaiveDate)>,
+) -> QueryResult<Option<Uuid>> {
+    if let Some(number) = pupil_number
+        && let Some(child) = find_by_external_ref(conn, organisation, number).await?
+    {
+        return Ok(Some(child.id));
+    }
+    let Some((bsn, born)) = bsn_and_birth else {
+        return Ok(None);
+    };
+    children::table
+        .filter(children::organisation_id.eq(organisation))
+        .filter(children::bsn.eq(bsn))
+        .filter(children::date_of_birth.eq(born))
+        .filter(children::purged_at.is_null())
+        .select(children::id)
+        .first(conn)
+        .await
+        .optional()
+}
+
 /// The organisation's children in registration order, after `after`.
 pub async fn list(
     conn: &mut AsyncPgConnection,

@@ -56,7 +56,8 @@ impl From<Refusal> for AppError {
             ),
             Refusal::UnknownRequest => AppError::new(
                 K::UnknownRequest,
-                "inResponseTo must be an open information request the recipient sent you.",
+                "inResponseTo must be an open request the recipient sent you: an information \
+                 request for an information response, a transfer request for a school transfer.",
             ),
             Refusal::ConsentRequired {
                 purpose,

@@ -343,11 +343,17 @@ async fn routes_between_organisation_kinds() {
                     "childId": child,
                     "message": "x",
                 });
-                if kind == HandoffKind::Report {
+                if matches!(kind, HandoffKind::Report | HandoffKind::SchoolTransfer) {
                     body["parentsInformedAt"] = json!("2026-11-20T15:00:00Z");
                 }
-                if kind == HandoffKind::InformationResponse {
+                if matches!(
+                    kind,
+                    HandoffKind::InformationResponse | HandoffKind::SchoolTransfer
+                ) {
                     body["inResponseTo"] = json!(Uuid::new_v4());
+                }
+                if kind == HandoffKind::TransferRequest {
+                    body["pupilNumber"] = json!("LL-1");
                 }
                 if matches!(kind, HandoffKind::Referral | HandoffKind::SignalToSchool) {
                     body["consentId"] = json!(Uuid::new_v4());

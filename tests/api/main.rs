@@ -28,5 +28,6 @@ mod seals;
 mod signals;
 mod story;
 mod timeline;
+mod transfers;
 mod webhook_destinations;
 mod webhooks;

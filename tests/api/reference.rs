@@ -103,6 +103,9 @@ fn reference_lists_cover_the_spec_enumerations() {
         ("AssessmentOutcome", "assessment-outcomes"),
         ("Audience", "audiences"),
         ("EventType", "event-types"),
+        ("Deadline", "deadlines"),
+        ("ProposalSubject", "proposal-subjects"),
+        ("ApprovalVerdict", "approval-verdicts"),
     ] {
         let mut in_spec: Vec<&str> = schemas[schema]["enum"]
             .as_array()

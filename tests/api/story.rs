@@ -1,6 +1,7 @@
 //! The story of the seeds, through the public API only: a teacher's signals, the meldcode, a
 //! report to Veilig Thuis, consent asked and given, feedback to the school, a withdrawal — and
-//! both organisations' timelines and access logs telling exactly what happened.
+//! both organisations' timelines and access logs telling exactly what happened; then the pupil
+//! moves school mid-case and the new school receives what the old one selects.
 
 use schakel::domain::organisation::{OrganisationKind, Role};
 use serde_json::{Value, json};
@@ -409,4 +410,131 @@ async fn the_story_of_the_seeds() {
     // Reading the log is logged.
     let again = access_log(&app, &school_privacy, &child_id).await;
     assert_eq!(again.last().map(String::as_str), Some("read access_log"));
+
+    // Mid-case, Noah moves to another school. The new school enrols him and asks the old one
+    // what it needs to know to keep him safe.
+    let new_school = app
+        .organisation(OrganisationKind::School, "Montessorischool De Vlinder")
+        .await;
+    let new_ib = app.member_of(new_school, Role::CareCoordinator).await;
+    let new_privacy = app.member_of(new_school, Role::PrivacyOfficer).await;
+    let enrolled = ok(
+        app.post("/v1/children")
+            .by(&new_ib)
+            .json(&json!({
+                "externalRef": "VL-2027-031", "givenName": "Noah", "familyName": "de Boer",
+                "dateOfBirth": years_ago(13), "schoolGroup": "groep 8",
+                "guardians": [{"name": "Sarah de Boer", "relationship": "mother",
+                               "parentalAuthority": "yes", "authoritySource": "gezagsregister"}]
+            }))
+            .send()
+            .await,
+        201,
+    )
+    .await;
+    let enrolled_id = id(&enrolled);
+    let request = ok(
+        app.post("/v1/handoffs")
+            .by(&new_ib)
+            .json(
+                &json!({"kind": "transfer_request", "toOrganisation": school,
+                          "childId": enrolled_id, "pupilNumber": "LL-20431",
+                          "message": "Noah is bij ons ingeschreven. Wat moeten wij weten?"}),
+            )
+            .send()
+            .await,
+        201,
+    )
+    .await;
+    // De Regenboog finds it among its incoming handoffs, matched to its pupil, and answers with
+    // what it selects: the injury, a case summary, the case still open under Fatima.
+    let incoming = ok(
+        app.get("/v1/handoffs?direction=incoming")
+            .by(&ib)
+            .send()
+            .await,
+        200,
+    )
+    .await;
+    let asked = incoming["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["id"] == request["id"])
+        .unwrap();
+    assert_eq!(asked["matchedChildId"], child_id.as_str());
+    let transfer = ok(
+        app.post("/v1/handoffs")
+            .by(&ib)
+            .json(&json!({"kind": "school_transfer", "toOrganisation": new_school,
+                          "inResponseTo": request["id"], "childId": child_id, "caseId": case_id,
+                          "signalIds": [signals[1]],
+                          "caseSummary": "Zorgen over de thuissituatie; gemeld bij Veilig Thuis, dat onderzoekt.",
+                          "parentsInformedAt": "2026-11-30T15:00:00Z",
+                          "message": "Bel gerust voor een warme overdracht."}))
+            .send()
+            .await,
+        201,
+    )
+    .await;
+    let transfer_id = id(&transfer);
+    // The new school receives exactly that, and links it to its own pupil.
+    ok(
+        app.post(&format!("/v1/handoffs/{transfer_id}/acknowledgement"))
+            .by(&new_ib)
+            .json(&json!({}))
+            .send()
+            .await,
+        200,
+    )
+    .await;
+    let linked = ok(
+        app.post(&format!("/v1/handoffs/{transfer_id}/intake"))
+            .by(&new_ib)
+            .json(&json!({}))
+            .send()
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(linked["id"], enrolled_id.as_str());
+    let received = ok(
+        app.get(&format!("/v1/handoffs/{transfer_id}"))
+            .by(&new_ib)
+            .send()
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(received["legalBasis"], "statutory");
+    assert_eq!(received["case"]["open"], true);
+    assert_eq!(received["case"]["leadName"], "Fatima El Amrani");
+    let facts: Vec<&str> = received["signals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["facts"].as_str().unwrap())
+        .collect();
+    assert_eq!(facts, ["Blauwe plek op de linker bovenarm, ongeveer 3 cm."]);
+    assert_eq!(
+        timeline(&app, &new_ib, &enrolled_id).await,
+        [
+            "child.created",
+            "guardian.added",
+            "handoff.sent",
+            "handoff.linked",
+        ]
+    );
+    assert_eq!(
+        access_log(&app, &new_privacy, &enrolled_id).await,
+        [
+            "create child",
+            "create guardian",
+            // The request it sent; the transfer linked, then read.
+            "disclose handoff",
+            "update handoff",
+            "read handoff",
+            "read timeline",
+        ]
+    );
 }

@@ -121,6 +121,14 @@ pub struct CreateHandoff {
     /// Required when `melderIdentityDisclosable` is false.
     #[oai(validator(max_length = 5000), skip_serializing_if_is_none)]
     pub melder_identity_reason: Option<String>,
+    /// Transfer request: the child's pupil number at the previous school (else the BSN and date
+    /// of birth of `childId` identify it there).
+    #[oai(validator(max_length = 100), skip_serializing_if_is_none)]
+    pub pupil_number: Option<String>,
+    /// School transfer: what the new school needs to know of the case, as the previous school
+    /// selects it.
+    #[oai(validator(max_length = 10000), skip_serializing_if_is_none)]
+    pub case_summary: Option<String>,
 }
 
 impl Example for CreateHandoff {
@@ -142,6 +150,8 @@ impl Example for CreateHandoff {
             parents_not_informed_explanation: None,
             melder_identity_disclosable: Some(true),
             melder_identity_reason: None,
+            pupil_number: None,
+            case_summary: None,
         }
     }
 }
@@ -323,6 +333,40 @@ pub struct Handoff {
     /// contact (piketfunctie) to call.
     #[oai(skip_serializing_if_is_none)]
     pub duty_contact: Option<DutyContact>,
+    /// Transfer request: the child's pupil number at the previous school.
+    #[oai(skip_serializing_if_is_none)]
+    pub pupil_number: Option<String>,
+    /// Recipient of a transfer request only: your child it names (by pupil number, or BSN and
+    /// date of birth), if you have it.
+    #[oai(skip_serializing_if_is_none)]
+    pub matched_child_id: Option<Uuid>,
+    /// School transfer: the case summary the previous school selected.
+    #[oai(skip_serializing_if_is_none)]
+    pub case_summary: Option<String>,
+    /// School transfer from a case: whether it is still open and who leads it.
+    #[oai(skip_serializing_if_is_none)]
+    pub case: Option<CaseSnapshot>,
+}
+
+/// The previous school's meldcode case as it stood when the transfer was sent.
+#[derive(Object, Clone)]
+#[oai(rename_all = "camelCase")]
+pub struct CaseSnapshot {
+    pub open: bool,
+    /// Who leads it (regiehouder), to contact.
+    pub lead_name: String,
+    #[oai(skip_serializing_if_is_none)]
+    pub decision: Option<crate::domain::meldcode::Decision>,
+}
+
+impl From<rules::CaseSnapshot> for CaseSnapshot {
+    fn from(c: rules::CaseSnapshot) -> Self {
+        Self {
+            open: c.open,
+            lead_name: c.lead_name,
+            decision: c.decision,
+        }
+    }
 }
 
 /// Another handoff this one is linked to by forwarding.
@@ -429,6 +473,10 @@ impl Example for Handoff {
             forwarded_to: None,
             conditions_check_on: None,
             duty_contact: None,
+            pupil_number: None,
+            matched_child_id: None,
+            case_summary: None,
+            case: None,
         }
     }
 }
@@ -533,6 +581,8 @@ impl CreateHandoff {
                 melder_identity_disclosable: self.melder_identity_disclosable.unwrap_or(true),
                 melder_identity_reason: self.melder_identity_reason.as_deref(),
             },
+            pupil_number: self.pupil_number.as_deref(),
+            case_summary: self.case_summary.as_deref(),
         }
     }
 }

@@ -18,7 +18,7 @@ use crate::{
     },
     domain::handoff::{
         Answered, CaseFacts, ChildSnapshot, ContactSnapshot, DeadlineRules, GuardianSnapshot,
-        Recipient, SendContext, SignalSnapshot, Snapshot,
+        HandoffKind, Recipient, SendContext, SignalSnapshot, Snapshot,
     },
     domain::meldcode::approval::ProposalSubject,
     error::AppError,
@@ -34,6 +34,27 @@ pub async fn visible(
     queries::find_for_party(conn, principal.org_id(), id, for_update)
         .await?
         .ok_or_else(AppError::not_found)
+}
+
+/// For the recipient of a school transfer: its own pupil, named in the transfer request the
+/// transfer answers.
+pub async fn requested_for(
+    conn: &mut AsyncPgConnection,
+    principal: &Principal,
+    stored: &Stored,
+) -> Result<Option<Uuid>, AppError> {
+    let Some(request) = stored
+        .in_response_to
+        .filter(|_| stored.kind == HandoffKind::SchoolTransfer)
+    else {
+        return Ok(None);
+    };
+    Ok(
+        queries::find_for_party(conn, principal.org_id(), request, false)
+            .await?
+            .filter(|r| r.kind == HandoffKind::TransferRequest && r.is_sender(principal.org_id()))
+            .and_then(|r| r.child_id),
+    )
 }
 
 /// An organisation of the directory as a possible recipient; `None` when there is none.
@@ -106,6 +127,8 @@ pub async fn send_context(
                     child_id: case.child_id,
                     decision,
                     decision_pending: pending == Some(ProposalSubject::Decision),
+                    open: case.is_open(),
+                    lead_name: case.lead_name,
                 })
         }
         None => None,
@@ -165,5 +188,6 @@ fn snapshot_of(child: &Child, guardians: &[Guardian], signals: &[SignalWithHisto
                 }
             })
             .collect(),
+        ..Snapshot::default()
     }
 }

@@ -57,8 +57,12 @@ impl HandoffsApi {
     ///
     /// Sends a concern to another organisation, with its legal basis: an `advice_request` or a
     /// `report` (melding) to Veilig Thuis, an `information_request` from Veilig Thuis and the
-    /// `information_response` to it, a `referral` from a school, or a `signal_to_school` from a
-    /// wijkteam. The child's identifying data, guardians and the selected signals are copied
+    /// `information_response` to it, a `referral` from a school, a `signal_to_school` from a
+    /// wijkteam, or — when a pupil changes school — the new school's `transfer_request` (naming
+    /// the child by its `pupilNumber` at the previous school, or by BSN and date of birth) and
+    /// the previous school's `school_transfer` in answer (the signals and `caseSummary` it
+    /// selects, the case's state when sent from one, whether the parents were told; statutory,
+    /// or on a named consent). The child's identifying data, guardians and the selected signals are copied
     /// into the handoff: the recipient sees that copy, never your live records. An advice
     /// request may be anonymous (an `ageBand` instead of a child). A report says whether the
     /// parents were informed, or why not. Refusals are 422 with a specific type:
@@ -435,7 +439,9 @@ impl HandoffsApi {
     ///
     /// The recipient takes the handoff's child in as a child record of its own — identifying
     /// data and guardians from the snapshot — linked to the handoff. Idempotent: a second
-    /// intake returns the same child (200). Only after acknowledging the handoff.
+    /// intake returns the same child (200). Only after acknowledging the handoff. A school
+    /// transfer answering your transfer request links the pupil you named in it (200): nothing
+    /// is copied over your own record.
     #[oai(
         path = "/:id/intake",
         method = "post",
@@ -469,12 +475,14 @@ impl HandoffsApi {
                     child_queries::find_by_external_ref(conn, principal.org_id(), &external_ref)
                         .await?
                         .map(|c| c.id);
+                let requested_for = load::requested_for(conn, principal, &stored).await?;
                 let context = IntakeContext {
                     status: stored.status,
                     snapshot: &snapshot,
                     taken_in: stored.intake_child_id,
                     external_ref: &external_ref,
                     ref_taken_by,
+                    requested_for,
                 };
                 let (child, created) = match rules::decide_intake(&context)? {
                     IntakePlan::Again(existing) => {
@@ -482,6 +490,11 @@ impl HandoffsApi {
                         let read = Access::allowed(AccessAction::Read, "child", child.id)
                             .about_child(child.id);
                         Effects::new().access(read).write(conn, actor).await?;
+                        (child, false)
+                    }
+                    IntakePlan::Link(own) => {
+                        let child = load_own_child(conn, principal, own).await?;
+                        write::link_intake(conn, actor, &stored, &child).await?;
                         (child, false)
                     }
                     IntakePlan::TakeIn { child, guardians } => {

@@ -16,12 +16,15 @@ use crate::{
     audit::{Access, AccessAction},
     auth::{Principal, policy},
     db::{
-        consents as consent_queries, feedback as feedback_queries,
+        children as child_queries, consents as consent_queries, feedback as feedback_queries,
         handoffs::{self as queries, Handoff as Stored, TransitionRecord},
         organisations as organisation_queries,
         timeline::TimelineEntry,
     },
-    domain::{handoff as rules, reference::Labelled},
+    domain::{
+        handoff::{self as rules, HandoffKind},
+        reference::Labelled,
+    },
     effects::Effects,
     error::AppError,
     events::{Event, EventType},
@@ -86,6 +89,21 @@ pub async fn render(
         .then(|| recipient.duty_contact().map(Into::into))
         .flatten();
     let (from_id, to_id) = queries::forwarding_links(conn, stored.id).await?;
+    let matched_child_id = match (&snapshot, stored.kind, is_sender) {
+        (snapshot, HandoffKind::TransferRequest, false) => {
+            child_queries::matching(
+                conn,
+                principal.org_id(),
+                snapshot.pupil_number.as_deref(),
+                snapshot
+                    .child
+                    .as_ref()
+                    .and_then(|c| c.bsn.as_deref().map(|bsn| (bsn, c.date_of_birth))),
+            )
+            .await?
+        }
+        _ => None,
+    };
     let forwarded_from = link(conn, from_id).await?;
     let forwarded_to = link(conn, to_id).await?;
     Ok(Handoff {
@@ -104,6 +122,10 @@ pub async fn render(
         urgency: stored.urgency,
         message: stored.message.clone(),
         requests_guidance: stored.requests_guidance,
+        pupil_number: snapshot.pupil_number.clone(),
+        matched_child_id,
+        case_summary: snapshot.case_summary.clone(),
+        case: snapshot.case.clone().map(Into::into),
         child: snapshot.child.map(Into::into),
         age_band: stored.age_band,
         guardians: snapshot.guardians.into_iter().map(Into::into).collect(),

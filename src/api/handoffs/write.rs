@@ -252,6 +252,36 @@ pub async fn remind(
     Ok(())
 }
 
+/// The recipient's own child linked to the handoff: what crossed stays on the handoff, the
+/// child record is not overwritten.
+pub async fn link_intake(
+    conn: &mut AsyncPgConnection,
+    actor: Actor<'_>,
+    stored: &Stored,
+    child: &Child,
+) -> Result<(), AppError> {
+    let from = summary_of(conn, stored.from_organisation_id).await?;
+    Effects::new()
+        .access(access(actor.principal, AccessAction::Update, stored).about_child(child.id))
+        .timeline(TimelineEntry {
+            organisation_id: actor.principal.org_id(),
+            child_id: child.id,
+            entry_type: "handoff.linked",
+            resource_type: HANDOFF,
+            resource_id: stored.id,
+            summary: format!(
+                "{} from {} linked to the child",
+                stored.kind.label_en(),
+                from.name
+            ),
+            visibility: Visibility::Organisation,
+        })
+        .write(conn, actor)
+        .await?;
+    queries::set_intake(conn, stored.id, child.id).await?;
+    Ok(())
+}
+
 /// A child record of the recipient from the snapshot, linked to the handoff both ways.
 pub async fn take_in(
     conn: &mut AsyncPgConnection,

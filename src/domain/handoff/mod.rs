@@ -20,7 +20,9 @@ mod steps;
 pub use forward::{ForwardContext, ForwardPlan, decide_forward, forwardable};
 pub use remind::decide_reminder;
 pub use send::{Answered, CaseFacts, Recipient, SendContext, SendPlan, SendRequest, decide_send};
-pub use snapshot::{ChildSnapshot, ContactSnapshot, GuardianSnapshot, SignalSnapshot, Snapshot};
+pub use snapshot::{
+    CaseSnapshot, ChildSnapshot, ContactSnapshot, GuardianSnapshot, SignalSnapshot, Snapshot,
+};
 pub use steps::{IntakeContext, IntakePlan, StepPlan, decide_intake, decide_step, intake_ref};
 
 #[derive(
@@ -37,6 +39,10 @@ pub enum HandoffKind {
     InformationResponse,
     Referral,
     SignalToSchool,
+    /// A pupil's new school asks the previous one for what it needs to know.
+    TransferRequest,
+    /// The previous school's answer: the signals and case summary it selects.
+    SchoolTransfer,
 }
 
 labelled!(HandoffKind {
@@ -52,6 +58,10 @@ labelled!(HandoffKind {
         "A school refers a child to a wijkteam, the GGD or leerplicht, with consent."),
     SignalToSchool => ("signal_to_school", "Signaal aan school", "Signal to the school",
         "A wijkteam shares a signal with the child's school, with consent."),
+    TransferRequest => ("transfer_request", "Verzoek om overdracht", "Transfer request",
+        "A pupil's new school asks the previous school for what it needs to keep the child safe, naming the child by its pupil number there or its BSN and date of birth."),
+    SchoolTransfer => ("school_transfer", "Overdracht aan nieuwe school", "School transfer",
+        "The previous school answers with the signals and case summary it selects (onderwijskundig rapport, or with consent), saying whether the parents were told."),
 });
 
 /// The legal basis a disclosure rests on.
@@ -94,6 +104,9 @@ pub fn route_allowed(kind: HandoffKind, from: OrganisationKind, to: Organisation
             from == K::School && matches!(to, K::Wijkteam | K::Ggd | K::Leerplicht)
         }
         HandoffKind::SignalToSchool => from == K::Wijkteam && to == K::School,
+        HandoffKind::TransferRequest | HandoffKind::SchoolTransfer => {
+            from == K::School && to == K::School
+        }
     }
 }
 
@@ -106,17 +119,57 @@ pub fn describe_route(kind: HandoffKind) -> &'static str {
         HandoffKind::InformationRequest => "from Veilig Thuis to a school or wijkteam",
         HandoffKind::Referral => "from a school to a wijkteam, the GGD or leerplicht",
         HandoffKind::SignalToSchool => "from a wijkteam to a school",
+        HandoffKind::TransferRequest | HandoffKind::SchoolTransfer => {
+            "from a school to another school"
+        }
     }
 }
 
-/// The basis a kind rests on; an advice request is anonymous without a child.
+/// The basis a kind rests on; an advice request is anonymous without a child. A school
+/// transfer rests on the school's statutory duty (the onderwijskundig rapport, WPO art. 42 /
+/// WVO 2020 art. 8.2) unless the previous school names a consent for more.
 pub fn legal_basis(kind: HandoffKind, identified: bool) -> LegalBasis {
     match kind {
         HandoffKind::AdviceRequest if !identified => LegalBasis::Anonymous,
         HandoffKind::AdviceRequest | HandoffKind::Report => LegalBasis::Meldrecht,
-        HandoffKind::InformationRequest | HandoffKind::InformationResponse => LegalBasis::Statutory,
+        HandoffKind::InformationRequest
+        | HandoffKind::InformationResponse
+        | HandoffKind::TransferRequest
+        | HandoffKind::SchoolTransfer => LegalBasis::Statutory,
         HandoffKind::Referral | HandoffKind::SignalToSchool => LegalBasis::Consent,
     }
+}
+
+/// The basis a handoff rests on as sent: its kind's, or consent where the kind may rest on
+/// either and the sender names one.
+pub fn basis_as_sent(kind: HandoffKind, identified: bool, consent_named: bool) -> LegalBasis {
+    if consent_named && may_rest_on_consent(kind) {
+        LegalBasis::Consent
+    } else {
+        legal_basis(kind, identified)
+    }
+}
+
+/// Kinds that rest on consent, or may: a school transfer sends more than the onderwijskundig
+/// rapport only with it.
+pub fn may_rest_on_consent(kind: HandoffKind) -> bool {
+    legal_basis(kind, true) == LegalBasis::Consent || kind == HandoffKind::SchoolTransfer
+}
+
+/// The request a kind answers: an information response its information request, a school
+/// transfer its transfer request.
+pub fn answers(kind: HandoffKind) -> Option<HandoffKind> {
+    match kind {
+        HandoffKind::InformationResponse => Some(HandoffKind::InformationRequest),
+        HandoffKind::SchoolTransfer => Some(HandoffKind::TransferRequest),
+        _ => None,
+    }
+}
+
+/// Kinds that say whether the parents were told: a report, and a school transfer (the school
+/// informs the parents unless that endangers the child).
+pub fn tells_about_parents(kind: HandoffKind) -> bool {
+    matches!(kind, HandoffKind::Report | HandoffKind::SchoolTransfer)
 }
 
 /// Every kind but an advice request identifies the child.
@@ -216,7 +269,7 @@ pub fn check_report_terms(terms: &ReportTerms<'_>, now: DateTime<Utc>) -> Vec<Fi
         )),
         (None, None) => errors.push(FieldError::new(
             "parentsInformedAt",
-            "a report says when the parents were informed, or why not (parentsNotInformedReason)",
+            "say when the parents were informed, or why not (parentsNotInformedReason)",
         )),
         (Some(at), None) if at > now + Duration::minutes(5) => errors.push(FieldError::new(
             "parentsInformedAt",
@@ -241,11 +294,19 @@ pub fn check_report_terms(terms: &ReportTerms<'_>, now: DateTime<Utc>) -> Vec<Fi
 
 /// Fields that belong to reports only.
 pub fn report_only_fields_present(terms: &ReportTerms<'_>) -> bool {
+    parents_fields_present(terms) || melder_fields_present(terms)
+}
+
+/// Whether the parents were told: reports and school transfers.
+pub fn parents_fields_present(terms: &ReportTerms<'_>) -> bool {
     terms.parents_informed_at.is_some()
         || terms.parents_not_informed_reason.is_some()
         || terms.parents_not_informed_explanation.is_some()
-        || !terms.melder_identity_disclosable
-        || terms.melder_identity_reason.is_some()
+}
+
+/// Whether the family may learn who reported: reports only.
+pub fn melder_fields_present(terms: &ReportTerms<'_>) -> bool {
+    !terms.melder_identity_disclosable || terms.melder_identity_reason.is_some()
 }
 
 #[derive(
@@ -509,6 +570,8 @@ mod tests {
                 ],
             ),
             (HandoffKind::SignalToSchool, &[(K::Wijkteam, K::School)]),
+            (HandoffKind::TransferRequest, &[(K::School, K::School)]),
+            (HandoffKind::SchoolTransfer, &[(K::School, K::School)]),
         ];
         assert_eq!(allowed.len(), HandoffKind::ALL.len());
         let mut checked = 0;
@@ -525,7 +588,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(checked, 6 * 7 * 7);
+        assert_eq!(checked, 8 * 7 * 7);
     }
 
     #[test]
@@ -539,10 +602,42 @@ mod tests {
             (H::InformationResponse, true, LegalBasis::Statutory),
             (H::Referral, true, LegalBasis::Consent),
             (H::SignalToSchool, true, LegalBasis::Consent),
+            (H::TransferRequest, true, LegalBasis::Statutory),
+            (H::SchoolTransfer, true, LegalBasis::Statutory),
         ];
         for (kind, identified, basis) in cases {
             assert_eq!(legal_basis(kind, identified), basis, "{kind:?}");
+            assert_eq!(basis_as_sent(kind, identified, false), basis, "{kind:?}");
         }
+        // Naming a consent changes the basis only where the kind may rest on it.
+        for &kind in H::ALL {
+            let expected = if may_rest_on_consent(kind) {
+                LegalBasis::Consent
+            } else {
+                legal_basis(kind, true)
+            };
+            assert_eq!(basis_as_sent(kind, true, true), expected, "{kind:?}");
+        }
+        let consent_kinds: Vec<H> = H::ALL
+            .iter()
+            .copied()
+            .filter(|k| may_rest_on_consent(*k))
+            .collect();
+        assert_eq!(
+            consent_kinds,
+            [H::Referral, H::SignalToSchool, H::SchoolTransfer]
+        );
+        let answering: Vec<(H, H)> = H::ALL
+            .iter()
+            .filter_map(|k| answers(*k).map(|a| (*k, a)))
+            .collect();
+        assert_eq!(
+            answering,
+            [
+                (H::InformationResponse, H::InformationRequest),
+                (H::SchoolTransfer, H::TransferRequest)
+            ]
+        );
         assert!(!requires_child(H::AdviceRequest));
         assert!(
             H::ALL

@@ -9,9 +9,10 @@ use crate::domain::{
     FieldError, check_text,
     consent::{self, ConsentGrant, ConsentPurpose},
     handoff::{
-        AgeBand, DeadlineRules, HandoffKind, HandoffStatus, LegalBasis, ReportTerms, Snapshot,
-        Urgency, check_report_terms, legal_basis, report_only_fields_present, requires_child,
-        route_allowed,
+        AgeBand, CaseSnapshot, DeadlineRules, HandoffKind, HandoffStatus, LegalBasis, ReportTerms,
+        Snapshot, Urgency, answers, basis_as_sent, check_report_terms, legal_basis,
+        may_rest_on_consent, melder_fields_present, parents_fields_present, requires_child,
+        route_allowed, tells_about_parents,
     },
     meldcode::Decision,
     organisation::OrganisationKind,
@@ -31,6 +32,10 @@ pub struct SendRequest<'a> {
     pub in_response_to: Option<Uuid>,
     pub consent_id: Option<Uuid>,
     pub report: ReportTerms<'a>,
+    /// A transfer request: the child's pupil number at the previous school.
+    pub pupil_number: Option<&'a str>,
+    /// A school transfer: the case summary the previous school selects.
+    pub case_summary: Option<&'a str>,
 }
 
 /// The receiving organisation as the directory has it.
@@ -52,13 +57,16 @@ pub struct Answered {
 }
 
 /// The case named, as the sender holds it.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct CaseFacts {
     pub child_id: Uuid,
     /// The decision in force (meldcode step 5), if any.
     pub decision: Option<Decision>,
     /// A decision proposed under four eyes awaits its approval.
     pub decision_pending: bool,
+    pub open: bool,
+    /// Who leads it (regiehouder).
+    pub lead_name: String,
 }
 
 /// Everything the decision needs, loaded by the handler; `None` where a named record does not
@@ -128,7 +136,24 @@ pub fn decide_send(request: &SendRequest<'_>, context: &SendContext) -> Result<S
         }
         None => Snapshot::default(),
     };
-    let basis = legal_basis(kind, request.child_id.is_some());
+    let mut snapshot = snapshot;
+    if kind == HandoffKind::TransferRequest
+        && request.pupil_number.is_none()
+        && snapshot.child.as_ref().is_none_or(|c| c.bsn.is_none())
+    {
+        return Err(Refusal::field(
+            "pupilNumber",
+            "name the child by its pupil number at the previous school, or register its BSN \
+             (with its date of birth) first",
+        ));
+    }
+    snapshot.pupil_number = request.pupil_number.map(str::to_owned);
+    snapshot.case_summary = request.case_summary.map(str::to_owned);
+    let basis = basis_as_sent(
+        kind,
+        request.child_id.is_some(),
+        request.consent_id.is_some(),
+    );
     if basis == LegalBasis::Consent {
         consent::covering(
             &context.consents,
@@ -145,7 +170,7 @@ pub fn decide_send(request: &SendRequest<'_>, context: &SendContext) -> Result<S
     }
     if request.in_response_to.is_some() {
         let open_request_to_sender = context.answered.is_some_and(|r| {
-            r.kind == HandoffKind::InformationRequest
+            Some(r.kind) == answers(kind)
                 && r.to_organisation_id == context.sender_id
                 && r.from_organisation_id == recipient.id
                 && !matches!(r.status, HandoffStatus::Withdrawn | HandoffStatus::Declined)
@@ -155,7 +180,7 @@ pub fn decide_send(request: &SendRequest<'_>, context: &SendContext) -> Result<S
         }
     }
     if request.case_id.is_some() {
-        let case = context.case.ok_or(Refusal::UnknownCase)?;
+        let case = context.case.clone().ok_or(Refusal::UnknownCase)?;
         if Some(case.child_id) != request.child_id {
             return Err(Refusal::CaseOfAnotherChild);
         }
@@ -166,6 +191,13 @@ pub fn decide_send(request: &SendRequest<'_>, context: &SendContext) -> Result<S
                 }
             } else {
                 Refusal::ReportNotDecided
+            });
+        }
+        if kind == HandoffKind::SchoolTransfer {
+            snapshot.case = Some(CaseSnapshot {
+                open: case.open,
+                lead_name: case.lead_name.clone(),
+                decision: case.decision,
             });
         }
     }
@@ -216,15 +248,15 @@ fn check_shape(request: &SendRequest<'_>, now: DateTime<Utc>) -> Vec<FieldError>
             "only for an anonymous advice request",
         ));
     }
-    match (kind, request.in_response_to) {
-        (HandoffKind::InformationResponse, None) => errors.push(FieldError::new(
+    match (answers(kind), request.in_response_to) {
+        (Some(_), None) => errors.push(FieldError::new(
             "inResponseTo",
-            "name the information request this answers",
+            "name the request this answers (an information or transfer request)",
         )),
-        (HandoffKind::InformationResponse, Some(_)) | (_, None) => {}
-        (_, Some(_)) => errors.push(FieldError::new(
+        (Some(_), Some(_)) | (None, None) => {}
+        (None, Some(_)) => errors.push(FieldError::new(
             "inResponseTo",
-            "only for an information response",
+            "only for an information response or a school transfer",
         )),
     }
     let consent_based = legal_basis(kind, true) == LegalBasis::Consent;
@@ -234,19 +266,56 @@ fn check_shape(request: &SendRequest<'_>, now: DateTime<Utc>) -> Vec<FieldError>
             "a referral or a signal to the school names the consent it rests on",
         ));
     }
-    if !consent_based && request.consent_id.is_some() {
+    if !may_rest_on_consent(kind) && request.consent_id.is_some() {
         errors.push(FieldError::new(
             "consentId",
-            "only for a referral or a signal to the school",
+            "only for a referral, a signal to the school or a school transfer",
         ));
     }
-    if kind == HandoffKind::Report {
+    if tells_about_parents(kind) {
         errors.extend(check_report_terms(&request.report, now));
-    } else if report_only_fields_present(&request.report) {
+    } else if parents_fields_present(&request.report) {
         errors.push(FieldError::new(
             "parentsInformedAt",
-            "parents-informed and melder-identity properties belong to a report",
+            "whether the parents were told belongs to a report or a school transfer",
         ));
+    }
+    if kind != HandoffKind::Report && melder_fields_present(&request.report) {
+        errors.push(FieldError::new(
+            "melderIdentityDisclosable",
+            "melder-identity properties belong to a report",
+        ));
+    }
+    match (kind, request.pupil_number) {
+        (HandoffKind::TransferRequest, Some(number)) => {
+            errors.extend(check_text("pupilNumber", number));
+        }
+        (_, Some(_)) => errors.push(FieldError::new(
+            "pupilNumber",
+            "only for a transfer request",
+        )),
+        _ => {}
+    }
+    match (kind, request.case_summary) {
+        (HandoffKind::SchoolTransfer, Some(summary)) => {
+            errors.extend(check_text("caseSummary", summary));
+        }
+        (_, Some(_)) => errors.push(FieldError::new("caseSummary", "only for a school transfer")),
+        _ => {}
+    }
+    if kind == HandoffKind::TransferRequest {
+        if !request.signal_ids.is_empty() {
+            errors.push(FieldError::new(
+                "signalIds",
+                "a transfer request carries no signals: the previous school selects what goes",
+            ));
+        }
+        if request.case_id.is_some() {
+            errors.push(FieldError::new(
+                "caseId",
+                "a transfer request comes from no case",
+            ));
+        }
     }
     errors
 }
@@ -302,18 +371,24 @@ mod tests {
             kind,
             child_id: Some(id(CHILD)),
             case_id: None,
-            signal_ids: SIGNALS,
             message: "Zorgen over het welzijn van het kind.",
             urgency: None,
             requests_guidance: None,
             age_band: None,
-            in_response_to: (kind == H::InformationResponse).then(|| id(REQUEST)),
+            signal_ids: if kind == H::TransferRequest {
+                &[]
+            } else {
+                SIGNALS
+            },
+            in_response_to: answers(kind).map(|_| id(REQUEST)),
             consent_id: matches!(kind, H::Referral | H::SignalToSchool).then(|| id(CONSENT)),
-            report: if kind == H::Report {
+            report: if tells_about_parents(kind) {
                 informed()
             } else {
                 no_report_terms()
             },
+            pupil_number: (kind == H::TransferRequest).then_some("LL-1"),
+            case_summary: (kind == H::SchoolTransfer).then_some("Zorgen over thuis; hulp loopt."),
         }
     }
 
@@ -350,14 +425,15 @@ mod tests {
                     bsn: None,
                     school_group: None,
                 }),
-                guardians: Vec::new(),
-                signals: Vec::new(),
+                ..Snapshot::default()
             }),
             signals_found: vec![id(SIGNAL)],
             case: Some(CaseFacts {
                 child_id: id(CHILD),
                 decision: Some(Decision::Report),
                 decision_pending: false,
+                open: true,
+                lead_name: "Fatima El Amrani".into(),
             }),
             now: now(),
             deadlines: DeadlineRules::default(),
@@ -383,7 +459,11 @@ mod tests {
         for &kind in HandoffKind::ALL {
             for &from in OrganisationKind::ALL {
                 for &to in OrganisationKind::ALL {
-                    let outcome = decide_send(&request(kind), &context(from, to));
+                    let mut ctx = context(from, to);
+                    if let (Some(asked), Some(answered)) = (answers(kind), ctx.answered.as_mut()) {
+                        answered.kind = asked;
+                    }
+                    let outcome = decide_send(&request(kind), &ctx);
                     if route_allowed(kind, from, to) {
                         let plan =
                             outcome.unwrap_or_else(|r| panic!("{kind:?} {from}→{to}: {r:?}"));
@@ -399,7 +479,121 @@ mod tests {
                 }
             }
         }
-        assert_eq!(sent, 12, "the routes of DESIGN.md's table");
+        assert_eq!(sent, 14, "the routes of DESIGN.md's table");
+    }
+
+    /// A transfer request names the child at the previous school and carries nothing else; a
+    /// school transfer answers it, says whether the parents were told, and carries the case's
+    /// state and a summary; consent makes it rest on consent.
+    #[test]
+    fn transfers_between_schools() {
+        let ctx = || {
+            let mut ctx = context(K::School, K::School);
+            ctx.answered.as_mut().unwrap().kind = H::TransferRequest;
+            ctx
+        };
+        let asked = request(H::TransferRequest);
+        let plan = decide_send(&asked, &ctx()).unwrap();
+        assert_eq!(plan.snapshot.pupil_number.as_deref(), Some("LL-1"));
+        assert_eq!(plan.legal_basis, LegalBasis::Statutory);
+        let unnamed = SendRequest {
+            pupil_number: None,
+            ..request(H::TransferRequest)
+        };
+        assert_eq!(invalid_fields(refusal(&unnamed, &ctx())), ["pupilNumber"]);
+        let mut with_bsn = ctx();
+        with_bsn
+            .snapshot
+            .as_mut()
+            .unwrap()
+            .child
+            .as_mut()
+            .unwrap()
+            .bsn = Some("111222333".into());
+        assert!(
+            decide_send(&unnamed, &with_bsn).is_ok(),
+            "BSN and date of birth name it too"
+        );
+        const SIGNALS: &[Uuid] = &[Uuid::from_u128(SIGNAL)];
+        let loaded = SendRequest {
+            signal_ids: SIGNALS,
+            case_id: Some(id(CASE)),
+            case_summary: Some("Samenvatting."),
+            ..request(H::TransferRequest)
+        };
+        assert_eq!(
+            invalid_fields(refusal(&loaded, &ctx())),
+            ["caseSummary", "signalIds", "caseId"]
+        );
+
+        let transfer = SendRequest {
+            case_id: Some(id(CASE)),
+            ..request(H::SchoolTransfer)
+        };
+        let plan = decide_send(&transfer, &ctx()).unwrap();
+        assert_eq!(plan.legal_basis, LegalBasis::Statutory);
+        assert_eq!(
+            plan.snapshot.case_summary.as_deref(),
+            Some("Zorgen over thuis; hulp loopt.")
+        );
+        assert_eq!(
+            plan.snapshot.case,
+            Some(CaseSnapshot {
+                open: true,
+                lead_name: "Fatima El Amrani".into(),
+                decision: Some(Decision::Report)
+            })
+        );
+        let consented = SendRequest {
+            consent_id: Some(id(CONSENT)),
+            ..request(H::SchoolTransfer)
+        };
+        assert_eq!(
+            decide_send(&consented, &ctx()).unwrap().legal_basis,
+            LegalBasis::Consent
+        );
+        let mut no_consent = ctx();
+        no_consent.consents.clear();
+        assert!(matches!(
+            refusal(&consented, &no_consent),
+            Some(Refusal::ConsentRequired { .. })
+        ));
+        let unasked = SendRequest {
+            in_response_to: None,
+            report: no_report_terms(),
+            ..request(H::SchoolTransfer)
+        };
+        assert_eq!(
+            invalid_fields(refusal(&unasked, &ctx())),
+            ["inResponseTo", "parentsInformedAt"]
+        );
+        let with_melder = SendRequest {
+            report: ReportTerms {
+                melder_identity_disclosable: false,
+                melder_identity_reason: Some("Vrees voor represailles."),
+                ..informed()
+            },
+            ..request(H::SchoolTransfer)
+        };
+        assert_eq!(
+            invalid_fields(refusal(&with_melder, &ctx())),
+            ["melderIdentityDisclosable"]
+        );
+        // It answers a transfer request of the recipient, not an information request.
+        assert_eq!(
+            refusal(&request(H::SchoolTransfer), &context(K::School, K::School)),
+            Some(Refusal::UnknownRequest)
+        );
+        // The transfer-only properties belong to their kinds.
+        let misplaced = SendRequest {
+            pupil_number: Some("LL-1"),
+            case_summary: Some("Samenvatting."),
+            ..request(H::Report)
+        };
+        assert_eq!(
+            invalid_fields(refusal(&misplaced, &context(K::School, K::VeiligThuis))),
+            ["pupilNumber", "caseSummary"]
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{
     child::{AuthoritySource, ParentalAuthority, Relationship},
+    meldcode::Decision,
     signal::{SignalCategory, SignalDirection, SignalSource},
 };
 
@@ -20,6 +21,26 @@ pub struct Snapshot {
     pub guardians: Vec<GuardianSnapshot>,
     #[serde(default)]
     pub signals: Vec<SignalSnapshot>,
+    /// A transfer request: the child's pupil number at the previous school.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pupil_number: Option<String>,
+    /// A school transfer: the case summary the previous school selected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case_summary: Option<String>,
+    /// A school transfer from a case: whether it is still open and who leads it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case: Option<CaseSnapshot>,
+}
+
+/// The sender's meldcode case as it stood when sent.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct CaseSnapshot {
+    pub open: bool,
+    /// Who leads it (regiehouder).
+    pub lead_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<Decision>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]

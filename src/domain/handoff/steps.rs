@@ -76,12 +76,17 @@ pub struct IntakeContext<'a> {
     /// it, if any.
     pub external_ref: &'a str,
     pub ref_taken_by: Option<Uuid>,
+    /// The recipient's own child the handoff answers a request about (a school transfer answers
+    /// the new school's transfer request for its pupil).
+    pub requested_for: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum IntakePlan<'a> {
     /// Taken in before: the same child again.
     Again(Uuid),
+    /// The handoff concerns a child the recipient already has: link it, create nothing.
+    Link(Uuid),
     /// A new child record of the recipient, from the snapshot.
     TakeIn {
         child: &'a ChildSnapshot,
@@ -89,7 +94,8 @@ pub enum IntakePlan<'a> {
     },
 }
 
-/// Only once the handoff was acknowledged; only when it names a child; idempotent.
+/// Only once the handoff was acknowledged; only when it names a child; idempotent; a child the
+/// recipient already has is linked, not copied.
 pub fn decide_intake<'a>(context: &IntakeContext<'a>) -> Result<IntakePlan<'a>, Refusal> {
     if let Some(child) = context.taken_in {
         return Ok(IntakePlan::Again(child));
@@ -104,6 +110,9 @@ pub fn decide_intake<'a>(context: &IntakeContext<'a>) -> Result<IntakePlan<'a>, 
         return Err(Refusal::IntakeBeforeReceipt {
             status: context.status,
         });
+    }
+    if let Some(own) = context.requested_for {
+        return Ok(IntakePlan::Link(own));
     }
     let child = context
         .snapshot
@@ -228,6 +237,7 @@ mod tests {
             taken_in,
             external_ref: "VT-1",
             ref_taken_by,
+            requested_for: None,
         };
         let again = Uuid::from_u128(7);
         for &status in HandoffStatus::ALL {
@@ -265,6 +275,20 @@ mod tests {
             ..context(S::Received, &named, None, None)
         };
         assert!(matches!(decide_intake(&blank), Err(Refusal::Invalid(_))));
+        // A school transfer for the new school's own pupil links that pupil, once received.
+        let own = Uuid::from_u128(8);
+        for &status in HandoffStatus::ALL {
+            let linked = IntakeContext {
+                requested_for: Some(own),
+                ..context(status, &named, None, Some(again))
+            };
+            let expected = if matches!(status, S::Received | S::Accepted | S::Closed) {
+                Ok(IntakePlan::Link(own))
+            } else {
+                Err(Refusal::IntakeBeforeReceipt { status })
+            };
+            assert_eq!(decide_intake(&linked), expected, "{status:?}");
+        }
         assert_eq!(
             intake_ref(
                 Uuid::from_u128(0xabcdef12_0000_0000_0000_000000000000),

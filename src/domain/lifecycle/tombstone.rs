@@ -126,6 +126,11 @@ pub fn purged_snapshot(mut snapshot: Snapshot) -> Snapshot {
         purged_text(&mut signal.facts);
         purged_optional(&mut signal.interpretation);
     }
+    purged_optional(&mut snapshot.pupil_number);
+    purged_optional(&mut snapshot.case_summary);
+    if let Some(case) = snapshot.case.as_mut() {
+        purged_text(&mut case.lead_name);
+    }
     snapshot
 }
 
@@ -220,6 +225,13 @@ mod tests {
                 interpretation: Some("Moeder huilde".into()),
                 direction: SignalDirection::RaisesConcern,
             }],
+            pupil_number: Some("LL-20431".into()),
+            case_summary: Some("Noah vertelde dat Papa schreeuwt".into()),
+            case: Some(crate::domain::handoff::CaseSnapshot {
+                open: true,
+                lead_name: "Sarah de Boer".into(),
+                decision: None,
+            }),
         };
         let purged = purged_snapshot(snapshot);
         assert_clean(serde_json::to_value(&purged).unwrap());
