@@ -10,7 +10,10 @@ use schakel::{
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::harness::{Member, Reply, TestApp};
+use crate::{
+    handoffs::handoff_events,
+    harness::{Member, Reply, TestApp},
+};
 
 struct World {
     school: Member,
@@ -65,20 +68,6 @@ async fn get(app: &TestApp, by: &Member, handoff: &str) -> Reply {
         .by(by)
         .send()
         .await
-}
-
-/// The event types of `member`'s feed about `handoff`.
-async fn events_about(app: &TestApp, member: &Member, handoff: &str) -> Vec<String> {
-    app.settle_events().await;
-    let feed = app.get("/v1/events?limit=200").by(member).send().await;
-    feed.expect(200);
-    feed.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["resource"]["id"] == handoff)
-        .map(|e| e["type"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -210,21 +199,21 @@ async fn veilig_thuis_forwards_a_report_to_the_region_of_the_child() {
             .contains(school_new.body["to"]["name"].as_str().unwrap())
     );
     assert!(
-        events_about(&app, &w.school, &original)
+        handoff_events(&app, &w.school, &original)
             .await
             .contains(&"handoff.forwarded".to_owned())
     );
     assert!(
-        events_about(&app, &w.school, &successor)
+        handoff_events(&app, &w.school, &successor)
             .await
             .contains(&"handoff.sent".to_owned())
     );
     assert!(
-        events_about(&app, &w.utrecht, &successor)
+        handoff_events(&app, &w.utrecht, &successor)
             .await
             .contains(&"handoff.sent".to_owned())
     );
-    assert!(events_about(&app, &w.utrecht, &original).await.is_empty());
+    assert!(handoff_events(&app, &w.utrecht, &original).await.is_empty());
 
     // Forwarded is done here: no second forwarding, no feedback, no manual `forwarded`.
     forward(&app, &w.amsterdam, &original, w.utrecht.organisation)

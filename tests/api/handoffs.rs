@@ -965,7 +965,7 @@ async fn disclosures_and_reads_are_in_the_access_log() {
 }
 
 /// The event types of `organisation`'s feed about `handoff`, oldest first.
-async fn handoff_events(app: &TestApp, member: &Member, handoff: &str) -> Vec<String> {
+pub async fn handoff_events(app: &TestApp, member: &Member, handoff: &str) -> Vec<String> {
     app.settle_events().await;
     let feed = app.get("/v1/events?limit=200").by(member).send().await;
     feed.expect(200);
