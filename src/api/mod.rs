@@ -7,6 +7,7 @@ pub mod cases;
 pub mod children;
 pub mod consents;
 pub mod context;
+pub mod directory;
 pub mod etag;
 pub mod events;
 pub mod feedback;
@@ -38,6 +39,9 @@ pub enum ApiTags {
     /// The directory of organisations: schools, wijkteams, Veilig Thuis regions and kernteam
     /// partners.
     Organisations,
+    /// The sociale kaart: which organisation takes which help question where, and how to
+    /// reach it.
+    Directory,
     /// Children (pupils, clients) of the caller's organisation, their guardians and their
     /// chronology.
     Children,
@@ -71,7 +75,7 @@ pub enum ApiTags {
 pub type Apis = (
     health::HealthApi,
     me::MeApi,
-    organisations::OrganisationsApi,
+    (organisations::OrganisationsApi, directory::DirectoryApi),
     children::ChildrenApi,
     signals::SignalsApi,
     cases::CasesApi,
@@ -113,7 +117,7 @@ pub fn service() -> OpenApiService<Apis, ()> {
         (
             health::HealthApi,
             me::MeApi,
-            organisations::OrganisationsApi,
+            (organisations::OrganisationsApi, directory::DirectoryApi),
             children::ChildrenApi,
             signals::SignalsApi,
             cases::CasesApi,

@@ -71,10 +71,11 @@ pub enum ReferenceList {
     Deadlines,
     ProposalSubjects,
     ApprovalVerdicts,
+    HelpQuestions,
 }
 
 impl ReferenceList {
-    const ALL: [ReferenceList; 39] = [
+    const ALL: [ReferenceList; 40] = [
         Self::SignalCategories,
         Self::SignalSources,
         Self::SignalDirections,
@@ -114,6 +115,7 @@ impl ReferenceList {
         Self::Deadlines,
         Self::ProposalSubjects,
         Self::ApprovalVerdicts,
+        Self::HelpQuestions,
     ];
 
     fn name(self) -> &'static str {
@@ -157,6 +159,7 @@ impl ReferenceList {
             Self::Deadlines => "deadlines",
             Self::ProposalSubjects => "proposal-subjects",
             Self::ApprovalVerdicts => "approval-verdicts",
+            Self::HelpQuestions => "help-questions",
         }
     }
 
@@ -215,6 +218,9 @@ impl ReferenceList {
             Self::ApprovalVerdicts => {
                 "A second professional's verdict on a proposal (`proposals[].verdict`)."
             }
+            Self::HelpQuestions => {
+                "The help questions (hulpvragen) on the sociale kaart (`helpQuestions`, `?question=`)."
+            }
         }
     }
 
@@ -270,6 +276,7 @@ impl ReferenceList {
             Self::Deadlines => of::<crate::domain::handoff::Deadline>(),
             Self::ProposalSubjects => of::<crate::domain::meldcode::approval::ProposalSubject>(),
             Self::ApprovalVerdicts => of::<crate::domain::meldcode::approval::ApprovalVerdict>(),
+            Self::HelpQuestions => of::<crate::domain::directory::HelpQuestion>(),
         }
     }
 }

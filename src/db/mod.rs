@@ -6,6 +6,7 @@ pub mod cases;
 pub mod children;
 mod codes;
 pub mod consents;
+pub mod directory;
 pub mod events;
 pub mod feedback;
 pub mod handoffs;

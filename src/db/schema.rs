@@ -381,6 +381,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    organisation_services (organisation_id) {
+        organisation_id -> Uuid,
+        help_questions -> Array<Nullable<Text>>,
+        municipalities -> Array<Nullable<Text>>,
+        neighbourhoods -> Array<Nullable<Text>>,
+        postcode_ranges -> Array<Nullable<Text>>,
+        intake_route -> Text,
+        opening_hours -> Text,
+        phone -> Nullable<Text>,
+        email -> Nullable<Text>,
+        updated_by_sub -> Text,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     organisations (id) {
         id -> Uuid,
         kind -> Text,
@@ -514,6 +530,7 @@ diesel::joinable!(handoff_transitions -> organisations (by_organisation_id));
 diesel::joinable!(handoffs -> cases (case_id));
 diesel::joinable!(legal_holds -> children (child_id));
 diesel::joinable!(legal_holds -> organisations (organisation_id));
+diesel::joinable!(organisation_services -> organisations (organisation_id));
 diesel::joinable!(signal_revisions -> signals (signal_id));
 diesel::joinable!(signals -> children (child_id));
 diesel::joinable!(signals -> organisations (organisation_id));
@@ -547,6 +564,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     handoffs,
     idempotency_keys,
     legal_holds,
+    organisation_services,
     organisations,
     signal_revisions,
     signals,

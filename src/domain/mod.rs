@@ -3,6 +3,7 @@
 pub mod calendar;
 pub mod child;
 pub mod consent;
+pub mod directory;
 pub mod feedback;
 pub mod handoff;
 pub mod lifecycle;

@@ -9,6 +9,7 @@ mod cli;
 mod consents;
 mod crash;
 mod deployment;
+mod directory;
 mod errors;
 mod events;
 mod feedback;

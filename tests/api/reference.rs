@@ -106,6 +106,7 @@ fn reference_lists_cover_the_spec_enumerations() {
         ("Deadline", "deadlines"),
         ("ProposalSubject", "proposal-subjects"),
         ("ApprovalVerdict", "approval-verdicts"),
+        ("HelpQuestion", "help-questions"),
     ] {
         let mut in_spec: Vec<&str> = schemas[schema]["enum"]
             .as_array()
