@@ -529,6 +529,15 @@ const REFUSALS: &[(&str, &[ProblemKind])] = &[
             K::UnknownRecipient,
         ],
     ),
+    (
+        "proposePartnerLink",
+        &[
+            K::NotASchool,
+            K::PartnerRoleMismatch,
+            K::RecipientInactive,
+            K::UnknownRecipient,
+        ],
+    ),
     ("createOrganisation", &[K::PlatformOrganisation]),
     ("updateOrganisation", &[K::PlatformOrganisation]),
 ];

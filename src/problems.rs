@@ -88,6 +88,10 @@ problem_kinds! {
     NothingToApprove => ("nothing-to-approve", 409, "Conflict"),
     /// A conditions check on a handoff without conditions in force.
     NoConditionsInForce => ("no-conditions-in-force", 409, "Conflict"),
+    /// A school has one schakelfunctionaris at a time.
+    SchakelfunctionarisTaken => ("schakelfunctionaris-taken", 409, "Conflict"),
+    /// The professional already sits in the kernteam (or, as a guest, at the meeting).
+    AlreadyAMember => ("already-a-member", 409, "Conflict"),
 
     // ---- rules of the domain (422) ----
     UnknownChild => ("unknown-child", 422, "Unknown child"),
@@ -118,6 +122,14 @@ problem_kinds! {
     HearingRequired => ("hearing-required", 422, "Hearing required"),
     UnknownRecord => ("unknown-record", 422, "Unknown record"),
     ExtensionNotAllowed => ("extension-not-allowed", 422, "Extension not allowed"),
+    /// Partner links and kernteams belong to schools.
+    NotASchool => ("not-a-school", 422, "Not a school"),
+    /// The partner's kind of organisation does not fill the role.
+    PartnerRoleMismatch => ("partner-role-mismatch", 422, "Partner role mismatch"),
+    /// Kernteam members and action owners come from the school or its confirmed partners.
+    NotAPartner => ("not-a-partner", 422, "Not a partner"),
+    /// An anonymous kernteam text holds a valid BSN or a registered child's full name.
+    NotAnonymous => ("not-anonymous", 422, "Not anonymous"),
 }
 
 impl std::fmt::Display for ProblemKind {

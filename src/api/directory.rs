@@ -30,8 +30,12 @@ use crate::{
     db::{
         directory::{self as queries, Reach, ServicesRow},
         organisations::{self as organisation_queries, Organisation},
+        partner_links::{self as link_queries, PartnerLink},
     },
-    domain::directory::{self as rules, HelpQuestion, PostcodeRange, Services},
+    domain::{
+        directory::{self as rules, HelpQuestion, PostcodeRange, Services},
+        partner_link::{LinkStatus, PartnerRole},
+    },
     effects::Effects,
     error::AppError,
     events::{Event, EventType},
@@ -157,6 +161,22 @@ pub struct DirectoryEntry {
     #[oai(skip_serializing_if_is_none)]
     pub email: Option<String>,
     pub updated_at: Timestamp,
+    /// With `school`: the contacts this organisation assigned to the school (confirmed partner
+    /// links).
+    #[oai(skip_serializing_if = "Vec::is_empty")]
+    pub assigned_contacts: Vec<AssignedContact>,
+}
+
+/// A partner's contact assigned to a school.
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+pub struct AssignedContact {
+    pub role: PartnerRole,
+    pub name: String,
+    #[oai(skip_serializing_if_is_none)]
+    pub phone: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub email: Option<String>,
 }
 
 impl Example for DirectoryEntry {
@@ -175,6 +195,12 @@ impl Example for DirectoryEntry {
             phone: described.phone,
             email: described.email,
             updated_at: example_time(),
+            assigned_contacts: vec![AssignedContact {
+                role: PartnerRole::CjgCoach,
+                name: "Sanne Jansen".into(),
+                phone: Some("+31 20 555 0142".into()),
+                email: None,
+            }],
         }
     }
 }
@@ -205,6 +231,7 @@ fn entry(organisation: &Organisation, row: &ServicesRow) -> DirectoryEntry {
         phone: row.phone.clone(),
         email: row.email.clone(),
         updated_at: row.updated_at.into(),
+        assigned_contacts: Vec::new(),
     }
 }
 
@@ -251,11 +278,13 @@ impl DirectoryApi {
     ///
     /// The organisations that take a help question (`question`) where a child lives
     /// (`postcode`, e.g. `1021 AB`), by name — for every professional wondering whom to ask
-    /// before anything escalates. Both filters are optional. Organisations that name postcode
+    /// before anything escalates. With `school`, the organisations that assigned a contact to
+    /// that school (a confirmed partner link) come first, with the contacts named. Both filters are optional. Organisations that name postcode
     /// ranges are found only there; those naming municipalities only, at every postcode. No
     /// child data is involved; the intake's work contact details are for authenticated
     /// professionals.
     #[oai(path = "/directory", method = "get", operation_id = "searchDirectory")]
+    #[allow(clippy::too_many_arguments)]
     async fn search(
         &self,
         auth: BearerAuth,
@@ -265,6 +294,9 @@ impl DirectoryApi {
         /// Only organisations serving this postcode (`1234 AB`, `1234AB` or `1234`).
         #[oai(validator(max_length = 10))]
         postcode: Query<Option<String>>,
+        /// A school: the organisations with a contact assigned to it come first, each with
+        /// `assignedContacts`.
+        school: Query<Option<Uuid>>,
         /// Page size: 1 to 200, default 50.
         #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
         limit: Query<Option<u32>>,
@@ -279,24 +311,48 @@ impl DirectoryApi {
             })?),
             None => None,
         };
-        let after: Option<(String, Uuid)> = decode_cursor(cursor.0.as_deref())?;
+        // Assigned organisations first (rank 0), then by name.
+        let after: Option<(i64, (String, Uuid))> = decode_cursor(cursor.0.as_deref())?;
         let fetch = paging::fetch_size(limit.0);
         let mut conn = cx.state.pool.get().await?;
-        let rows: Vec<(Organisation, ServicesRow)> = queries::all_active(&mut conn)
+        let assigned: Vec<PartnerLink> = match school.0 {
+            Some(school) => link_queries::of_school(&mut conn, school)
+                .await?
+                .into_iter()
+                .filter(|l| l.status == LinkStatus::Confirmed)
+                .collect(),
+            None => Vec::new(),
+        };
+        let position = |org: &Organisation| {
+            let rank = i64::from(!assigned.iter().any(|l| l.partner_id == org.id));
+            (rank, (org.name.to_lowercase(), org.id))
+        };
+        let mut rows: Vec<(Organisation, ServicesRow)> = queries::all_active(&mut conn)
             .await?
             .into_iter()
             .filter(|(_, row)| rules::serves(&row.services(), question.0, postcode))
-            .filter(|(org, _)| {
-                after.as_ref().is_none_or(|(name, id)| {
-                    (org.name.to_lowercase(), org.id) > (name.clone(), *id)
-                })
-            })
-            .take(usize::try_from(fetch).unwrap_or(usize::MAX))
+            .filter(|(org, _)| after.as_ref().is_none_or(|after| position(org) > *after))
             .collect();
-        let (rows, next_cursor) =
-            paging::paginate(rows, fetch, |(org, _)| (org.name.to_lowercase(), org.id));
+        rows.sort_by_key(|(org, _)| position(org));
+        rows.truncate(usize::try_from(fetch).unwrap_or(usize::MAX));
+        let (rows, next_cursor) = paging::paginate(rows, fetch, |(org, _)| position(org));
         Ok(DirectoryResponse::Ok(Json(DirectoryPage {
-            items: rows.iter().map(|(org, row)| entry(org, row)).collect(),
+            items: rows
+                .iter()
+                .map(|(org, row)| DirectoryEntry {
+                    assigned_contacts: assigned
+                        .iter()
+                        .filter(|l| l.partner_id == org.id)
+                        .map(|l| AssignedContact {
+                            role: l.role,
+                            name: l.contact_name.clone(),
+                            phone: l.contact_phone.clone(),
+                            email: l.contact_email.clone(),
+                        })
+                        .collect(),
+                    ..entry(org, row)
+                })
+                .collect(),
             next_cursor,
         })))
     }

@@ -17,6 +17,7 @@ pub mod lifecycle;
 pub mod me;
 pub mod organisations;
 pub mod paging;
+pub mod partner_links;
 pub mod problem;
 pub mod reference;
 pub mod shared;
@@ -75,7 +76,11 @@ pub enum ApiTags {
 pub type Apis = (
     health::HealthApi,
     me::MeApi,
-    (organisations::OrganisationsApi, directory::DirectoryApi),
+    (
+        organisations::OrganisationsApi,
+        directory::DirectoryApi,
+        partner_links::PartnerLinksApi,
+    ),
     children::ChildrenApi,
     signals::SignalsApi,
     cases::CasesApi,
@@ -117,7 +122,11 @@ pub fn service() -> OpenApiService<Apis, ()> {
         (
             health::HealthApi,
             me::MeApi,
-            (organisations::OrganisationsApi, directory::DirectoryApi),
+            (
+                organisations::OrganisationsApi,
+                directory::DirectoryApi,
+                partner_links::PartnerLinksApi,
+            ),
             children::ChildrenApi,
             signals::SignalsApi,
             cases::CasesApi,

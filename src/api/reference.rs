@@ -72,10 +72,14 @@ pub enum ReferenceList {
     ProposalSubjects,
     ApprovalVerdicts,
     HelpQuestions,
+    PartnerRoles,
+    PartnerLinkStatuses,
+    TeamRoles,
+    MeetingKinds,
 }
 
 impl ReferenceList {
-    const ALL: [ReferenceList; 40] = [
+    const ALL: [ReferenceList; 44] = [
         Self::SignalCategories,
         Self::SignalSources,
         Self::SignalDirections,
@@ -116,6 +120,10 @@ impl ReferenceList {
         Self::ProposalSubjects,
         Self::ApprovalVerdicts,
         Self::HelpQuestions,
+        Self::PartnerRoles,
+        Self::PartnerLinkStatuses,
+        Self::TeamRoles,
+        Self::MeetingKinds,
     ];
 
     fn name(self) -> &'static str {
@@ -160,6 +168,10 @@ impl ReferenceList {
             Self::ProposalSubjects => "proposal-subjects",
             Self::ApprovalVerdicts => "approval-verdicts",
             Self::HelpQuestions => "help-questions",
+            Self::PartnerRoles => "partner-roles",
+            Self::PartnerLinkStatuses => "partner-link-statuses",
+            Self::TeamRoles => "team-roles",
+            Self::MeetingKinds => "meeting-kinds",
         }
     }
 
@@ -221,6 +233,10 @@ impl ReferenceList {
             Self::HelpQuestions => {
                 "The help questions (hulpvragen) on the sociale kaart (`helpQuestions`, `?question=`)."
             }
+            Self::PartnerRoles => "A partner link's `role` in the school's care structure.",
+            Self::PartnerLinkStatuses => "A partner link's `status`.",
+            Self::TeamRoles => "A kernteam member's `teamRole`.",
+            Self::MeetingKinds => "A kernteam meeting's `kind`.",
         }
     }
 
@@ -277,6 +293,10 @@ impl ReferenceList {
             Self::ProposalSubjects => of::<crate::domain::meldcode::approval::ProposalSubject>(),
             Self::ApprovalVerdicts => of::<crate::domain::meldcode::approval::ApprovalVerdict>(),
             Self::HelpQuestions => of::<crate::domain::directory::HelpQuestion>(),
+            Self::PartnerRoles => of::<crate::domain::partner_link::PartnerRole>(),
+            Self::PartnerLinkStatuses => of::<crate::domain::partner_link::LinkStatus>(),
+            Self::TeamRoles => of::<crate::domain::kernteam::TeamRole>(),
+            Self::MeetingKinds => of::<crate::domain::kernteam::MeetingKind>(),
         }
     }
 }

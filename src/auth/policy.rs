@@ -12,6 +12,7 @@ use crate::{
         feedback::Audience,
         handoff::{Party, Transition},
         organisation::Role,
+        partner_link::{LinkAct, LinkStatus},
         reference::Labelled,
         timeline::Visibility,
     },
@@ -85,10 +86,16 @@ pub enum Action {
     ManageWebhooks,
     /// The data lifecycle: retention, legal holds, destruction requests, subject access.
     ManageDataLifecycle,
+    /// Propose, confirm and end partner links (fixed faces per school).
+    ManagePartnerLinks,
+    /// Create a school's kernteam.
+    ConveneKernteams,
+    /// Sit in kernteams (as a member or a guest): casework roles.
+    TakePartInKernteams,
 }
 
 impl Action {
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 19] = [
         Action::ManageOrganisations,
         Action::ReadOrganisations,
         Action::ConfigureOwnOrganisation,
@@ -105,6 +112,9 @@ impl Action {
         Action::ReadAccessLog,
         Action::ManageWebhooks,
         Action::ManageDataLifecycle,
+        Action::ManagePartnerLinks,
+        Action::ConveneKernteams,
+        Action::TakePartInKernteams,
     ];
 
     /// The roles that may perform the action; `None` means every authenticated principal.
@@ -127,6 +137,9 @@ impl Action {
             Action::ReadAccessLog => Some(&[Role::PrivacyOfficer]),
             Action::ManageWebhooks => Some(&[Role::OrgAdmin]),
             Action::ManageDataLifecycle => Some(&[Role::PrivacyOfficer]),
+            Action::ManagePartnerLinks => Some(&[Role::OrgAdmin, Role::CareCoordinator]),
+            Action::ConveneKernteams => Some(&[Role::CareCoordinator]),
+            Action::TakePartInKernteams => Some(CASEWORK_ROLES),
         }
     }
 
@@ -150,6 +163,9 @@ impl Action {
             Action::ManageDataLifecycle => {
                 "retention, legal holds, destruction requests and subject access"
             }
+            Action::ManagePartnerLinks => "proposing, confirming and ending partner links",
+            Action::ConveneKernteams => "convening a school's kernteam",
+            Action::TakePartInKernteams => "taking part in kernteams",
         }
     }
 }
@@ -289,6 +305,9 @@ pub fn event_scope(principal: &Principal) -> EventScope {
         ("webhook_subscription", Action::ManageWebhooks),
         ("legal_hold", Action::ManageDataLifecycle),
         ("destruction_request", Action::ManageDataLifecycle),
+        ("partner_link", Action::ManagePartnerLinks),
+        ("kernteam_meeting", Action::TakePartInKernteams),
+        ("kernteam_action", Action::TakePartInKernteams),
     ];
     EventScope {
         resource_types: readable
@@ -443,6 +462,145 @@ pub fn require_handoff_party(
     }
 }
 
+/// Which side of a partner link the principal's organisation is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkSide {
+    School,
+    Partner,
+}
+
+pub fn partner_link_side(principal: &Principal, school: Uuid, partner: Uuid) -> Option<LinkSide> {
+    if principal.org_id() == school {
+        Some(LinkSide::School)
+    } else if principal.org_id() == partner {
+        Some(LinkSide::Partner)
+    } else {
+        None
+    }
+}
+
+/// A confirmed link is the school's public page of partners (every professional wondering whom
+/// to ask sees it); a proposal or an ended link only its two sides.
+pub fn may_see_partner_link(
+    principal: &Principal,
+    school: Uuid,
+    partner: Uuid,
+    status: LinkStatus,
+) -> bool {
+    status == LinkStatus::Confirmed || partner_link_side(principal, school, partner).is_some()
+}
+
+/// The school proposes: its administrator or care coordinator; another organisation's page is
+/// 403 (the page is public, so not a 404).
+pub fn require_school_side(principal: &Principal, school: Uuid) -> Result<(), AppError> {
+    require(principal, Action::ManagePartnerLinks)?;
+    if principal.org_id() == school {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "Only the school itself proposes its partner links.",
+        ))
+    }
+}
+
+/// The partner's administrator confirms or names someone else; either side ends (the school by
+/// its administrator or care coordinator, the partner by its administrator).
+pub fn require_partner_link_act(
+    principal: &Principal,
+    school: Uuid,
+    partner: Uuid,
+    act: LinkAct,
+) -> Result<(), AppError> {
+    require(principal, Action::ManagePartnerLinks)?;
+    let side = partner_link_side(principal, school, partner);
+    let allowed = match (act, side) {
+        (LinkAct::Confirm | LinkAct::Replace, Some(LinkSide::Partner)) => {
+            principal.has(Role::OrgAdmin)
+        }
+        (LinkAct::End, Some(LinkSide::School)) => true,
+        (LinkAct::End, Some(LinkSide::Partner)) => principal.has(Role::OrgAdmin),
+        _ => false,
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(match act {
+            LinkAct::Confirm | LinkAct::Replace => {
+                "Only the partner organisation's administrator confirms a link or names its contact."
+            }
+            LinkAct::End => "Only the school or the partner organisation ends a link.",
+        }))
+    }
+}
+
+/// Where the principal sits in a kernteam.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seat {
+    /// The school's care coordinator: adds members, schedules meetings.
+    Convener,
+    Member,
+    /// A guest of these meetings only.
+    Guest(Vec<Uuid>),
+}
+
+/// One seat in a kernteam as stored: organisation, `sub`, and the meeting for a guest.
+pub struct SeatRow<'a> {
+    pub organisation: Uuid,
+    pub sub: &'a str,
+    pub meeting: Option<Uuid>,
+}
+
+/// The principal's seat in the kernteam of `school`, if any (none: the kernteam is a 404).
+pub fn kernteam_seat(principal: &Principal, school: Uuid, seats: &[SeatRow<'_>]) -> Option<Seat> {
+    if !allows(principal, Action::TakePartInKernteams) {
+        return None;
+    }
+    if principal.org_id() == school && principal.has(Role::CareCoordinator) {
+        return Some(Seat::Convener);
+    }
+    let mine = seats
+        .iter()
+        .filter(|s| s.organisation == principal.org_id() && s.sub == principal.sub);
+    let mut meetings = Vec::new();
+    for seat in mine {
+        match seat.meeting {
+            None => return Some(Seat::Member),
+            Some(meeting) => meetings.push(meeting),
+        }
+    }
+    (!meetings.is_empty()).then_some(Seat::Guest(meetings))
+}
+
+/// `Ok` for the convener, else a 403.
+pub fn require_convener(seat: &Seat) -> Result<(), AppError> {
+    if *seat == Seat::Convener {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "Only the school's care coordinator adds members and schedules meetings.",
+        ))
+    }
+}
+
+/// Members see every meeting; a guest only the meetings invited to.
+pub fn may_attend(seat: &Seat, meeting: Uuid) -> bool {
+    match seat {
+        Seat::Convener | Seat::Member => true,
+        Seat::Guest(meetings) => meetings.contains(&meeting),
+    }
+}
+
+/// An identified item's content is for the presenting organisation and the organisations its
+/// consent for a case conference covers; the others see that it exists.
+pub fn sees_item_content(
+    principal: &Principal,
+    presenter: Uuid,
+    identified: bool,
+    covering_consent: Option<Uuid>,
+) -> bool {
+    !identified || principal.org_id() == presenter || covering_consent.is_some()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -587,6 +745,12 @@ mod tests {
             (ManageWebhooks, &[OrgAdmin]),
             (ConfigureOwnOrganisation, &[OrgAdmin]),
             (ManageDataLifecycle, &[PrivacyOfficer]),
+            (ManagePartnerLinks, &[OrgAdmin, CareCoordinator]),
+            (ConveneKernteams, &[CareCoordinator]),
+            (
+                TakePartInKernteams,
+                &[CareCoordinator, YouthWorker, VtWorker, AttendanceOfficer],
+            ),
         ];
         assert_eq!(allowed.len(), Action::ALL.len());
         for (action, roles) in allowed {
@@ -690,7 +854,10 @@ mod tests {
                 "case",
                 "handoff",
                 "consent",
-                "feedback"
+                "feedback",
+                "partner_link",
+                "kernteam_meeting",
+                "kernteam_action"
             ]
         );
         assert_eq!(scope(Role::CareCoordinator).signaller, None);
@@ -708,12 +875,14 @@ mod tests {
                 "signal",
                 "handoff",
                 "consent",
-                "feedback"
+                "feedback",
+                "kernteam_meeting",
+                "kernteam_action"
             ]
         );
         assert_eq!(
             scope(Role::OrgAdmin).resource_types,
-            ["organisation", "webhook_subscription"]
+            ["organisation", "webhook_subscription", "partner_link"]
         );
         assert_eq!(
             scope(Role::PrivacyOfficer).resource_types,
@@ -740,5 +909,99 @@ mod tests {
         let err = require(&principal(Role::OrgAdmin), Action::ManageOrganisations).unwrap_err();
         assert_eq!(err.status.as_u16(), 403);
         assert!(err.detail.contains("platform_admin"), "{}", err.detail);
+    }
+
+    /// Every act × side × role: the partner's administrator confirms and replaces; either side
+    /// ends; a third organisation does nothing and sees only confirmed links.
+    #[test]
+    fn partner_link_acts() {
+        let school = Uuid::from_u128(10);
+        let partner = Uuid::from_u128(20);
+        for role in [Role::OrgAdmin, Role::CareCoordinator, Role::YouthWorker] {
+            for (org, side) in [
+                (school, Some(LinkSide::School)),
+                (partner, Some(LinkSide::Partner)),
+                (Uuid::from_u128(30), None),
+            ] {
+                let mut p = principal(role);
+                p.organisation.id = org;
+                assert_eq!(partner_link_side(&p, school, partner), side);
+                for act in LinkAct::ALL {
+                    let manages = matches!(role, Role::OrgAdmin | Role::CareCoordinator);
+                    let expected = manages
+                        && match (act, side) {
+                            (LinkAct::End, Some(LinkSide::School)) => true,
+                            (_, Some(LinkSide::Partner)) => role == Role::OrgAdmin,
+                            _ => false,
+                        };
+                    assert_eq!(
+                        require_partner_link_act(&p, school, partner, act).is_ok(),
+                        expected,
+                        "{role} {side:?} {act:?}"
+                    );
+                }
+                for &status in LinkStatus::ALL {
+                    assert_eq!(
+                        may_see_partner_link(&p, school, partner, status),
+                        side.is_some() || status == LinkStatus::Confirmed
+                    );
+                }
+                assert_eq!(
+                    require_school_side(&p, school).is_ok(),
+                    side == Some(LinkSide::School)
+                        && matches!(role, Role::OrgAdmin | Role::CareCoordinator)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn kernteam_seats() {
+        let school = Uuid::from_u128(10);
+        let meeting = Uuid::from_u128(5);
+        let mut coordinator = principal(Role::CareCoordinator);
+        coordinator.organisation.id = school;
+        assert_eq!(
+            kernteam_seat(&coordinator, school, &[]),
+            Some(Seat::Convener)
+        );
+        let coach = principal(Role::YouthWorker);
+        let row = |meeting| SeatRow {
+            organisation: coach.org_id(),
+            sub: "p",
+            meeting,
+        };
+        assert_eq!(kernteam_seat(&coach, school, &[]), None);
+        assert_eq!(
+            kernteam_seat(&coach, school, &[row(None)]),
+            Some(Seat::Member)
+        );
+        let guest = kernteam_seat(&coach, school, &[row(Some(meeting))]).unwrap();
+        assert_eq!(guest, Seat::Guest(vec![meeting]));
+        assert!(may_attend(&guest, meeting) && !may_attend(&guest, Uuid::from_u128(6)));
+        assert!(require_convener(&guest).is_err() && require_convener(&Seat::Convener).is_ok());
+        // A seat of someone else at the same organisation is not the principal's.
+        let other = SeatRow {
+            organisation: coach.org_id(),
+            sub: "q",
+            meeting: None,
+        };
+        assert_eq!(kernteam_seat(&coach, school, &[other]), None);
+        // Only casework roles sit in kernteams, whatever the rows say.
+        let mut admin = principal(Role::OrgAdmin);
+        admin.sub = "p".into();
+        admin.organisation.id = coach.org_id();
+        assert_eq!(kernteam_seat(&admin, school, &[row(None)]), None);
+        for (identified, consent, presenter, sees) in [
+            (false, None, Uuid::from_u128(1), true),
+            (true, None, coach.org_id(), true),
+            (true, Some(Uuid::from_u128(7)), Uuid::from_u128(1), true),
+            (true, None, Uuid::from_u128(1), false),
+        ] {
+            assert_eq!(
+                sees_item_content(&coach, presenter, identified, consent),
+                sees
+            );
+        }
     }
 }

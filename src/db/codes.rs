@@ -41,6 +41,7 @@ use crate::domain::{
         AgeBand, HandoffKind, HandoffStatus, LegalBasis, ParentsNotInformedReason, Transition,
         Urgency,
     },
+    kernteam::{MeetingKind, TeamRole},
     lifecycle::{
         DestructionScope, DestructionStatus, HearingOutcome, RefusalGround, RequesterKind,
     },
@@ -49,6 +50,7 @@ use crate::domain::{
         approval::{ApprovalVerdict, ProposalSubject},
     },
     organisation::OrganisationKind,
+    partner_link::{LinkStatus, PartnerRole},
     signal::{SignalCategory, SignalDirection, SignalSource},
     webhook::DeliveryStatus,
 };
@@ -115,6 +117,10 @@ text_codes!(
     DestructionStatus,
     RefusalGround,
     HearingOutcome,
+    PartnerRole,
+    LinkStatus,
+    TeamRole,
+    MeetingKind,
 );
 
 text_codes_from_str!(OrganisationKind);

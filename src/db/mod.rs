@@ -12,6 +12,7 @@ pub mod feedback;
 pub mod handoffs;
 pub mod lifecycle;
 pub mod organisations;
+pub mod partner_links;
 pub mod request;
 pub mod schema;
 pub mod signals;

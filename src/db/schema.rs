@@ -365,6 +365,85 @@ diesel::table! {
 }
 
 diesel::table! {
+    kernteam_actions (id) {
+        id -> Uuid,
+        kernteam_id -> Uuid,
+        item_id -> Uuid,
+        owner_organisation_id -> Uuid,
+        owner_name -> Text,
+        description -> Text,
+        due_on -> Date,
+        done_at -> Nullable<Timestamptz>,
+        done_by_sub -> Nullable<Text>,
+        created_by_sub -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    kernteam_items (id) {
+        id -> Uuid,
+        meeting_id -> Uuid,
+        presenting_organisation_id -> Uuid,
+        child_id -> Nullable<Uuid>,
+        age_band -> Nullable<Text>,
+        school_group -> Nullable<Text>,
+        concerns -> Array<Nullable<Text>>,
+        question -> Text,
+        advice -> Nullable<Text>,
+        presented_by_sub -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    kernteam_meetings (id) {
+        id -> Uuid,
+        kernteam_id -> Uuid,
+        held_on -> Date,
+        kind -> Text,
+        created_by_sub -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    kernteam_members (id) {
+        id -> Uuid,
+        kernteam_id -> Uuid,
+        organisation_id -> Uuid,
+        sub -> Text,
+        name -> Text,
+        team_role -> Text,
+        meeting_id -> Nullable<Uuid>,
+        added_by_sub -> Text,
+        added_at -> Timestamptz,
+        removed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    kernteam_perspectives (item_id, organisation_id) {
+        item_id -> Uuid,
+        organisation_id -> Uuid,
+        notes -> Text,
+        recorded_by_sub -> Text,
+        recorded_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    kernteams (id) {
+        id -> Uuid,
+        school_id -> Uuid,
+        name -> Text,
+        created_by_sub -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     legal_holds (id) {
         id -> Uuid,
         organisation_id -> Uuid,
@@ -411,6 +490,26 @@ diesel::table! {
         duty_contact_phone -> Nullable<Text>,
         duty_contact_hours -> Nullable<Text>,
         four_eyes -> Bool,
+    }
+}
+
+diesel::table! {
+    partner_links (id) {
+        id -> Uuid,
+        school_id -> Uuid,
+        partner_id -> Uuid,
+        role -> Text,
+        contact_name -> Text,
+        contact_phone -> Nullable<Text>,
+        contact_email -> Nullable<Text>,
+        status -> Text,
+        proposed_by_sub -> Text,
+        confirmed_by_sub -> Nullable<Text>,
+        confirmed_at -> Nullable<Timestamptz>,
+        ended_by_organisation_id -> Nullable<Uuid>,
+        ended_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
     }
 }
 
@@ -528,6 +627,19 @@ diesel::joinable!(handoff_reminders -> organisations (by_organisation_id));
 diesel::joinable!(handoff_transitions -> handoffs (handoff_id));
 diesel::joinable!(handoff_transitions -> organisations (by_organisation_id));
 diesel::joinable!(handoffs -> cases (case_id));
+diesel::joinable!(kernteam_actions -> kernteam_items (item_id));
+diesel::joinable!(kernteam_actions -> kernteams (kernteam_id));
+diesel::joinable!(kernteam_actions -> organisations (owner_organisation_id));
+diesel::joinable!(kernteam_items -> children (child_id));
+diesel::joinable!(kernteam_items -> kernteam_meetings (meeting_id));
+diesel::joinable!(kernteam_items -> organisations (presenting_organisation_id));
+diesel::joinable!(kernteam_meetings -> kernteams (kernteam_id));
+diesel::joinable!(kernteam_members -> kernteam_meetings (meeting_id));
+diesel::joinable!(kernteam_members -> kernteams (kernteam_id));
+diesel::joinable!(kernteam_members -> organisations (organisation_id));
+diesel::joinable!(kernteam_perspectives -> kernteam_items (item_id));
+diesel::joinable!(kernteam_perspectives -> organisations (organisation_id));
+diesel::joinable!(kernteams -> organisations (school_id));
 diesel::joinable!(legal_holds -> children (child_id));
 diesel::joinable!(legal_holds -> organisations (organisation_id));
 diesel::joinable!(organisation_services -> organisations (organisation_id));
@@ -563,9 +675,16 @@ diesel::allow_tables_to_appear_in_same_query!(
     handoff_transitions,
     handoffs,
     idempotency_keys,
+    kernteam_actions,
+    kernteam_items,
+    kernteam_meetings,
+    kernteam_members,
+    kernteam_perspectives,
+    kernteams,
     legal_holds,
     organisation_services,
     organisations,
+    partner_links,
     signal_revisions,
     signals,
     timeline_entries,

@@ -132,6 +132,33 @@ pub enum Refusal {
     NothingToApprove,
     /// The proposer does not approve their own proposal.
     OwnProposal,
+    /// Partner links and kernteams belong to a school.
+    NotASchool,
+    /// The partner's kind of organisation does not fill the role.
+    PartnerRoleMismatch {
+        role: crate::domain::partner_link::PartnerRole,
+        kind: OrganisationKind,
+    },
+    /// The school already has a schakelfunctionaris (proposed or confirmed).
+    SchakelfunctionarisTaken,
+    /// The link's status does not allow the act.
+    LinkStep {
+        status: crate::domain::partner_link::LinkStatus,
+        act: crate::domain::partner_link::LinkAct,
+    },
+    /// An anonymous kernteam text gives the child away.
+    NotAnonymous {
+        field: &'static str,
+        what: crate::domain::kernteam::Identifier,
+    },
+    /// An identified kernteam item needs consent for a case conference to these organisations.
+    CaseConferenceConsentRequired { organisations: Vec<Uuid> },
+    /// Kernteam members (and action owners) come from the school or its confirmed partners.
+    NotAPartner,
+    /// The professional already sits in the team (or, as a guest, at the meeting).
+    AlreadySeated,
+    /// The action was done already.
+    ActionDone,
 }
 
 impl Refusal {

@@ -285,6 +285,72 @@ impl From<Refusal> for AppError {
                 ),
             )
             .with_extension("subject", subject.code()),
+            Refusal::NotASchool => AppError::new(
+                K::NotASchool,
+                "Partner links and kernteams belong to a school.",
+            ),
+            Refusal::PartnerRoleMismatch { role, kind } => AppError::new(
+                K::PartnerRoleMismatch,
+                format!(
+                    "A {} does not fill the role {}; it is filled by: {}.",
+                    kind.code(),
+                    role.code(),
+                    role.filled_by()
+                        .iter()
+                        .map(|k| k.code())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ),
+            Refusal::SchakelfunctionarisTaken => AppError::new(
+                K::SchakelfunctionarisTaken,
+                "The school already has a schakelfunctionaris (proposed or confirmed): end that \
+                 link first.",
+            ),
+            Refusal::LinkStep { status, act } => AppError::new(
+                K::InvalidTransition,
+                format!("A {} partner link takes no {}.", status.code(), act.code()),
+            ),
+            Refusal::NotAnonymous { field, what } => AppError::new(
+                K::NotAnonymous,
+                format!(
+                    "`{field}` of an anonymous item holds {}. Leave it out, or present the child \
+                     by name under consent for a case conference.",
+                    match what {
+                        crate::domain::kernteam::Identifier::Bsn =>
+                            "a number that passes the 11-proef (a BSN)",
+                        crate::domain::kernteam::Identifier::ChildName =>
+                            "the full name of a child registered at your organisation",
+                    }
+                ),
+            )
+            .with_extension("field", field),
+            Refusal::CaseConferenceConsentRequired { organisations } => AppError::new(
+                K::ConsentRequired,
+                "An identified item needs an active consent for a case conference \
+                 (case_conference) to every organisation in the room; `notCovered` names those \
+                 without one. Present the child anonymously, or ask consent first.",
+            )
+            .with_extension(
+                "notCovered",
+                organisations
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>(),
+            ),
+            Refusal::NotAPartner => AppError::new(
+                K::NotAPartner,
+                "Kernteam members and action owners come from the school or an organisation with \
+                 a confirmed partner link to it (guests: from the meeting they attend).",
+            ),
+            Refusal::AlreadySeated => AppError::new(
+                K::AlreadyAMember,
+                "This professional already sits in the kernteam (a guest: at this meeting).",
+            ),
+            Refusal::ActionDone => AppError::new(
+                K::InvalidTransition,
+                "The action was done already.",
+            ),
             Refusal::NothingToApprove => AppError::new(
                 K::NothingToApprove,
                 "No proposal of this case awaits a verdict.",

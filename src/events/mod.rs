@@ -136,6 +136,21 @@ pub enum EventType {
     #[oai(rename = "webhook_subscription.disabled")]
     #[serde(rename = "webhook_subscription.disabled")]
     WebhookSubscriptionDisabled,
+    #[oai(rename = "partner_link.proposed")]
+    #[serde(rename = "partner_link.proposed")]
+    PartnerLinkProposed,
+    #[oai(rename = "partner_link.confirmed")]
+    #[serde(rename = "partner_link.confirmed")]
+    PartnerLinkConfirmed,
+    #[oai(rename = "partner_link.ended")]
+    #[serde(rename = "partner_link.ended")]
+    PartnerLinkEnded,
+    #[oai(rename = "kernteam_meeting.scheduled")]
+    #[serde(rename = "kernteam_meeting.scheduled")]
+    KernteamMeetingScheduled,
+    #[oai(rename = "kernteam_action.assigned")]
+    #[serde(rename = "kernteam_action.assigned")]
+    KernteamActionAssigned,
 }
 
 crate::labelled!(EventType {
@@ -194,6 +209,16 @@ crate::labelled!(EventType {
     WebhookSubscriptionDisabled => ("webhook_subscription.disabled", "Webhook uitgeschakeld",
         "Webhook subscription disabled",
         "A webhook subscription was disabled after a run of failed deliveries."),
+    PartnerLinkProposed => ("partner_link.proposed", "Partnerkoppeling voorgesteld", "Partner link proposed",
+        "A school proposed a partner link (to the school and the partner)."),
+    PartnerLinkConfirmed => ("partner_link.confirmed", "Partnerkoppeling bevestigd", "Partner link confirmed",
+        "The partner confirmed a link or named another contact (to both sides)."),
+    PartnerLinkEnded => ("partner_link.ended", "Partnerkoppeling beëindigd", "Partner link ended",
+        "One side ended a partner link (to both sides)."),
+    KernteamMeetingScheduled => ("kernteam_meeting.scheduled", "Kernteamoverleg gepland", "Kernteam meeting scheduled",
+        "A kernteam meeting was scheduled (to every member's and guest's organisation)."),
+    KernteamActionAssigned => ("kernteam_action.assigned", "Kernteamactie toegewezen", "Kernteam action assigned",
+        "The kernteam agreed an action owned by your organisation."),
 });
 
 impl EventType {

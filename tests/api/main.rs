@@ -24,6 +24,7 @@ mod limits;
 mod migrations;
 mod openapi;
 mod organisations;
+mod partner_links;
 mod reference;
 mod seals;
 mod signals;

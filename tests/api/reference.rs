@@ -107,6 +107,8 @@ fn reference_lists_cover_the_spec_enumerations() {
         ("ProposalSubject", "proposal-subjects"),
         ("ApprovalVerdict", "approval-verdicts"),
         ("HelpQuestion", "help-questions"),
+        ("PartnerRole", "partner-roles"),
+        ("LinkStatus", "partner-link-statuses"),
     ] {
         let mut in_spec: Vec<&str> = schemas[schema]["enum"]
             .as_array()
