@@ -538,6 +538,25 @@ const REFUSALS: &[(&str, &[ProblemKind])] = &[
             K::UnknownRecipient,
         ],
     ),
+    ("createKernteam", &[K::NotASchool]),
+    ("addKernteamMember", &[K::NotAPartner, K::UnknownRecipient]),
+    (
+        "scheduleKernteamMeeting",
+        &[
+            K::ConsentRequired,
+            K::NotAPartner,
+            K::NotAnonymous,
+            K::UnknownChild,
+            K::UnknownRecipient,
+        ],
+    ),
+    (
+        "presentKernteamItem",
+        &[K::ConsentRequired, K::NotAnonymous, K::UnknownChild],
+    ),
+    ("recordKernteamPerspective", &[K::NotAnonymous]),
+    ("recordKernteamAdvice", &[K::NotAnonymous]),
+    ("agreeKernteamAction", &[K::NotAPartner, K::NotAnonymous]),
     ("createOrganisation", &[K::PlatformOrganisation]),
     ("updateOrganisation", &[K::PlatformOrganisation]),
 ];

@@ -13,6 +13,7 @@ pub mod events;
 pub mod feedback;
 pub mod handoffs;
 pub mod health;
+pub mod kernteams;
 pub mod lifecycle;
 pub mod me;
 pub mod organisations;
@@ -43,6 +44,9 @@ pub enum ApiTags {
     /// The sociale kaart: which organisation takes which help question where, and how to
     /// reach it.
     Directory,
+    /// The kernteam: the school and its partners discuss pupils — anonymously, or by name under
+    /// consent for a case conference — and follow up what they agreed.
+    Kernteams,
     /// Children (pupils, clients) of the caller's organisation, their guardians and their
     /// chronology.
     Children,
@@ -80,6 +84,7 @@ pub type Apis = (
         organisations::OrganisationsApi,
         directory::DirectoryApi,
         partner_links::PartnerLinksApi,
+        kernteams::KernteamsApi,
     ),
     children::ChildrenApi,
     signals::SignalsApi,
@@ -126,6 +131,7 @@ pub fn service() -> OpenApiService<Apis, ()> {
                 organisations::OrganisationsApi,
                 directory::DirectoryApi,
                 partner_links::PartnerLinksApi,
+                kernteams::KernteamsApi,
             ),
             children::ChildrenApi,
             signals::SignalsApi,

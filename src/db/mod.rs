@@ -10,6 +10,7 @@ pub mod directory;
 pub mod events;
 pub mod feedback;
 pub mod handoffs;
+pub mod kernteams;
 pub mod lifecycle;
 pub mod organisations;
 pub mod partner_links;

@@ -166,6 +166,37 @@ pub fn check_anonymous(texts: &[(&'static str, &str)], names: &[ChildName]) -> R
     Ok(())
 }
 
+/// Convening a kernteam: a school's, with a name.
+pub fn decide_kernteam(kind: OrganisationKind, name: &str) -> Result<(), Refusal> {
+    if kind != OrganisationKind::School {
+        return Err(Refusal::NotASchool);
+    }
+    Refusal::unless_invalid(check_text("name", name).into_iter().collect())
+}
+
+/// A perspective or the team's advice: not blank, and on an anonymous item (`names` given) it
+/// names no child either.
+pub fn check_contribution(
+    field: &'static str,
+    text: &str,
+    names: Option<&[ChildName]>,
+) -> Result<(), Refusal> {
+    Refusal::unless_invalid(check_text(field, text).into_iter().collect())?;
+    match names {
+        Some(names) => check_anonymous(&[(field, text)], names),
+        None => Ok(()),
+    }
+}
+
+/// Marking an action done: once.
+pub fn decide_completion(done: bool) -> Result<(), Refusal> {
+    if done {
+        Err(Refusal::ActionDone)
+    } else {
+        Ok(())
+    }
+}
+
 /// What gave a child away in an anonymous text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Identifier {
@@ -343,6 +374,7 @@ pub fn decide_action(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::reference::Labelled;
 
     fn noah() -> Vec<ChildName> {
         vec![ChildName {
@@ -605,6 +637,32 @@ mod tests {
             decide_member(" ", "s", &context(None, false, false)),
             Err(Refusal::Invalid(_))
         ));
+    }
+
+    #[test]
+    fn kernteams_contributions_and_completion() {
+        for &kind in OrganisationKind::ALL {
+            assert_eq!(
+                decide_kernteam(kind, "Kernteam").is_ok(),
+                kind == OrganisationKind::School
+            );
+        }
+        assert!(matches!(
+            decide_kernteam(OrganisationKind::School, " "),
+            Err(Refusal::Invalid(_))
+        ));
+        let named = "Noah de Vries is bij ons bekend";
+        assert!(matches!(
+            check_contribution("notes", named, Some(&noah())),
+            Err(Refusal::NotAnonymous { field: "notes", .. })
+        ));
+        assert_eq!(check_contribution("notes", named, None), Ok(()));
+        assert!(matches!(
+            check_contribution("advice", "", None),
+            Err(Refusal::Invalid(_))
+        ));
+        assert_eq!(decide_completion(false), Ok(()));
+        assert_eq!(decide_completion(true), Err(Refusal::ActionDone));
     }
 
     #[test]

@@ -19,6 +19,7 @@ mod harness;
 mod hostile;
 mod identity;
 mod integration;
+mod kernteams;
 mod lifecycle;
 mod limits;
 mod migrations;

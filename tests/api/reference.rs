@@ -109,6 +109,8 @@ fn reference_lists_cover_the_spec_enumerations() {
         ("HelpQuestion", "help-questions"),
         ("PartnerRole", "partner-roles"),
         ("LinkStatus", "partner-link-statuses"),
+        ("TeamRole", "team-roles"),
+        ("MeetingKind", "meeting-kinds"),
     ] {
         let mut in_spec: Vec<&str> = schemas[schema]["enum"]
             .as_array()
