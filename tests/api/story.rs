@@ -143,6 +143,164 @@ async fn the_story_of_the_seeds() {
         signals.push(id(&signal));
     }
 
+    // Before any report, the IB'er wonders whom to ask. The school's CJG coach is on the sociale
+    // kaart, first for this school; she brings Noah to the kernteam without his name.
+    let cjg = app
+        .organisation(OrganisationKind::Wijkteam, "CJG Amsterdam-Noord")
+        .await;
+    let cjg_admin = app.member_of(cjg, Role::OrgAdmin).await;
+    ok(
+        app.request(
+            poem::http::Method::PUT,
+            &format!("/v1/organisations/{cjg}/services"),
+        )
+        .by(&cjg_admin)
+        .json(&json!({"helpQuestions": ["parenting", "home_situation"],
+                      "area": {"municipalities": ["Amsterdam"]},
+                      "intakeRoute": "Bel de CJG-coach van de school.", "openingHours": "Ma–vr 9–17"}))
+        .send()
+        .await,
+        200,
+    )
+    .await;
+    let proposed = ok(
+        app.post(&format!("/v1/organisations/{school}/partner-links"))
+            .by(&ib)
+            .json(&json!({"partnerOrganisationId": cjg, "role": "cjg_coach",
+                          "contact": {"name": "Sanne Jansen", "phone": "+31 20 555 0142"}}))
+            .send()
+            .await,
+        201,
+    )
+    .await;
+    ok(
+        app.post(&format!(
+            "/v1/organisations/{school}/partner-links/{}/confirmation",
+            id(&proposed)
+        ))
+        .by(&cjg_admin)
+        .send()
+        .await,
+        200,
+    )
+    .await;
+    let found = ok(
+        app.get(&format!(
+            "/v1/directory?question=home_situation&school={school}"
+        ))
+        .by(&ib)
+        .send()
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        found["items"][0]["organisation"]["name"],
+        "CJG Amsterdam-Noord"
+    );
+    assert_eq!(
+        found["items"][0]["assignedContacts"][0]["name"],
+        "Sanne Jansen"
+    );
+    let coach = app.member_of(cjg, Role::YouthWorker).await;
+    let kernteam = ok(
+        app.post("/v1/kernteams")
+            .by(&ib)
+            .json(&json!({"name": "Kernteam De Regenboog"}))
+            .send()
+            .await,
+        201,
+    )
+    .await;
+    let kernteam = id(&kernteam);
+    crate::kernteams::seat(&app, &ib, &kernteam, &coach, "cjg_coach")
+        .await
+        .expect(201);
+    let question = "Leerling groep 8 vertelde in de kring over geschreeuw thuis; blauwe plek op \
+                    de arm. Hoe gaan we met de ouders in gesprek?";
+    let mut item = json!({"ageBand": "12-15", "schoolGroup": "groep 8",
+                          "concerns": ["statements_by_child", "physical_injury"],
+                          "question": "Het gaat om Noah de Boer uit groep 8a."});
+    let meeting = json!({"heldOn": chrono::Utc::now().date_naive().to_string(),
+                         "kind": "casuistry", "items": [item.clone()]});
+    app.post(&format!("/v1/kernteams/{kernteam}/meetings"))
+        .by(&ib)
+        .json(&meeting)
+        .send()
+        .await
+        .expect_problem(422, "not-anonymous");
+    item["question"] = json!(question);
+    let meeting = ok(
+        app.post(&format!("/v1/kernteams/{kernteam}/meetings"))
+            .by(&ib)
+            .json(
+                &json!({"heldOn": chrono::Utc::now().date_naive().to_string(),
+                          "kind": "casuistry", "items": [item]}),
+            )
+            .send()
+            .await,
+        201,
+    )
+    .await;
+    let item = meeting["items"][0]["id"].as_str().unwrap().to_owned();
+    ok(
+        app.request(
+            poem::http::Method::PUT,
+            &format!("/v1/kernteams/{kernteam}/items/{item}/perspective"),
+        )
+        .by(&coach)
+        .json(&json!({"notes": "Het CJG kan opvoedondersteuning bieden; eerst een gesprek met de ouders."}))
+        .send()
+        .await,
+        200,
+    )
+    .await;
+    ok(
+        app.request(
+            poem::http::Method::PUT,
+            &format!("/v1/kernteams/{kernteam}/items/{item}/advice"),
+        )
+        .by(&ib)
+        .json(
+            &json!({"advice": "Startgesprek met de ouders op school; de CJG-coach sluit aan. \
+                                 Intussen de meldcode blijven volgen."}),
+        )
+        .send()
+        .await,
+        200,
+    )
+    .await;
+    ok(
+        app.post(&format!("/v1/kernteams/{kernteam}/items/{item}/actions"))
+            .by(&ib)
+            .json(&json!({"ownerOrganisationId": school, "ownerName": "Fatima (IB)",
+                          "description": "Startgesprek met de ouders op school plannen, met de CJG-coach.",
+                          "dueOn": (chrono::Utc::now().date_naive() + chrono::Duration::days(7)).to_string()}))
+            .send()
+            .await,
+        201,
+    )
+    .await;
+    let open = ok(
+        app.get(&format!("/v1/kernteams/{kernteam}/actions?open=true"))
+            .by(&coach)
+            .send()
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        open["items"][0]["description"],
+        "Startgesprek met de ouders op school plannen, met de CJG-coach."
+    );
+    // Nothing about Noah crossed to the CJG: no entry about him mentions the kernteam.
+    assert!(
+        app.access_log(child_id.parse().unwrap())
+            .await
+            .iter()
+            .all(|(_, kind, _, _)| !kind.starts_with("kernteam"))
+    );
+
     // The care coordinator walks the meldcode: the weighing (question 2: yes) requires a report.
     let case = ok(
         app.post(&format!("/v1/children/{child_id}/cases"))
