@@ -601,6 +601,17 @@ pub fn sees_item_content(
     !identified || principal.org_id() == presenter || covering_consent.is_some()
 }
 
+/// A change to an item (a perspective, advice, an action) needs its content in view.
+pub fn require_item_content(visible: bool) -> Result<(), AppError> {
+    if visible {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "No consent for a case conference covers your organisation for this item.",
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

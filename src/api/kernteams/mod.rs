@@ -3,13 +3,13 @@
 //! perspective, and follow up what they agreed.
 
 mod dto;
+mod render;
+mod response;
 mod team;
+mod write;
 
-use std::collections::HashMap;
-
-use diesel_async::AsyncPgConnection;
 use poem_openapi::{
-    ApiResponse, OpenApi,
+    OpenApi,
     param::{Path, Query},
     payload::Json,
 };
@@ -17,342 +17,81 @@ use uuid::Uuid;
 
 use self::{
     dto::*,
-    team::{Team, coverage, item_access, require_visible},
+    render::{render_meeting, render_one, school_summary},
+    response::*,
+    team::{coverage, item_access},
+    write::{names_for, present, seat_one, write},
 };
 use crate::{
     api::{
         ApiTags,
         body::JsonBody,
         context::Ctx,
-        organisations::OrganisationSummary,
         problem::{ApiResult, Change, Create, ReadMany, ReadOne},
     },
-    audit::{Access, AccessAction, Actor},
+    audit::{Access, AccessAction},
     auth::{
-        BearerAuth, Principal,
+        BearerAuth,
         policy::{self, Action},
     },
-    db::{
-        consents as consent_queries,
-        kernteams::{self as queries, Item, NewAction, NewItem, NewSeat},
-        organisations as organisation_queries, partner_links as link_queries,
-    },
-    domain::kernteam::{self as rules, ActionInput, ItemContext, ItemInput, MemberContext},
+    db::kernteams::{self as queries, NewAction, NewSeat},
+    domain::kernteam::{self as rules, ActionInput},
     effects::Effects,
     error::AppError,
     events::{Event, EventType},
 };
 
-#[derive(ApiResponse)]
-pub enum KernteamCreatedResponse {
-    /// Convened; you chair it.
-    #[oai(status = 201)]
-    Created(
-        Json<KernteamDto>,
-        /// The kernteam.
-        #[oai(header = "Location")]
-        String,
-    ),
-}
-
-#[derive(ApiResponse)]
-pub enum KernteamsResponse {
-    /// Your school's kernteams and those you sit in.
-    #[oai(status = 200)]
-    Ok(Json<KernteamPage>),
-}
-
-#[derive(ApiResponse)]
-pub enum KernteamResponse {
-    /// The kernteam, with the meetings you attend.
-    #[oai(status = 200)]
-    Ok(Json<KernteamDto>),
-}
-
-#[derive(ApiResponse)]
-pub enum MemberAddedResponse {
-    /// Seated.
-    #[oai(status = 201)]
-    Created(Json<MemberDto>),
-}
-
-#[derive(ApiResponse)]
-pub enum MemberRemovedResponse {
-    /// No longer in the team.
-    #[oai(status = 204)]
-    Removed,
-}
-
-#[derive(ApiResponse)]
-pub enum MeetingCreatedResponse {
-    /// Scheduled, with its agenda.
-    #[oai(status = 201)]
-    Created(
-        Json<MeetingDto>,
-        /// The meeting.
-        #[oai(header = "Location")]
-        String,
-    ),
-}
-
-#[derive(ApiResponse)]
-pub enum MeetingResponse {
-    /// The meeting as your organisation may see it.
-    #[oai(status = 200)]
-    Ok(Json<MeetingDto>),
-}
-
-#[derive(ApiResponse)]
-pub enum ItemCreatedResponse {
-    /// On the agenda.
-    #[oai(status = 201)]
-    Created(Json<ItemDto>),
-}
-
-#[derive(ApiResponse)]
-pub enum ItemResponse {
-    /// The item as it now stands.
-    #[oai(status = 200)]
-    Ok(Json<ItemDto>),
-}
-
-#[derive(ApiResponse)]
-pub enum ActionCreatedResponse {
-    /// Agreed.
-    #[oai(status = 201)]
-    Created(Json<ActionDto>),
-}
-
-#[derive(ApiResponse)]
-pub enum ActionsResponse {
-    /// The team's actions by due date.
-    #[oai(status = 200)]
-    Ok(Json<ActionPage>),
-}
-
-#[derive(ApiResponse)]
-pub enum ActionResponse {
-    /// The action as it now stands.
-    #[oai(status = 200)]
-    Ok(Json<ActionDto>),
-}
-
 const KERNTEAM: &str = "kernteam";
 
-async fn school_summary(
-    conn: &mut AsyncPgConnection,
-    school: Uuid,
-) -> Result<OrganisationSummary, AppError> {
-    let organisation = organisation_queries::find(conn, school)
-        .await?
-        .ok_or_else(AppError::not_found)?;
-    Ok(OrganisationSummary {
-        id: organisation.id,
-        kind: organisation.kind,
-        name: organisation.name,
-    })
+/// What a member adds to an item.
+enum Contribution<'a> {
+    /// The caller's organisation's perspective.
+    Perspective(&'a str),
+    /// The team's advice.
+    Advice(&'a str),
 }
 
-/// Decides and writes one agenda item at a meeting: the anonymity check against the presenting
-/// organisation's children, or the consent check per organisation in the room. Returns the item
-/// and the effects that record it (for an identified item: a disclosure per organisation).
-async fn present(
-    conn: &mut AsyncPgConnection,
-    principal: &Principal,
-    team: &Team,
-    meeting: Uuid,
-    input: &PresentItem,
-) -> Result<(Item, Vec<Access>), AppError> {
-    let presenter = principal.org_id();
-    let (child_known, grants) = match input.child_id {
-        Some(child) => {
-            let known = crate::db::children::find(conn, presenter, child)
-                .await?
-                .is_some();
-            (
-                known,
-                consent_queries::grants_for_child(conn, presenter, child).await?,
-            )
-        }
-        None => (false, Vec::new()),
-    };
-    let names = if input.child_id.is_none() {
-        queries::child_names(conn, &[presenter]).await?
-    } else {
-        Vec::new()
-    };
-    let audience = team.audience(meeting);
-    let disclosures = rules::decide_item(
-        &ItemInput {
-            child: input.child_id,
-            age_band: input.age_band,
-            school_group: input.school_group.as_deref(),
-            concerns: &input.concerns,
-            question: &input.question,
-        },
-        &ItemContext {
-            presenter,
-            child_known,
-            names: &names,
-            audience: &audience,
-            grants: &grants,
-        },
-    )?;
-    let item = queries::insert_item(
-        conn,
-        &NewItem {
-            meeting,
-            presenter,
-            child: input.child_id,
-            age_band: input.age_band,
-            school_group: input.school_group.as_deref(),
-            concerns: &input.concerns,
-            question: &input.question,
-        },
-        &principal.sub,
-    )
-    .await?;
-    let mut accesses = vec![match item.child_id {
-        Some(child) => {
-            Access::allowed(AccessAction::Create, "kernteam_item", item.id).about_child(child)
-        }
-        None => Access::allowed(AccessAction::Create, "kernteam_item", item.id),
-    }];
-    if let Some(child) = item.child_id {
-        accesses.extend(disclosures.iter().map(|(organisation, consent)| {
-            Access::allowed(AccessAction::Disclose, "kernteam_item", item.id)
-                .about_child(child)
-                .disclosed_to(*organisation)
-                .with_basis("consent", Some(*consent))
-        }));
-    }
-    Ok((item, accesses))
-}
-
-/// The meeting as the caller may see it, and the access-log entries of the identified items'
-/// content shown.
-async fn render_meeting(
-    conn: &mut AsyncPgConnection,
-    principal: &Principal,
-    team: &Team,
-    meeting: Uuid,
-) -> Result<(MeetingDto, Vec<Access>), AppError> {
-    let meeting = team.meeting(meeting)?;
-    let earlier: Vec<Uuid> = team
-        .meetings
-        .iter()
-        .filter(|m| m.held_on < meeting.held_on || m.id == meeting.id)
-        .map(|m| m.id)
-        .collect();
-    let items = queries::items(conn, &earlier).await?;
-    let item_ids: Vec<Uuid> = items.iter().map(|i| i.id).collect();
-    let perspectives = queries::perspectives(conn, &item_ids).await?;
-    let actions = queries::actions(conn, team.kernteam.id, false).await?;
-    let children: HashMap<Uuid, PresentedChild> = {
-        let ids: Vec<Uuid> = items.iter().filter_map(|i| i.child_id).collect();
-        queries::presented_children(conn, &ids)
-            .await?
-            .into_iter()
-            .map(|(id, given_name, family_name, date_of_birth)| {
-                (
-                    id,
-                    PresentedChild {
-                        given_name,
-                        family_name,
-                        date_of_birth,
-                    },
-                )
-            })
-            .collect()
-    };
-    let mut children = children;
-    let mut accesses = Vec::new();
-    let mut rendered_items = Vec::new();
-    let mut carried_over = Vec::new();
-    for item in &items {
-        let seen = coverage(conn, principal, item).await?;
-        let item_actions: Vec<_> = actions.iter().filter(|a| a.item_id == item.id).collect();
-        if item.meeting_id != meeting.id {
-            // Open actions of earlier meetings are back on this agenda until done.
-            if policy::may_attend(&team.seat, item.meeting_id) {
-                carried_over.extend(
-                    item_actions
-                        .iter()
-                        .filter(|a| a.done_at.is_none())
-                        .map(|a| ActionDto::of(a, seen.visible)),
-                );
-            }
-            continue;
-        }
-        if seen.visible {
-            accesses.extend(item_access(AccessAction::Read, item, &seen));
-        }
-        rendered_items.push(render_item(
-            item,
-            ItemView {
-                visible: seen.visible,
-                own: item.presenting_organisation_id == principal.org_id(),
-                child: item.child_id.and_then(|c| children.remove(&c)),
-                perspectives: perspectives
-                    .iter()
-                    .filter(|p| p.item_id == item.id)
-                    .collect(),
-                actions: item_actions,
-            },
-        ));
-    }
-    Ok((
-        MeetingDto {
-            id: meeting.id,
-            kernteam_id: team.kernteam.id,
-            held_on: meeting.held_on,
-            kind: meeting.kind,
-            guests: team.guests(meeting.id).map(MemberDto::of).collect(),
-            items: rendered_items,
-            carried_over_actions: carried_over,
-        },
-        accesses,
-    ))
-}
-
-/// One item re-read after a change, as the caller sees it.
-async fn render_one(
-    conn: &mut AsyncPgConnection,
-    principal: &Principal,
-    team: &Team,
-    item: &Item,
+/// A contribution to an item: at a meeting the caller attends, with the item's content in view,
+/// passing the anonymity check on an anonymous item; access-logged.
+async fn contribute(
+    auth: &BearerAuth,
+    cx: &Ctx,
+    (id, item_id): (Uuid, Uuid),
+    contribution: Contribution<'_>,
 ) -> Result<ItemDto, AppError> {
-    let meeting = render_meeting(conn, principal, team, item.meeting_id)
-        .await?
-        .0;
-    meeting
-        .items
-        .into_iter()
-        .find(|i| i.id == item.id)
-        .ok_or_else(AppError::not_found)
-}
-
-/// The names the anonymity check looks for on an anonymous item: the children of the
-/// presenting organisation and of the writer's.
-async fn names_for(
-    conn: &mut AsyncPgConnection,
-    principal: &Principal,
-    item: &Item,
-) -> Result<Option<Vec<rules::ChildName>>, AppError> {
-    if item.child_id.is_some() {
-        return Ok(None);
-    }
-    let organisations = [item.presenting_organisation_id, principal.org_id()];
-    Ok(Some(queries::child_names(conn, &organisations).await?))
-}
-
-async fn write(
-    conn: &mut AsyncPgConnection,
-    actor: Actor<'_>,
-    effects: Effects,
-) -> Result<(), AppError> {
-    effects.write(conn, actor).await?;
-    Ok(())
+    let (field, text) = match contribution {
+        Contribution::Perspective(notes) => ("notes", notes),
+        Contribution::Advice(advice) => ("advice", advice),
+    };
+    let principal = &auth.0;
+    let actor = cx.actor(principal);
+    cx.db
+        .transaction(async |conn| {
+            let team = team::load(conn, principal, id).await?;
+            let (item, _) = team::item(conn, &team, item_id).await?;
+            let seen = coverage(conn, principal, &item).await?;
+            policy::require_item_content(seen.visible)?;
+            let names = names_for(conn, principal, &item).await?;
+            rules::check_contribution(field, text, names.as_deref())?;
+            let item = match contribution {
+                Contribution::Advice(advice) => queries::set_advice(conn, item.id, advice).await?,
+                Contribution::Perspective(notes) => {
+                    queries::put_perspective(
+                        conn,
+                        item.id,
+                        principal.org_id(),
+                        notes,
+                        &principal.sub,
+                    )
+                    .await?;
+                    item
+                }
+            };
+            let access = item_access(AccessAction::Update, &item, &seen);
+            write(conn, actor, Effects::new().access(access)).await?;
+            render_one(conn, principal, &team, &item).await
+        })
+        .await
 }
 
 pub struct KernteamsApi;
@@ -733,30 +472,14 @@ impl KernteamsApi {
         item_id: Path<Uuid>,
         body: JsonBody<RecordPerspective>,
     ) -> ApiResult<ItemResponse, Change> {
-        let principal = &auth.0;
-        let actor = cx.actor(principal);
         let notes = body.0.notes;
-        let rendered = cx
-            .db
-            .transaction(async |conn| {
-                let team = team::load(conn, principal, id.0).await?;
-                let (item, _) = team::item(conn, &team, item_id.0).await?;
-                let seen = coverage(conn, principal, &item).await?;
-                require_visible(&seen)?;
-                rules::check_contribution(
-                    "notes",
-                    &notes,
-                    names_for(conn, principal, &item).await?.as_deref(),
-                )?;
-                queries::put_perspective(conn, item.id, principal.org_id(), &notes, &principal.sub)
-                    .await?;
-                let access = item_access(AccessAction::Update, &item, &seen).unwrap_or_else(|| {
-                    Access::allowed(AccessAction::Update, "kernteam_item", item.id)
-                });
-                write(conn, actor, Effects::new().access(access)).await?;
-                render_one(conn, principal, &team, &item).await
-            })
-            .await?;
+        let rendered = contribute(
+            &auth,
+            &cx,
+            (id.0, item_id.0),
+            Contribution::Perspective(&notes),
+        )
+        .await?;
         Ok(ItemResponse::Ok(Json(rendered)))
     }
 
@@ -780,29 +503,9 @@ impl KernteamsApi {
         item_id: Path<Uuid>,
         body: JsonBody<RecordAdvice>,
     ) -> ApiResult<ItemResponse, Change> {
-        let principal = &auth.0;
-        let actor = cx.actor(principal);
         let advice = body.0.advice;
-        let rendered = cx
-            .db
-            .transaction(async |conn| {
-                let team = team::load(conn, principal, id.0).await?;
-                let (item, _) = team::item(conn, &team, item_id.0).await?;
-                let seen = coverage(conn, principal, &item).await?;
-                require_visible(&seen)?;
-                rules::check_contribution(
-                    "advice",
-                    &advice,
-                    names_for(conn, principal, &item).await?.as_deref(),
-                )?;
-                let item = queries::set_advice(conn, item.id, &advice).await?;
-                let access = item_access(AccessAction::Update, &item, &seen).unwrap_or_else(|| {
-                    Access::allowed(AccessAction::Update, "kernteam_item", item.id)
-                });
-                write(conn, actor, Effects::new().access(access)).await?;
-                render_one(conn, principal, &team, &item).await
-            })
-            .await?;
+        let rendered =
+            contribute(&auth, &cx, (id.0, item_id.0), Contribution::Advice(&advice)).await?;
         Ok(ItemResponse::Ok(Json(rendered)))
     }
 
@@ -837,7 +540,7 @@ impl KernteamsApi {
                 let team = team::load(conn, principal, id.0).await?;
                 let (item, meeting) = team::item(conn, &team, item_id.0).await?;
                 let seen = coverage(conn, principal, &item).await?;
-                require_visible(&seen)?;
+                policy::require_item_content(seen.visible)?;
                 let names = names_for(conn, principal, &item).await?;
                 rules::decide_action(
                     &ActionInput {
@@ -863,15 +566,11 @@ impl KernteamsApi {
                     &principal.sub,
                 )
                 .await?;
-                let access = item_access(AccessAction::Create, &item, &seen)
-                    .map(|a| Access {
-                        resource_type: "kernteam_action",
-                        resource_id: Some(action.id),
-                        ..a
-                    })
-                    .unwrap_or_else(|| {
-                        Access::allowed(AccessAction::Create, "kernteam_action", action.id)
-                    });
+                let access = Access {
+                    resource_type: "kernteam_action",
+                    resource_id: Some(action.id),
+                    ..item_access(AccessAction::Create, &item, &seen)
+                };
                 let effects = Effects::new().access(access).event(Event::new(
                     EventType::KernteamActionAssigned,
                     action.owner_organisation_id,
@@ -927,9 +626,7 @@ impl KernteamsApi {
                         continue;
                     }
                     let seen = coverage(conn, principal, item).await?;
-                    if seen.visible {
-                        reads.extend(item_access(AccessAction::Read, item, &seen));
-                    }
+                    reads.extend(team::reads(item, &seen));
                     rendered.extend(of_item.into_iter().map(|a| ActionDto::of(a, seen.visible)));
                 }
                 rendered.sort_by_key(|a| (a.due_on, a.id));
@@ -972,7 +669,7 @@ impl KernteamsApi {
                     .ok_or_else(AppError::not_found)?;
                 let (item, _) = team::item(conn, &team, action.item_id).await?;
                 let seen = coverage(conn, principal, &item).await?;
-                require_visible(&seen)?;
+                policy::require_item_content(seen.visible)?;
                 rules::decide_completion(action.done_at.is_some())?;
                 let action = queries::complete_action(conn, action.id, &principal.sub).await?;
                 write(
@@ -990,32 +687,4 @@ impl KernteamsApi {
             .await?;
         Ok(ActionResponse::Ok(Json(rendered)))
     }
-}
-
-/// Decides a seat (a member, or a guest of one meeting): the organisation exists and is active,
-/// a member's is the school or a confirmed partner, nobody sits twice.
-async fn seat_one(
-    conn: &mut AsyncPgConnection,
-    team: &Team,
-    seat: &NewSeat<'_>,
-) -> Result<(), AppError> {
-    let organisation = organisation_queries::find(conn, seat.organisation).await?;
-    let confirmed_partner = link_queries::confirmed_partners(conn, team.kernteam.school_id)
-        .await?
-        .contains(&seat.organisation);
-    let already_seated = team.seated.iter().any(|m| {
-        m.organisation_id == seat.organisation && m.sub == seat.sub && m.meeting_id == seat.meeting
-    });
-    rules::decide_member(
-        seat.name,
-        seat.sub,
-        &MemberContext {
-            school: team.kernteam.school_id,
-            organisation: organisation.map(|o| (o.id, o.kind, o.active)),
-            confirmed_partner,
-            already_seated,
-            guest: seat.meeting.is_some(),
-        },
-    )?;
-    Ok(())
 }

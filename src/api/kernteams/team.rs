@@ -137,24 +137,22 @@ pub async fn coverage(
     })
 }
 
-/// The access-log entry for a look at (or a change of) an identified item's content: about the
+/// The access-log entry for a look at (or a change of) an item: for an identified item about the
 /// child, on the basis of the consent when the caller is not the presenting organisation.
-pub fn item_access(action: AccessAction, item: &Item, coverage: &Coverage) -> Option<Access> {
-    let child = item.child_id?;
-    let access = Access::allowed(action, "kernteam_item", item.id).about_child(child);
-    Some(match coverage.consent {
-        Some(consent) => access.with_basis("consent", Some(consent)),
-        None => access,
-    })
+pub fn item_access(action: AccessAction, item: &Item, coverage: &Coverage) -> Access {
+    let access = Access::allowed(action, "kernteam_item", item.id);
+    match (item.child_id, coverage.consent) {
+        (Some(child), Some(consent)) => access
+            .about_child(child)
+            .with_basis("consent", Some(consent)),
+        (Some(child), None) => access.about_child(child),
+        (None, _) => access,
+    }
 }
 
-/// Refuses a change to an item whose content the caller does not see.
-pub fn require_visible(coverage: &Coverage) -> Result<(), AppError> {
-    if coverage.visible {
-        Ok(())
-    } else {
-        Err(AppError::forbidden(
-            "No consent for a case conference covers your organisation for this item.",
-        ))
-    }
+/// The entries for looks at items' content: identified items only (an anonymous item holds no
+/// child's data).
+pub fn reads(item: &Item, coverage: &Coverage) -> Option<Access> {
+    (item.child_id.is_some() && coverage.visible)
+        .then(|| item_access(AccessAction::Read, item, coverage))
 }
