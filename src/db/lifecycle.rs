@@ -618,6 +618,7 @@ pub async fn purge(
     .await?;
     let mut needles: Vec<String> = selected.iter().map(|r| r.id.to_string()).collect();
     if everything {
+        purge_kernteam_items(conn, child).await?;
         purge_child(conn, child, born).await?;
         needles.push(child.to_string());
     }
@@ -733,6 +734,27 @@ async fn purge_signals(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResul
     .bind::<sql_types::Array<sql_types::Uuid>, _>(ids)
     .execute(conn)
     .await?;
+    Ok(())
+}
+
+/// The kernteam items that presented the child by name: their texts, the perspectives on them
+/// and the actions agreed go; that the item was discussed, and its concerns, stay.
+async fn purge_kernteam_items(conn: &mut AsyncPgConnection, child: Uuid) -> QueryResult<()> {
+    for statement in [
+        "UPDATE kernteam_perspectives SET notes = $1
+          WHERE item_id IN (SELECT id FROM kernteam_items WHERE child_id = $2)",
+        "UPDATE kernteam_actions SET description = $1, owner_name = $1
+          WHERE item_id IN (SELECT id FROM kernteam_items WHERE child_id = $2)",
+        "UPDATE kernteam_items SET question = $1, school_group = NULL,
+                advice = CASE WHEN advice IS NULL THEN NULL ELSE $1 END
+          WHERE child_id = $2",
+    ] {
+        diesel::sql_query(statement)
+            .bind::<sql_types::Text, _>(PURGED)
+            .bind::<sql_types::Uuid, _>(child)
+            .execute(conn)
+            .await?;
+    }
     Ok(())
 }
 

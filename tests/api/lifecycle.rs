@@ -418,11 +418,54 @@ async fn a_purged_file_keeps_its_tombstone_and_nothing_personal() {
         .send()
         .await
         .expect(200);
+    // The school's kernteam discussed Fenna by name (nobody else in the room needs consent).
+    let team = app
+        .post("/v1/kernteams")
+        .by(&s.coordinator)
+        .json(&json!({"name": "Kernteam"}))
+        .send()
+        .await;
+    let team = team.body["id"].as_str().unwrap().to_owned();
+    let meeting = app
+        .post(&format!("/v1/kernteams/{team}/meetings"))
+        .by(&s.coordinator)
+        .json(
+            &json!({"heldOn": years_ago(4).to_string(), "kind": "casuistry",
+                      "items": [{"childId": p.id, "concerns": ["statements_by_child"],
+                                 "schoolGroup": "groep 5c",
+                                 "question": "Fenna Zwanenburg sliep in de kelder; wat nu?"}]}),
+        )
+        .send()
+        .await;
+    meeting.expect(201);
+    let item = meeting.body["items"][0]["id"].as_str().unwrap();
+    app.request(
+        poem::http::Method::PUT,
+        &format!("/v1/kernteams/{team}/items/{item}/perspective"),
+    )
+    .by(&s.coordinator)
+    .json(&json!({"notes": "Fenna vertelde het aan juf Ingrid."}))
+    .send()
+    .await
+    .expect(200);
+    app.post(&format!("/v1/kernteams/{team}/items/{item}/actions"))
+        .by(&s.coordinator)
+        .json(&json!({"ownerOrganisationId": s.coordinator.organisation, "ownerName": "Ingrid",
+                      "description": "Gesprek met Fenna's moeder", "dueOn": years_ago(4).to_string()}))
+        .send()
+        .await
+        .expect(201);
     let left = years_ago(3).to_string();
     correct(&app, &s.coordinator, p.id, json!({"leftOn": left}))
         .await
         .expect(200);
     let before = every_row(&app).await;
+    assert!(
+        before
+            .iter()
+            .any(|(table, row)| table == "kernteam_perspectives" && row.contains("Fenna")),
+        "the fixture holds the kernteam's texts the purge must remove"
+    );
     assert!(
         before.iter().any(|(_, row)| row.contains("kelder")),
         "the fixture holds the texts the purge must remove"
