@@ -54,24 +54,15 @@ pub async fn render_meeting(
     let item_ids: Vec<Uuid> = items.iter().map(|i| i.id).collect();
     let perspectives = queries::perspectives(conn, &item_ids).await?;
     let actions = queries::actions(conn, team.kernteam.id, false).await?;
-    let children: HashMap<Uuid, PresentedChild> = {
+    // The presented children by id: an agenda may bring the same child up twice.
+    let children: HashMap<Uuid, (String, String, chrono::NaiveDate)> = {
         let ids: Vec<Uuid> = items.iter().filter_map(|i| i.child_id).collect();
         queries::presented_children(conn, &ids)
             .await?
             .into_iter()
-            .map(|(id, given_name, family_name, date_of_birth)| {
-                (
-                    id,
-                    PresentedChild {
-                        given_name,
-                        family_name,
-                        date_of_birth,
-                    },
-                )
-            })
+            .map(|(id, given, family, born)| (id, (given, family, born)))
             .collect()
     };
-    let mut children = children;
     let mut accesses = Vec::new();
     let mut rendered_items = Vec::new();
     let mut carried_over = Vec::new();
@@ -96,7 +87,14 @@ pub async fn render_meeting(
             ItemView {
                 visible: seen.visible,
                 own: item.presenting_organisation_id == principal.org_id(),
-                child: item.child_id.and_then(|c| children.remove(&c)),
+                child: item
+                    .child_id
+                    .and_then(|c| children.get(&c))
+                    .map(|(given, family, born)| PresentedChild {
+                        given_name: given.clone(),
+                        family_name: family.clone(),
+                        date_of_birth: *born,
+                    }),
                 perspectives: perspectives
                     .iter()
                     .filter(|p| p.item_id == item.id)
