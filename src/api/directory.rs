@@ -162,8 +162,7 @@ pub struct DirectoryEntry {
     pub email: Option<String>,
     pub updated_at: Timestamp,
     /// With `school`: the contacts this organisation assigned to the school (confirmed partner
-    /// links).
-    #[oai(skip_serializing_if = "Vec::is_empty")]
+    /// links); otherwise empty.
     pub assigned_contacts: Vec<AssignedContact>,
 }
 
@@ -279,8 +278,8 @@ impl DirectoryApi {
     /// The organisations that take a help question (`question`) where a child lives
     /// (`postcode`, e.g. `1021 AB`), by name — for every professional wondering whom to ask
     /// before anything escalates. With `school`, the organisations that assigned a contact to
-    /// that school (a confirmed partner link) come first, with the contacts named. Both filters are optional. Organisations that name postcode
-    /// ranges are found only there; those naming municipalities only, at every postcode. No
+    /// that school (a confirmed partner link) come first, with the contacts named. The filters
+    /// are optional. Organisations that name postcode ranges are found only there; those naming municipalities only, at every postcode. No
     /// child data is involved; the intake's work contact details are for authenticated
     /// professionals.
     #[oai(path = "/directory", method = "get", operation_id = "searchDirectory")]

@@ -335,7 +335,7 @@ impl Example for ActionDto {
 }
 
 /// An agenda item. When it is identified and no consent covers your organisation, only that
-/// it exists is shown (`contentWithheld`).
+/// it exists is shown (`contentWithheld`; `concerns` and `perspectives` empty).
 #[derive(Object)]
 #[oai(rename_all = "camelCase", example)]
 pub struct ItemDto {
@@ -353,16 +353,13 @@ pub struct ItemDto {
     pub age_band: Option<AgeBand>,
     #[oai(skip_serializing_if_is_none)]
     pub school_group: Option<String>,
-    #[oai(skip_serializing_if = "Vec::is_empty")]
     pub concerns: Vec<SignalCategory>,
     #[oai(skip_serializing_if_is_none)]
     pub question: Option<String>,
     /// The team's advice.
     #[oai(skip_serializing_if_is_none)]
     pub advice: Option<String>,
-    #[oai(skip_serializing_if = "Vec::is_empty")]
     pub perspectives: Vec<PerspectiveDto>,
-    #[oai(skip_serializing_if = "Vec::is_empty")]
     pub actions: Vec<ActionDto>,
 }
 
