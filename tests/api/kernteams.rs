@@ -469,5 +469,34 @@ async fn identified_items_need_consent_for_every_organisation_in_the_room() {
     .send()
     .await
     .expect(200);
+    // Agreeing and completing an action on it is logged about the child too.
+    let action = app
+        .post(&format!("/v1/kernteams/{team}/items/{item}/actions"))
+        .by(&w.nurse)
+        .json(
+            &json!({"ownerOrganisationId": w.nurse.organisation, "ownerName": "Mo",
+                      "description": "Huisbezoek", "dueOn": today_plus(14)}),
+        )
+        .send()
+        .await;
+    action.expect(201);
+    let action = action.body["id"].as_str().unwrap().to_owned();
+    app.post(&format!("/v1/kernteams/{team}/actions/{action}/completion"))
+        .by(&w.nurse)
+        .send()
+        .await
+        .expect(200);
+    let logged: Vec<String> = app
+        .access_log(child)
+        .await
+        .into_iter()
+        .filter(|(_, kind, id, actor)| {
+            kind == "kernteam_action"
+                && id.map(|i| i.to_string()) == Some(action.clone())
+                && *actor == w.nurse.sub
+        })
+        .map(|(what, _, _, _)| what)
+        .collect();
+    assert_eq!(logged, ["create", "update"]);
     app.assert_log_intact().await;
 }

@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use self::{
     dto::*,
-    render::{render_meeting, render_one, school_summary},
+    render::{render_meeting, render_one},
     response::*,
     team::{coverage, item_access},
     write::{names_for, present, seat_one, write},
@@ -27,6 +27,7 @@ use crate::{
         ApiTags,
         body::JsonBody,
         context::Ctx,
+        handoffs::summary_of as school_summary,
         problem::{ApiResult, Change, Create, ReadMany, ReadOne},
     },
     audit::{Access, AccessAction},
@@ -672,16 +673,12 @@ impl KernteamsApi {
                 policy::require_item_content(seen.visible)?;
                 rules::decide_completion(action.done_at.is_some())?;
                 let action = queries::complete_action(conn, action.id, &principal.sub).await?;
-                write(
-                    conn,
-                    actor,
-                    Effects::new().access(Access::allowed(
-                        AccessAction::Update,
-                        "kernteam_action",
-                        action.id,
-                    )),
-                )
-                .await?;
+                let access = Access {
+                    resource_type: "kernteam_action",
+                    resource_id: Some(action.id),
+                    ..item_access(AccessAction::Update, &item, &seen)
+                };
+                write(conn, actor, Effects::new().access(access)).await?;
                 Ok(ActionDto::of(&action, true))
             })
             .await?;

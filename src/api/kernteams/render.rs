@@ -11,29 +11,11 @@ use super::{
     team::{Team, coverage, reads},
 };
 use crate::{
-    api::organisations::OrganisationSummary,
     audit::Access,
     auth::{Principal, policy},
-    db::{
-        kernteams::{self as queries, Item},
-        organisations as organisation_queries,
-    },
+    db::kernteams::{self as queries, Item},
     error::AppError,
 };
-
-pub async fn school_summary(
-    conn: &mut AsyncPgConnection,
-    school: Uuid,
-) -> Result<OrganisationSummary, AppError> {
-    let organisation = organisation_queries::find(conn, school)
-        .await?
-        .ok_or_else(AppError::not_found)?;
-    Ok(OrganisationSummary {
-        id: organisation.id,
-        kind: organisation.kind,
-        name: organisation.name,
-    })
-}
 
 /// The meeting as the caller may see it, and the access-log entries of the identified items'
 /// content shown.

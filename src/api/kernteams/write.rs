@@ -4,7 +4,10 @@
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
-use super::{dto::PresentItem, team::Team};
+use super::{
+    dto::PresentItem,
+    team::{Coverage, Team, item_access},
+};
 use crate::{
     audit::{Access, AccessAction, Actor},
     auth::Principal,
@@ -77,12 +80,12 @@ pub async fn present(
         &principal.sub,
     )
     .await?;
-    let mut accesses = vec![match item.child_id {
-        Some(child) => {
-            Access::allowed(AccessAction::Create, "kernteam_item", item.id).about_child(child)
-        }
-        None => Access::allowed(AccessAction::Create, "kernteam_item", item.id),
-    }];
+    // The presenting organisation's own record: no consent is its basis.
+    let own = Coverage {
+        visible: true,
+        consent: None,
+    };
+    let mut accesses = vec![item_access(AccessAction::Create, &item, &own)];
     if let Some(child) = item.child_id {
         accesses.extend(disclosures.iter().map(|(organisation, consent)| {
             Access::allowed(AccessAction::Disclose, "kernteam_item", item.id)
