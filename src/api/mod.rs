@@ -11,6 +11,7 @@ pub mod directory;
 pub mod etag;
 pub mod events;
 pub mod feedback;
+pub mod figures;
 pub mod handoffs;
 pub mod health;
 pub mod kernteams;
@@ -73,6 +74,9 @@ pub enum ApiTags {
     Events,
     /// Webhook subscriptions: events pushed to your system, signed, retried; ids and types only.
     Webhooks,
+    /// Figures for the ontwikkeltafel: timeliness of acknowledgement, safety assessment and
+    /// feedback, and whether parents are asked consent to tell the school — counts only.
+    Figures,
     /// Enumerations with Dutch and English labels.
     Reference,
 }
@@ -92,8 +96,11 @@ pub type Apis = (
     handoffs::HandoffsApi,
     consents::ConsentsApi,
     feedback::FeedbackApi,
-    access_log::AccessLogApi,
-    access_log::integrity::AccessLogIntegrityApi,
+    (
+        access_log::AccessLogApi,
+        access_log::integrity::AccessLogIntegrityApi,
+    ),
+    figures::FiguresApi,
     (
         lifecycle::LifecycleApi,
         lifecycle::DestructionRequestsApi,
@@ -139,8 +146,11 @@ pub fn service() -> OpenApiService<Apis, ()> {
             handoffs::HandoffsApi,
             consents::ConsentsApi,
             feedback::FeedbackApi,
-            access_log::AccessLogApi,
-            access_log::integrity::AccessLogIntegrityApi,
+            (
+                access_log::AccessLogApi,
+                access_log::integrity::AccessLogIntegrityApi,
+            ),
+            figures::FiguresApi,
             (
                 lifecycle::LifecycleApi,
                 lifecycle::DestructionRequestsApi,

@@ -10,6 +10,7 @@ use crate::{
     auth::Principal,
     domain::{
         feedback::Audience,
+        figures::{GroupBy, Scope},
         handoff::{Party, Transition},
         organisation::Role,
         partner_link::{LinkAct, LinkStatus},
@@ -92,10 +93,14 @@ pub enum Action {
     ConveneKernteams,
     /// Sit in kernteams (as a member or a guest): casework roles.
     TakePartInKernteams,
+    /// Read the timeliness figures (`GET /v1/figures`).
+    ReadFigures,
+    /// Propose, write and release joint case reviews of closed reports.
+    ReviewCases,
 }
 
 impl Action {
-    pub const ALL: [Action; 19] = [
+    pub const ALL: [Action; 21] = [
         Action::ManageOrganisations,
         Action::ReadOrganisations,
         Action::ConfigureOwnOrganisation,
@@ -115,6 +120,8 @@ impl Action {
         Action::ManagePartnerLinks,
         Action::ConveneKernteams,
         Action::TakePartInKernteams,
+        Action::ReadFigures,
+        Action::ReviewCases,
     ];
 
     /// The roles that may perform the action; `None` means every authenticated principal.
@@ -140,6 +147,13 @@ impl Action {
             Action::ManagePartnerLinks => Some(&[Role::OrgAdmin, Role::CareCoordinator]),
             Action::ConveneKernteams => Some(&[Role::CareCoordinator]),
             Action::TakePartInKernteams => Some(CASEWORK_ROLES),
+            Action::ReadFigures => Some(&[
+                Role::CareCoordinator,
+                Role::OrgAdmin,
+                Role::PrivacyOfficer,
+                Role::PlatformAdmin,
+            ]),
+            Action::ReviewCases => Some(&[Role::CareCoordinator, Role::VtWorker]),
         }
     }
 
@@ -166,6 +180,8 @@ impl Action {
             Action::ManagePartnerLinks => "proposing, confirming and ending partner links",
             Action::ConveneKernteams => "convening a school's kernteam",
             Action::TakePartInKernteams => "taking part in kernteams",
+            Action::ReadFigures => "reading the figures",
+            Action::ReviewCases => "joint case reviews",
         }
     }
 }
@@ -762,6 +778,11 @@ mod tests {
                 TakePartInKernteams,
                 &[CareCoordinator, YouthWorker, VtWorker, AttendanceOfficer],
             ),
+            (
+                ReadFigures,
+                &[CareCoordinator, OrgAdmin, PrivacyOfficer, PlatformAdmin],
+            ),
+            (ReviewCases, &[CareCoordinator, VtWorker]),
         ];
         assert_eq!(allowed.len(), Action::ALL.len());
         for (action, roles) in allowed {
@@ -1014,5 +1035,49 @@ mod tests {
                 sees
             );
         }
+    }
+}
+
+/// Whose figures a principal sees, grouped how, and beside what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FiguresView {
+    pub scope: Scope,
+    /// A school's comparison: its region's schools together.
+    pub comparison: Option<Scope>,
+}
+
+/// An organisation sees its own figures by month; a school also its region's schools together
+/// beside them; Veilig Thuis what it received per sending school; the platform administrator
+/// everything, by month or per region. Another grouping is a 403.
+pub fn figures_view(
+    principal: &Principal,
+    group_by: GroupBy,
+    own_region: Option<&str>,
+) -> Result<FiguresView, AppError> {
+    use crate::domain::organisation::OrganisationKind as K;
+    require(principal, Action::ReadFigures)?;
+    let org = principal.org_id();
+    let kind = principal.organisation.kind;
+    let view = |scope| FiguresView {
+        scope,
+        comparison: None,
+    };
+    match (group_by, kind == K::Platform) {
+        (GroupBy::Month, true) | (GroupBy::Region, true) => Ok(view(Scope::National)),
+        (GroupBy::Month, false) => Ok(FiguresView {
+            scope: Scope::Own(org),
+            comparison: own_region
+                .filter(|_| kind == K::School)
+                .map(|r| Scope::SchoolsOfRegion(r.to_owned())),
+        }),
+        (GroupBy::School, false) if kind == K::VeiligThuis => {
+            Ok(view(Scope::ReceivedFromSchools(org)))
+        }
+        (GroupBy::School, _) => Err(AppError::forbidden(
+            "Figures per school are Veilig Thuis's, of the reports it received.",
+        )),
+        (GroupBy::Region, false) => Err(AppError::forbidden(
+            "Figures per region are the platform administrator's.",
+        )),
     }
 }

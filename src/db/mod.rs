@@ -9,6 +9,7 @@ pub mod consents;
 pub mod directory;
 pub mod events;
 pub mod feedback;
+pub mod figures;
 pub mod handoffs;
 pub mod kernteams;
 pub mod lifecycle;

@@ -5,6 +5,7 @@ pub mod child;
 pub mod consent;
 pub mod directory;
 pub mod feedback;
+pub mod figures;
 pub mod handoff;
 pub mod kernteam;
 pub mod lifecycle;
