@@ -299,20 +299,43 @@ fn finish_response(path: &str, status: &str, response: &mut Value) {
     ) {
         headers.insert(name.to_owned(), header);
     }
-    // A printable document (the subject-access export) is shown by its opening.
-    if let Some(schema) = response
-        .get_mut("content")
-        .and_then(Value::as_object_mut)
-        .and_then(|c| {
-            c.iter_mut()
-                .find(|(media, _)| media.starts_with("text/html"))
-        })
-        .and_then(|(_, m)| m.get_mut("schema"))
-        .and_then(Value::as_object_mut)
-    {
-        schema.entry("example").or_insert_with(|| {
-            json!("<!DOCTYPE html><html lang=\"nl\"><head><meta charset=\"utf-8\"><title>Inzage in gegevens — Noah de Boer</title>…")
-        });
+    // A printable document or a spreadsheet is shown by its opening.
+    let documents: [(&str, Value); 2] = if path == "/figures" {
+        [
+            (
+                "text/html",
+                json!(
+                    "<!DOCTYPE html><html lang=\"nl\"><head><meta charset=\"utf-8\"><title>Cijfers Basisschool De Regenboog — 2026-Q3</title>…"
+                ),
+            ),
+            (
+                "text/csv",
+                json!(
+                    "period,group,label,reports_sent,reports_received,…\n2026-Q3,2026-07,2026-07,14,<5,…\n"
+                ),
+            ),
+        ]
+    } else {
+        [
+            (
+                "text/html",
+                json!(
+                    "<!DOCTYPE html><html lang=\"nl\"><head><meta charset=\"utf-8\"><title>Inzage in gegevens — Noah de Boer</title>…"
+                ),
+            ),
+            ("text/csv", Value::Null),
+        ]
+    };
+    for (kind, example) in documents {
+        if let Some(schema) = response
+            .get_mut("content")
+            .and_then(Value::as_object_mut)
+            .and_then(|c| c.iter_mut().find(|(media, _)| media.starts_with(kind)))
+            .and_then(|(_, m)| m.get_mut("schema"))
+            .and_then(Value::as_object_mut)
+        {
+            schema.entry("example").or_insert(example);
+        }
     }
     let Some(media) = response
         .get_mut("content")

@@ -13,6 +13,7 @@ mod directory;
 mod errors;
 mod events;
 mod feedback;
+mod figures;
 mod forwarding;
 mod handoffs;
 mod harness;

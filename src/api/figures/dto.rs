@@ -175,7 +175,8 @@ pub struct Figures {
     pub period: FiguresPeriod,
     pub group_by: GroupBy,
     pub view: FiguresView,
-    /// Whose figures; `null` nationally.
+    /// Whose figures; absent nationally.
+    #[oai(skip_serializing_if_is_none)]
     pub organisation: Option<OrganisationSummary>,
     /// Counts under this (5) are hidden.
     pub suppressed_below: u32,
@@ -184,8 +185,9 @@ pub struct Figures {
     pub groups: Vec<FiguresGroup>,
     /// All groups together.
     pub total: FigureSet,
-    /// A school's region's schools together; `null` for others, or when the school has no
+    /// A school's region's schools together; absent for others, or when the school has no
     /// region.
+    #[oai(skip_serializing_if_is_none)]
     pub comparison: Option<Comparison>,
 }
 
