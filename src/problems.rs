@@ -92,6 +92,8 @@ problem_kinds! {
     SchakelfunctionarisTaken => ("schakelfunctionaris-taken", 409, "Conflict"),
     /// The professional already sits in the kernteam (or, as a guest, at the meeting).
     AlreadyAMember => ("already-a-member", 409, "Conflict"),
+    /// The report has a case review proposed, agreed or released already.
+    ReviewExists => ("review-exists", 409, "Conflict"),
 
     // ---- rules of the domain (422) ----
     UnknownChild => ("unknown-child", 422, "Unknown child"),
@@ -130,6 +132,10 @@ problem_kinds! {
     NotAPartner => ("not-a-partner", 422, "Not a partner"),
     /// An anonymous kernteam text holds a valid BSN or a registered child's full name.
     NotAnonymous => ("not-anonymous", 422, "Not anonymous"),
+    /// A case review is of a closed report from a school to Veilig Thuis.
+    NotAClosedReport => ("not-a-closed-report", 422, "Not a closed report"),
+    /// A part of a case review is released with reflections.
+    ReflectionsRequired => ("reflections-required", 422, "Reflections required"),
 }
 
 impl std::fmt::Display for ProblemKind {

@@ -3,6 +3,7 @@
 
 pub mod access_log;
 pub mod body;
+pub mod case_reviews;
 pub mod cases;
 pub mod children;
 pub mod consents;
@@ -77,6 +78,9 @@ pub enum ApiTags {
     /// Figures for the ontwikkeltafel: timeliness of acknowledgement, safety assessment and
     /// feedback, and whether parents are asked consent to tell the school — counts only.
     Figures,
+    /// The joint case review (casusbespreking) of a closed report: each side's pseudonymised
+    /// chronology and reflections, shared once both agreed and released.
+    CaseReviews,
     /// Enumerations with Dutch and English labels.
     Reference,
 }
@@ -100,7 +104,7 @@ pub type Apis = (
         access_log::AccessLogApi,
         access_log::integrity::AccessLogIntegrityApi,
     ),
-    figures::FiguresApi,
+    (figures::FiguresApi, case_reviews::CaseReviewsApi),
     (
         lifecycle::LifecycleApi,
         lifecycle::DestructionRequestsApi,
@@ -150,7 +154,7 @@ pub fn service() -> OpenApiService<Apis, ()> {
                 access_log::AccessLogApi,
                 access_log::integrity::AccessLogIntegrityApi,
             ),
-            figures::FiguresApi,
+            (figures::FiguresApi, case_reviews::CaseReviewsApi),
             (
                 lifecycle::LifecycleApi,
                 lifecycle::DestructionRequestsApi,

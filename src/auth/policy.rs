@@ -9,6 +9,7 @@ use uuid::Uuid;
 use crate::{
     auth::Principal,
     domain::{
+        case_review::{ReviewAct, Side},
         feedback::Audience,
         figures::{GroupBy, Scope},
         handoff::{Party, Transition},
@@ -324,6 +325,7 @@ pub fn event_scope(principal: &Principal) -> EventScope {
         ("partner_link", Action::ManagePartnerLinks),
         ("kernteam_meeting", Action::TakePartInKernteams),
         ("kernteam_action", Action::TakePartInKernteams),
+        ("case_review", Action::ReviewCases),
     ];
     EventScope {
         resource_types: readable
@@ -889,7 +891,8 @@ mod tests {
                 "feedback",
                 "partner_link",
                 "kernteam_meeting",
-                "kernteam_action"
+                "kernteam_action",
+                "case_review"
             ]
         );
         assert_eq!(scope(Role::CareCoordinator).signaller, None);
@@ -909,7 +912,8 @@ mod tests {
                 "consent",
                 "feedback",
                 "kernteam_meeting",
-                "kernteam_action"
+                "kernteam_action",
+                "case_review"
             ]
         );
         assert_eq!(
@@ -1079,5 +1083,39 @@ pub fn figures_view(
         (GroupBy::Region, false) => Err(AppError::forbidden(
             "Figures per region are the platform administrator's.",
         )),
+    }
+}
+
+/// The side a principal's organisation is on in a reviewed report: the school that sent it or
+/// the Veilig Thuis that received it; `None` for every other organisation (it sees nothing).
+pub fn review_side(principal: &Principal, school: Uuid, veilig_thuis: Uuid) -> Option<Side> {
+    let org = principal.org_id();
+    if org == school {
+        Some(Side::School)
+    } else if org == veilig_thuis {
+        Some(Side::VeiligThuis)
+    } else {
+        None
+    }
+}
+
+/// A case review is for its two sides' care coordinators and Veilig Thuis workers: the side, or
+/// a 404 that looks like no review at all.
+pub fn require_review_side(
+    principal: &Principal,
+    school: Uuid,
+    veilig_thuis: Uuid,
+) -> Result<Side, AppError> {
+    require(principal, Action::ReviewCases)?;
+    review_side(principal, school, veilig_thuis).ok_or_else(AppError::not_found)
+}
+
+/// The side that did not propose a review answers it; either side does the rest for itself.
+pub fn require_review_act(side: Side, proposed_by: Side, act: ReviewAct) -> Result<(), AppError> {
+    match act {
+        ReviewAct::Accept | ReviewAct::Decline if side == proposed_by => Err(AppError::forbidden(
+            "The other side answers the review you proposed.",
+        )),
+        _ => Ok(()),
     }
 }

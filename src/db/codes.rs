@@ -34,6 +34,7 @@ macro_rules! text_codes {
 }
 
 use crate::domain::{
+    case_review::{ReviewStatus, Side, Theme},
     child::{AuthoritySource, ParentalAuthority, Relationship},
     consent::{ConsentDecision, ConsentMethod, ConsentPurpose},
     feedback::{AssessmentOutcome, Audience, FeedbackCategory},
@@ -121,6 +122,9 @@ text_codes!(
     LinkStatus,
     TeamRole,
     MeetingKind,
+    ReviewStatus,
+    Side,
+    Theme,
 );
 
 text_codes_from_str!(OrganisationKind);

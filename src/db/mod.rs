@@ -2,6 +2,7 @@
 //!
 //! Queries never decide policy; they fetch and store what the handler asks for.
 
+pub mod case_reviews;
 pub mod cases;
 pub mod children;
 mod codes;

@@ -98,6 +98,41 @@ diesel::table! {
 }
 
 diesel::table! {
+    case_review_parts (review_id, organisation_id) {
+        review_id -> Uuid,
+        organisation_id -> Uuid,
+        side -> Text,
+        chronology -> Jsonb,
+        went_well -> Nullable<Text>,
+        could_be_better -> Nullable<Text>,
+        themes -> Array<Nullable<Text>>,
+        written_by_sub -> Nullable<Text>,
+        released_by_sub -> Nullable<Text>,
+        released_at -> Nullable<Timestamptz>,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    case_reviews (id) {
+        id -> Uuid,
+        handoff_id -> Uuid,
+        school_id -> Uuid,
+        veilig_thuis_id -> Uuid,
+        proposed_by_organisation_id -> Uuid,
+        proposed_by_sub -> Text,
+        proposed_at -> Timestamptz,
+        status -> Text,
+        answered_by_sub -> Nullable<Text>,
+        answered_at -> Nullable<Timestamptz>,
+        withdrawn_by_organisation_id -> Nullable<Uuid>,
+        withdrawn_at -> Nullable<Timestamptz>,
+        released_at -> Nullable<Timestamptz>,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     case_steps (id) {
         id -> Uuid,
         case_id -> Uuid,
@@ -606,6 +641,9 @@ diesel::joinable!(case_approvals -> case_proposals (proposal_id));
 diesel::joinable!(case_lead_changes -> cases (case_id));
 diesel::joinable!(case_proposals -> case_steps (step_id));
 diesel::joinable!(case_proposals -> cases (case_id));
+diesel::joinable!(case_review_parts -> case_reviews (review_id));
+diesel::joinable!(case_review_parts -> organisations (organisation_id));
+diesel::joinable!(case_reviews -> handoffs (handoff_id));
 diesel::joinable!(case_steps -> cases (case_id));
 diesel::joinable!(cases -> children (child_id));
 diesel::joinable!(cases -> organisations (organisation_id));
@@ -660,6 +698,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     case_approvals,
     case_lead_changes,
     case_proposals,
+    case_review_parts,
+    case_reviews,
     case_steps,
     cases,
     children,

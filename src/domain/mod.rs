@@ -1,6 +1,7 @@
 //! Pure rules of the domain: no IO, exhaustively table-tested.
 
 pub mod calendar;
+pub mod case_review;
 pub mod child;
 pub mod consent;
 pub mod directory;

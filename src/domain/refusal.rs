@@ -159,6 +159,22 @@ pub enum Refusal {
     AlreadySeated,
     /// The action was done already.
     ActionDone,
+    /// A case review is of a closed report from a school to Veilig Thuis.
+    NotAClosedReport,
+    /// The report has a review proposed, agreed or released already.
+    ReviewExists,
+    /// The review's status (or the caller's released part) does not allow the step.
+    ReviewStep {
+        status: crate::domain::case_review::ReviewStatus,
+        act: crate::domain::case_review::ReviewAct,
+    },
+    /// A part is released with reflections.
+    ReflectionsRequired,
+    /// A reflection gives a child away.
+    ReflectionNotAnonymous {
+        field: &'static str,
+        what: crate::domain::kernteam::Identifier,
+    },
 }
 
 impl Refusal {

@@ -316,15 +316,40 @@ impl From<Refusal> for AppError {
                 format!(
                     "`{field}` of an anonymous item holds {}. Leave it out, or present the child \
                      by name under consent for a case conference.",
-                    match what {
-                        crate::domain::kernteam::Identifier::Bsn =>
-                            "a number that passes the 11-proef (a BSN)",
-                        crate::domain::kernteam::Identifier::ChildName =>
-                            "the full name of a child registered at your organisation",
-                    }
+                    identifier(what)
                 ),
             )
             .with_extension("field", field),
+            Refusal::ReflectionNotAnonymous { field, what } => AppError::new(
+                K::NotAnonymous,
+                format!(
+                    "`{field}` holds {}. A case review speaks of the child and the people \
+                     around it by their roles only.",
+                    identifier(what)
+                ),
+            )
+            .with_extension("field", field),
+            Refusal::NotAClosedReport => AppError::new(
+                K::NotAClosedReport,
+                "A case review looks back on a closed report from a school to Veilig Thuis; \
+                 this handoff is not one (yet).",
+            ),
+            Refusal::ReviewExists => AppError::new(
+                K::ReviewExists,
+                "This report has a case review proposed, agreed or released already.",
+            ),
+            Refusal::ReviewStep { status, act } => AppError::new(
+                K::InvalidTransition,
+                format!(
+                    "A {} case review (or a part you released) takes no {}.",
+                    status.code(),
+                    act.code()
+                ),
+            ),
+            Refusal::ReflectionsRequired => AppError::new(
+                K::ReflectionsRequired,
+                "Write what went well or what could be better before you release your part.",
+            ),
             Refusal::CaseConferenceConsentRequired { organisations } => AppError::new(
                 K::ConsentRequired,
                 "An identified item needs an active consent for a case conference \
@@ -406,6 +431,15 @@ impl From<Refusal> for AppError {
                     None => problem,
                 }
             }
+        }
+    }
+}
+
+fn identifier(what: crate::domain::kernteam::Identifier) -> &'static str {
+    match what {
+        crate::domain::kernteam::Identifier::Bsn => "a number that passes the 11-proef (a BSN)",
+        crate::domain::kernteam::Identifier::ChildName => {
+            "the full name of a child registered at your organisation"
         }
     }
 }

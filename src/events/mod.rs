@@ -151,6 +151,21 @@ pub enum EventType {
     #[oai(rename = "kernteam_action.assigned")]
     #[serde(rename = "kernteam_action.assigned")]
     KernteamActionAssigned,
+    #[oai(rename = "case_review.proposed")]
+    #[serde(rename = "case_review.proposed")]
+    CaseReviewProposed,
+    #[oai(rename = "case_review.answered")]
+    #[serde(rename = "case_review.answered")]
+    CaseReviewAnswered,
+    #[oai(rename = "case_review.part_released")]
+    #[serde(rename = "case_review.part_released")]
+    CaseReviewPartReleased,
+    #[oai(rename = "case_review.released")]
+    #[serde(rename = "case_review.released")]
+    CaseReviewReleased,
+    #[oai(rename = "case_review.withdrawn")]
+    #[serde(rename = "case_review.withdrawn")]
+    CaseReviewWithdrawn,
 }
 
 crate::labelled!(EventType {
@@ -219,6 +234,16 @@ crate::labelled!(EventType {
         "A kernteam meeting was scheduled (to every member's and guest's organisation)."),
     KernteamActionAssigned => ("kernteam_action.assigned", "Kernteamactie toegewezen", "Kernteam action assigned",
         "The kernteam agreed an action owned by your organisation."),
+    CaseReviewProposed => ("case_review.proposed", "Casusbespreking voorgesteld", "Case review proposed",
+        "One side of a closed report proposed a joint case review (to both sides)."),
+    CaseReviewAnswered => ("case_review.answered", "Casusbespreking beantwoord", "Case review answered",
+        "The other side accepted or declined a case review (to both sides)."),
+    CaseReviewPartReleased => ("case_review.part_released", "Deel vrijgegeven", "Case review part released",
+        "One side released its part of a case review (to both sides)."),
+    CaseReviewReleased => ("case_review.released", "Casusbespreking vrijgegeven", "Case review released",
+        "Both sides released their parts: the review is readable by both."),
+    CaseReviewWithdrawn => ("case_review.withdrawn", "Casusbespreking ingetrokken", "Case review withdrawn",
+        "A side withdrew a case review before it was released (to both sides)."),
 });
 
 impl EventType {

@@ -3,6 +3,7 @@
 
 mod access_log;
 mod auth;
+mod case_reviews;
 mod cases;
 mod children;
 mod cli;

@@ -1,0 +1,2 @@
+DROP TABLE case_review_parts;
+DROP TABLE case_reviews;
