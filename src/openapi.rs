@@ -582,6 +582,9 @@ const REFUSALS: &[(&str, &[ProblemKind])] = &[
     ("agreeKernteamAction", &[K::NotAPartner, K::NotAnonymous]),
     ("createOrganisation", &[K::PlatformOrganisation]),
     ("updateOrganisation", &[K::PlatformOrganisation]),
+    ("proposeCaseReview", &[K::NotAClosedReport]),
+    ("writeCaseReviewReflections", &[K::NotAnonymous]),
+    ("releaseCaseReviewPart", &[K::ReflectionsRequired]),
 ];
 
 /// The methods the document allows on a request path (for `Allow` on a 405).

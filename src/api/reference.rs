@@ -76,10 +76,13 @@ pub enum ReferenceList {
     PartnerLinkStatuses,
     TeamRoles,
     MeetingKinds,
+    ReviewThemes,
+    ReviewStatuses,
+    ChronologyEvents,
 }
 
 impl ReferenceList {
-    const ALL: [ReferenceList; 44] = [
+    const ALL: [ReferenceList; 47] = [
         Self::SignalCategories,
         Self::SignalSources,
         Self::SignalDirections,
@@ -124,6 +127,9 @@ impl ReferenceList {
         Self::PartnerLinkStatuses,
         Self::TeamRoles,
         Self::MeetingKinds,
+        Self::ReviewThemes,
+        Self::ReviewStatuses,
+        Self::ChronologyEvents,
     ];
 
     fn name(self) -> &'static str {
@@ -172,6 +178,9 @@ impl ReferenceList {
             Self::PartnerLinkStatuses => "partner-link-statuses",
             Self::TeamRoles => "team-roles",
             Self::MeetingKinds => "meeting-kinds",
+            Self::ReviewThemes => "review-themes",
+            Self::ReviewStatuses => "review-statuses",
+            Self::ChronologyEvents => "chronology-events",
         }
     }
 
@@ -237,6 +246,9 @@ impl ReferenceList {
             Self::PartnerLinkStatuses => "A partner link's `status`.",
             Self::TeamRoles => "A kernteam member's `teamRole`.",
             Self::MeetingKinds => "A kernteam meeting's `kind`.",
+            Self::ReviewThemes => "A case review's `themes` (the ontwikkeltafel's themes).",
+            Self::ReviewStatuses => "A case review's `status`.",
+            Self::ChronologyEvents => "A case review chronology line's `event`.",
         }
     }
 
@@ -297,6 +309,9 @@ impl ReferenceList {
             Self::PartnerLinkStatuses => of::<crate::domain::partner_link::LinkStatus>(),
             Self::TeamRoles => of::<crate::domain::kernteam::TeamRole>(),
             Self::MeetingKinds => of::<crate::domain::kernteam::MeetingKind>(),
+            Self::ReviewThemes => of::<crate::domain::case_review::Theme>(),
+            Self::ReviewStatuses => of::<crate::domain::case_review::ReviewStatus>(),
+            Self::ChronologyEvents => of::<crate::domain::case_review::ChronologyEvent>(),
         }
     }
 }

@@ -200,8 +200,8 @@ pub fn decide_step(act: ReviewAct, context: &StepContext) -> Result<StepPlan, Re
     }
 }
 
-/// A side's reflections: within bounds, without control characters, and anonymous — no valid
-/// BSN, no registered child's full name (the children of both sides).
+/// A side's reflections: not padded with whitespace, and anonymous — no valid BSN, no registered
+/// child's full name (the children of both sides).
 pub fn check_reflections(
     went_well: Option<&str>,
     could_be_better: Option<&str>,
@@ -428,7 +428,7 @@ mod tests {
             })
         ));
         assert!(matches!(
-            check_reflections(Some("tekst\u{0}"), None, &names),
+            check_reflections(Some(" padded "), None, &names),
             Err(Refusal::Invalid(_))
         ));
     }

@@ -555,7 +555,8 @@ pub fn suppress(table: &Table<Tally>) -> Table<Shown> {
         })
         .collect();
     // The sums: (row, sum) with its parts (row, count).
-    let mut sums: Vec<((usize, Count), Vec<(usize, Count)>)> = Vec::new();
+    type Cell = (usize, Count);
+    let mut sums: Vec<(Cell, Vec<Cell>)> = Vec::new();
     for count in &counts {
         sums.push((
             (total_row, *count),

@@ -111,6 +111,9 @@ fn reference_lists_cover_the_spec_enumerations() {
         ("LinkStatus", "partner-link-statuses"),
         ("TeamRole", "team-roles"),
         ("MeetingKind", "meeting-kinds"),
+        ("Theme", "review-themes"),
+        ("ReviewStatus", "review-statuses"),
+        ("ChronologyEvent", "chronology-events"),
     ] {
         let mut in_spec: Vec<&str> = schemas[schema]["enum"]
             .as_array()

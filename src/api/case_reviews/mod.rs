@@ -68,7 +68,7 @@ pub enum ListResponse {
 
 #[derive(ResponseContent)]
 pub enum CaseReviewContent {
-    Json(Json<CaseReview>),
+    Json(Json<Box<CaseReview>>),
     Html(Html<String>),
 }
 
@@ -315,7 +315,7 @@ impl CaseReviewsApi {
             return Ok(GetResponse::NotModified(tag));
         }
         Ok(GetResponse::Ok(
-            CaseReviewContent::Json(Json(rendered)),
+            CaseReviewContent::Json(Json(Box::new(rendered))),
             tag,
         ))
     }
