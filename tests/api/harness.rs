@@ -654,6 +654,25 @@ impl Reply {
         self
     }
 
+    /// Asserts a printable HTML document (200, `text/html`, no scripts) that shows every one of
+    /// `texts`.
+    #[track_caller]
+    pub fn expect_document(&self, texts: &[&str]) -> &Self {
+        self.expect(200);
+        assert!(
+            self.header("content-type")
+                .is_some_and(|t| t.starts_with("text/html")),
+            "{:?}",
+            self.header("content-type")
+        );
+        assert!(self.text.starts_with("<!DOCTYPE html>"), "{}", self.text);
+        for text in texts {
+            assert!(self.text.contains(text), "{text} missing in {}", self.text);
+        }
+        assert!(!self.text.contains("<script"), "{}", self.text);
+        self
+    }
+
     /// Asserts an RFC 9457 problem of this status and kind.
     #[track_caller]
     pub fn expect_problem(&self, status: u16, kind: &str) -> &Self {

@@ -1147,14 +1147,7 @@ async fn subject_access_gives_everything_and_marks_what_is_withheld() {
         .header("accept", "text/html")
         .send()
         .await;
-    html.expect(200);
-    assert!(
-        html.header("content-type")
-            .unwrap()
-            .starts_with("text/html")
-    );
-    for text in [
-        "<!DOCTYPE html>",
+    html.expect_document(&[
         "Inzage in gegevens",
         "Signalen",
         "Feiten",
@@ -1164,10 +1157,8 @@ async fn subject_access_gives_everything_and_marks_what_is_withheld() {
         // Codes read in Dutch.
         "Uitspraken van het kind",
         "Derde",
-    ] {
-        assert!(html.text.contains(text), "{text} missing");
-    }
-    assert!(!html.text.contains("<script") && !html.text.contains("Truus"));
+    ]);
+    assert!(!html.text.contains("Truus"));
     assert!(!html.text.contains("statements_by_child"));
 
     // Every export is logged, with its basis.
