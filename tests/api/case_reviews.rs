@@ -24,6 +24,7 @@ const PERSONAL: &[&str] = &[
     "de Boer",
     "Sarah",
     "2013-04-02",
+    "111222333",
     "LL-7",
     "Blauwe plek",
     "Zorgen over de thuissituatie",
@@ -47,7 +48,19 @@ async fn closed_report(app: &TestApp) -> Setup {
     let vt = app
         .member(OrganisationKind::VeiligThuis, Role::VtWorker)
         .await;
-    let child = app.child(&coordinator, "LL-7").await;
+    let registered = post(
+        app,
+        &coordinator,
+        "/v1/children",
+        json!({
+        "externalRef": "LL-7", "givenName": "Noah", "familyName": "de Boer",
+        "dateOfBirth": "2013-04-02", "bsn": "111222333",
+        "guardians": [{"name": "Sarah de Boer", "relationship": "mother",
+                       "parentalAuthority": "yes", "authoritySource": "gezagsregister"}]}),
+    )
+    .await;
+    registered.expect(201);
+    let child: uuid::Uuid = registered.body["id"].as_str().unwrap().parse().unwrap();
     let signal = app
         .signal(&teacher, child, "Blauwe plek op de bovenarm.")
         .await;
