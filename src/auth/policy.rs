@@ -630,6 +630,84 @@ pub fn require_item_content(visible: bool) -> Result<(), AppError> {
     }
 }
 
+/// Whose figures a principal sees, grouped how, and beside what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FiguresView {
+    pub scope: Scope,
+    /// A school's comparison: its region's schools together.
+    pub comparison: Option<Scope>,
+}
+
+/// An organisation sees its own figures by month; a school also its region's schools together
+/// beside them; Veilig Thuis what it received per sending school; the platform administrator
+/// everything, by month or per region. Another grouping is a 403.
+pub fn figures_view(
+    principal: &Principal,
+    group_by: GroupBy,
+    own_region: Option<&str>,
+) -> Result<FiguresView, AppError> {
+    use crate::domain::organisation::OrganisationKind as K;
+    require(principal, Action::ReadFigures)?;
+    let org = principal.org_id();
+    let kind = principal.organisation.kind;
+    let view = |scope| FiguresView {
+        scope,
+        comparison: None,
+    };
+    match (group_by, kind == K::Platform) {
+        (GroupBy::Month, true) | (GroupBy::Region, true) => Ok(view(Scope::National)),
+        (GroupBy::Month, false) => Ok(FiguresView {
+            scope: Scope::Own(org),
+            comparison: own_region
+                .filter(|_| kind == K::School)
+                .map(|r| Scope::SchoolsOfRegion(r.to_owned())),
+        }),
+        (GroupBy::School, false) if kind == K::VeiligThuis => {
+            Ok(view(Scope::ReceivedFromSchools(org)))
+        }
+        (GroupBy::School, _) => Err(AppError::forbidden(
+            "Figures per school are Veilig Thuis's, of the reports it received.",
+        )),
+        (GroupBy::Region, false) => Err(AppError::forbidden(
+            "Figures per region are the platform administrator's.",
+        )),
+    }
+}
+
+/// The side a principal's organisation is on in a reviewed report: the school that sent it or
+/// the Veilig Thuis that received it; `None` for every other organisation (it sees nothing).
+pub fn review_side(principal: &Principal, school: Uuid, veilig_thuis: Uuid) -> Option<Side> {
+    let org = principal.org_id();
+    if org == school {
+        Some(Side::School)
+    } else if org == veilig_thuis {
+        Some(Side::VeiligThuis)
+    } else {
+        None
+    }
+}
+
+/// A case review is for its two sides' care coordinators and Veilig Thuis workers: the side, or
+/// a 404 that looks like no review at all.
+pub fn require_review_side(
+    principal: &Principal,
+    school: Uuid,
+    veilig_thuis: Uuid,
+) -> Result<Side, AppError> {
+    require(principal, Action::ReviewCases)?;
+    review_side(principal, school, veilig_thuis).ok_or_else(AppError::not_found)
+}
+
+/// The side that did not propose a review answers it; either side does the rest for itself.
+pub fn require_review_act(side: Side, proposed_by: Side, act: ReviewAct) -> Result<(), AppError> {
+    match act {
+        ReviewAct::Accept | ReviewAct::Decline if side == proposed_by => Err(AppError::forbidden(
+            "The other side answers the review you proposed.",
+        )),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1040,82 +1118,78 @@ mod tests {
             );
         }
     }
-}
 
-/// Whose figures a principal sees, grouped how, and beside what.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FiguresView {
-    pub scope: Scope,
-    /// A school's comparison: its region's schools together.
-    pub comparison: Option<Scope>,
-}
-
-/// An organisation sees its own figures by month; a school also its region's schools together
-/// beside them; Veilig Thuis what it received per sending school; the platform administrator
-/// everything, by month or per region. Another grouping is a 403.
-pub fn figures_view(
-    principal: &Principal,
-    group_by: GroupBy,
-    own_region: Option<&str>,
-) -> Result<FiguresView, AppError> {
-    use crate::domain::organisation::OrganisationKind as K;
-    require(principal, Action::ReadFigures)?;
-    let org = principal.org_id();
-    let kind = principal.organisation.kind;
-    let view = |scope| FiguresView {
-        scope,
-        comparison: None,
-    };
-    match (group_by, kind == K::Platform) {
-        (GroupBy::Month, true) | (GroupBy::Region, true) => Ok(view(Scope::National)),
-        (GroupBy::Month, false) => Ok(FiguresView {
-            scope: Scope::Own(org),
-            comparison: own_region
-                .filter(|_| kind == K::School)
-                .map(|r| Scope::SchoolsOfRegion(r.to_owned())),
-        }),
-        (GroupBy::School, false) if kind == K::VeiligThuis => {
-            Ok(view(Scope::ReceivedFromSchools(org)))
+    #[test]
+    fn who_sees_which_figures() {
+        use crate::domain::organisation::OrganisationKind as K;
+        let member = |kind, role| {
+            let mut p = principal(role);
+            p.organisation.kind = kind;
+            p
+        };
+        let school = member(K::School, Role::CareCoordinator);
+        let own = figures_view(&school, GroupBy::Month, Some("Utrecht")).unwrap();
+        assert_eq!(own.scope, Scope::Own(school.org_id()));
+        assert_eq!(
+            own.comparison,
+            Some(Scope::SchoolsOfRegion("Utrecht".into()))
+        );
+        assert_eq!(
+            figures_view(&school, GroupBy::Month, None)
+                .unwrap()
+                .comparison,
+            None
+        );
+        let vt = member(K::VeiligThuis, Role::OrgAdmin);
+        assert_eq!(
+            figures_view(&vt, GroupBy::School, Some("Utrecht")).unwrap(),
+            FiguresView {
+                scope: Scope::ReceivedFromSchools(vt.org_id()),
+                comparison: None
+            }
+        );
+        let wijkteam = member(K::Wijkteam, Role::PrivacyOfficer);
+        assert_eq!(
+            figures_view(&wijkteam, GroupBy::Month, Some("Utrecht"))
+                .unwrap()
+                .comparison,
+            None
+        );
+        let platform = member(K::Platform, Role::PlatformAdmin);
+        assert_eq!(
+            figures_view(&platform, GroupBy::Region, None)
+                .unwrap()
+                .scope,
+            Scope::National
+        );
+        for (who, group_by) in [
+            (&school, GroupBy::School),
+            (&school, GroupBy::Region),
+            (&vt, GroupBy::Region),
+            (&wijkteam, GroupBy::School),
+            (&platform, GroupBy::School),
+        ] {
+            assert!(figures_view(who, group_by, None).is_err(), "{group_by:?}");
         }
-        (GroupBy::School, _) => Err(AppError::forbidden(
-            "Figures per school are Veilig Thuis's, of the reports it received.",
-        )),
-        (GroupBy::Region, false) => Err(AppError::forbidden(
-            "Figures per region are the platform administrator's.",
-        )),
+        let teacher = member(K::School, Role::Teacher);
+        assert!(figures_view(&teacher, GroupBy::Month, None).is_err());
     }
-}
 
-/// The side a principal's organisation is on in a reviewed report: the school that sent it or
-/// the Veilig Thuis that received it; `None` for every other organisation (it sees nothing).
-pub fn review_side(principal: &Principal, school: Uuid, veilig_thuis: Uuid) -> Option<Side> {
-    let org = principal.org_id();
-    if org == school {
-        Some(Side::School)
-    } else if org == veilig_thuis {
-        Some(Side::VeiligThuis)
-    } else {
-        None
-    }
-}
-
-/// A case review is for its two sides' care coordinators and Veilig Thuis workers: the side, or
-/// a 404 that looks like no review at all.
-pub fn require_review_side(
-    principal: &Principal,
-    school: Uuid,
-    veilig_thuis: Uuid,
-) -> Result<Side, AppError> {
-    require(principal, Action::ReviewCases)?;
-    review_side(principal, school, veilig_thuis).ok_or_else(AppError::not_found)
-}
-
-/// The side that did not propose a review answers it; either side does the rest for itself.
-pub fn require_review_act(side: Side, proposed_by: Side, act: ReviewAct) -> Result<(), AppError> {
-    match act {
-        ReviewAct::Accept | ReviewAct::Decline if side == proposed_by => Err(AppError::forbidden(
-            "The other side answers the review you proposed.",
-        )),
-        _ => Ok(()),
+    #[test]
+    fn a_review_is_its_two_sides_and_the_other_side_answers() {
+        let p = principal(Role::CareCoordinator);
+        let (other, third) = (Uuid::from_u128(7), Uuid::from_u128(8));
+        assert_eq!(review_side(&p, p.org_id(), other), Some(Side::School));
+        assert_eq!(review_side(&p, other, p.org_id()), Some(Side::VeiligThuis));
+        assert_eq!(review_side(&p, other, third), None);
+        assert!(require_review_side(&p, other, third).is_err());
+        assert!(require_review_side(&principal(Role::Teacher), p.org_id(), other).is_err());
+        for act in [ReviewAct::Accept, ReviewAct::Decline] {
+            assert!(require_review_act(Side::School, Side::School, act).is_err());
+            assert!(require_review_act(Side::VeiligThuis, Side::School, act).is_ok());
+        }
+        for act in [ReviewAct::Withdraw, ReviewAct::Write, ReviewAct::Release] {
+            assert!(require_review_act(Side::School, Side::School, act).is_ok());
+        }
     }
 }

@@ -159,6 +159,28 @@ pub async fn of_organisation(
         .await
 }
 
+/// The organisation's reviews of these handoffs (a subject-access export lists them).
+pub async fn of_handoffs(
+    conn: &mut AsyncPgConnection,
+    organisation: Uuid,
+    handoffs: &[Uuid],
+) -> QueryResult<Vec<CaseReview>> {
+    if handoffs.is_empty() {
+        return Ok(Vec::new());
+    }
+    case_reviews::table
+        .filter(case_reviews::handoff_id.eq_any(handoffs))
+        .filter(
+            case_reviews::school_id
+                .eq(organisation)
+                .or(case_reviews::veilig_thuis_id.eq(organisation)),
+        )
+        .order(case_reviews::id)
+        .select(CaseReview::as_select())
+        .load(conn)
+        .await
+}
+
 /// Moves the review on; `by` is the organisation and professional taking the step.
 pub async fn set_status(
     conn: &mut AsyncPgConnection,

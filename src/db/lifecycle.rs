@@ -607,6 +607,7 @@ pub async fn purge(
     purge_feedback(conn, &feedback_content).await?;
     let feedback_ids: Vec<Uuid> = feedback.iter().map(|(f, _)| *f).collect();
     leave_side(conn, organisation, &handoffs, &feedback_ids).await?;
+    purge_review_parts(conn, organisation, &handoffs).await?;
 
     let everything = matches!(plan, GrantPlan::Everything);
     purge_timeline(
@@ -732,6 +733,34 @@ async fn purge_signals(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResul
     )
     .bind::<sql_types::Text, _>(PURGED)
     .bind::<sql_types::Array<sql_types::Uuid>, _>(ids)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The organisation's parts of case reviews of these handoffs: its chronology and reflections
+/// go with its record of the report; that the review took place, and the other side's part,
+/// stay.
+async fn purge_review_parts(
+    conn: &mut AsyncPgConnection,
+    organisation: Uuid,
+    handoffs: &[Uuid],
+) -> QueryResult<()> {
+    if handoffs.is_empty() {
+        return Ok(());
+    }
+    diesel::sql_query(
+        "UPDATE case_review_parts
+            SET chronology = '[]',
+                went_well = CASE WHEN went_well IS NULL THEN NULL ELSE $1 END,
+                could_be_better = CASE WHEN could_be_better IS NULL THEN NULL ELSE $1 END,
+                themes = '{}', updated_at = now()
+          WHERE organisation_id = $2
+            AND review_id IN (SELECT id FROM case_reviews WHERE handoff_id = ANY($3))",
+    )
+    .bind::<sql_types::Text, _>(PURGED)
+    .bind::<sql_types::Uuid, _>(organisation)
+    .bind::<sql_types::Array<sql_types::Uuid>, _>(handoffs)
     .execute(conn)
     .await?;
     Ok(())

@@ -16,6 +16,8 @@ struct Setup {
     coordinator: Member,
     vt: Member,
     report: String,
+    child: uuid::Uuid,
+    mother: String,
 }
 
 /// What the records hold that a review must never show.
@@ -152,6 +154,11 @@ async fn closed_report(app: &TestApp) -> Setup {
         coordinator,
         vt,
         report,
+        child,
+        mother: registered.body["guardians"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
     }
 }
 
@@ -386,6 +393,75 @@ async fn both_sides_agree_write_and_release_and_nothing_personal_is_shared() {
         assert!(types.contains(&event), "{event} in {types:?}");
     }
     app.assert_log_intact().await;
+}
+
+#[tokio::test]
+async fn a_review_is_in_subject_access_and_goes_with_its_side_s_records() {
+    let app = TestApp::new().await;
+    let s = closed_report(&app).await;
+    let proposed = post(
+        &app,
+        &s.coordinator,
+        "/v1/case-reviews",
+        json!({"handoffId": s.report}),
+    )
+    .await;
+    let review = format!("/v1/case-reviews/{}", proposed.body["id"].as_str().unwrap());
+    post(&app, &s.vt, &format!("{review}/acceptance"), json!({}))
+        .await
+        .expect(200);
+    for by in [&s.coordinator, &s.vt] {
+        app.request(poem::http::Method::PUT, &format!("{review}/reflections"))
+            .by(by)
+            .json(&json!({"wentWell": "Snel contact na de melding."}))
+            .send()
+            .await
+            .expect(200);
+        post(&app, by, &format!("{review}/release"), json!({}))
+            .await
+            .expect(200);
+    }
+    // The school's privacy officer finds the review in the child's subject access.
+    let officer = app
+        .member_of(s.coordinator.organisation, Role::PrivacyOfficer)
+        .await;
+    let export = app
+        .get(&format!("/v1/children/{}/subject-access", s.child))
+        .by(&officer)
+        .send()
+        .await;
+    export.expect(200);
+    let reviews = export.body["caseReviews"].as_array().unwrap();
+    assert_eq!(reviews.len(), 1);
+    assert_eq!(reviews[0]["status"], "released");
+    // The mother asks the school to destroy everything: the school's part goes with its
+    // records (its chronology and reflections), Veilig Thuis's part stays.
+    let request = app
+        .post(&format!("/v1/children/{}/destruction-requests", s.child))
+        .by(&officer)
+        .json(&json!({"requester": "guardian", "guardianId": s.mother,
+                      "receivedOn": schakel::domain::calendar::dutch_today(),
+                      "scope": "everything"}))
+        .send()
+        .await;
+    request.expect(201);
+    app.post(&format!(
+        "/v1/destruction-requests/{}/decision",
+        request.body["id"].as_str().unwrap()
+    ))
+    .by(&officer)
+    .json(&json!({"decision": "granted", "weighing": "Geen zwaarwegend belang van een ander."}))
+    .send()
+    .await
+    .expect(200);
+    let after = app.get(&review).by(&s.vt).send().await;
+    after.expect(200);
+    let parts = after.body["parts"].as_array().unwrap();
+    assert_eq!(parts[0]["side"], "school");
+    assert_eq!(parts[0]["chronology"], json!([]));
+    assert_eq!(parts[0]["wentWell"], "[verwijderd]");
+    assert_eq!(parts[1]["wentWell"], "Snel contact na de melding.");
+    assert!(!parts[1]["chronology"].as_array().unwrap().is_empty());
 }
 
 #[tokio::test]

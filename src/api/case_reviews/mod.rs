@@ -157,6 +157,31 @@ fn effects(action: AccessAction, review: &Stored, event: Option<EventType>) -> E
     }
 }
 
+/// The organisation's reviews of these handoffs as its side sees them, for a subject-access
+/// export (pseudonymised data is still personal data).
+pub async fn of_handoffs(
+    conn: &mut AsyncPgConnection,
+    principal: &Principal,
+    handoffs: &[Uuid],
+) -> Result<Vec<CaseReview>, AppError> {
+    let mut rendered = Vec::new();
+    for review in queries::of_handoffs(conn, principal.org_id(), handoffs).await? {
+        let Some(side) = policy::review_side(principal, review.school_id, review.veilig_thuis_id)
+        else {
+            continue;
+        };
+        let parts = queries::parts_of(conn, review.id).await?;
+        let school = summary_of(conn, review.school_id).await?;
+        let veilig_thuis = summary_of(conn, review.veilig_thuis_id).await?;
+        let sides = Sides {
+            school: &school,
+            veilig_thuis: &veilig_thuis,
+        };
+        rendered.push(render(&review, &parts, &sides, side));
+    }
+    Ok(rendered)
+}
+
 pub struct CaseReviewsApi;
 
 #[OpenApi(tag = "ApiTags::CaseReviews")]

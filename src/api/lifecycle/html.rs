@@ -33,6 +33,7 @@ const SECTIONS: &[(&str, &str)] = &[
     ("handoffsReceived", "Ontvangen overdrachten"),
     ("consents", "Toestemmingen"),
     ("feedback", "Terugkoppeling"),
+    ("caseReviews", "Casusbesprekingen (gepseudonimiseerd)"),
     ("timeline", "Tijdlijn"),
     ("legalHold", "Bewaarplicht (legal hold)"),
     ("destructionRequests", "Vernietigingsverzoeken"),

@@ -18,6 +18,7 @@ use crate::{
     api::{
         ApiTags,
         access_log::AccessLogEntry,
+        case_reviews::{self, CaseReview},
         cases::{self, Case},
         children::{Child, TimelineItem, load_own_child, render_child, render_timeline_item},
         consents::{self, Consent},
@@ -90,6 +91,9 @@ pub struct SubjectAccess {
     pub consents: Vec<Consent>,
     /// Feedback sent or received on those handoffs.
     pub feedback: Vec<Feedback>,
+    /// Joint case reviews of those handoffs, as your side sees them (pseudonymised: no names,
+    /// but still about the child).
+    pub case_reviews: Vec<CaseReview>,
     /// The child's timeline, oldest first.
     pub timeline: Vec<TimelineItem>,
     #[oai(skip_serializing_if_is_none)]
@@ -122,6 +126,7 @@ impl Example for SubjectAccess {
             handoffs_received: Vec::new(),
             consents: Vec::new(),
             feedback: vec![Feedback::example()],
+            case_reviews: Vec::new(),
             timeline: vec![TimelineItem::example()],
             legal_hold: None,
             destruction_requests: Vec::new(),
@@ -260,6 +265,7 @@ async fn gather(
     for record in consent_queries::of_child(conn, child.id).await? {
         consents.push(consents::render(conn, &record, child, guardians).await?);
     }
+    let case_reviews = case_reviews::of_handoffs(conn, principal, &records.handoffs).await?;
     let feedback_rows = queries::feedback_by_ids(conn, &records.feedback).await?;
     let feedback = feedback::render_many(conn, &feedback_rows).await?;
     let timeline = queries::timeline_of(conn, org, child.id)
@@ -286,6 +292,7 @@ async fn gather(
         handoffs_received,
         consents,
         feedback,
+        case_reviews,
         timeline,
         legal_hold: hold.as_ref().map(render_hold),
         destruction_requests: requests
