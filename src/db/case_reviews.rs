@@ -141,19 +141,27 @@ pub async fn has_open(conn: &mut AsyncPgConnection, handoff: Uuid) -> QueryResul
     .await
 }
 
-/// The organisation's reviews, on either side, newest first.
+/// A page of the organisation's reviews, on either side, newest first: `fetch` rows from
+/// before the review `before`.
 pub async fn of_organisation(
     conn: &mut AsyncPgConnection,
     organisation: Uuid,
+    before: Option<Uuid>,
+    fetch: i64,
 ) -> QueryResult<Vec<CaseReview>> {
-    case_reviews::table
+    let mut query = case_reviews::table
         .filter(
             case_reviews::school_id
                 .eq(organisation)
                 .or(case_reviews::veilig_thuis_id.eq(organisation)),
         )
+        .into_boxed();
+    if let Some(before) = before {
+        query = query.filter(case_reviews::id.lt(before));
+    }
+    query
         .order(case_reviews::id.desc())
-        .limit(500)
+        .limit(fetch)
         .select(CaseReview::as_select())
         .load(conn)
         .await

@@ -608,6 +608,22 @@ async fn only_a_closed_report_of_your_own_once_at_a_time_and_nobody_else_sees_it
         .map(|r| r["status"].as_str().unwrap())
         .collect();
     assert_eq!(statuses, ["declined", "withdrawn"]);
+    assert_eq!(list.body["nextCursor"], Value::Null);
+    // In pages: one at a time, then the next.
+    let first = app.get("/v1/case-reviews?limit=1").by(&s.vt).send().await;
+    assert_eq!(first.body["items"][0]["status"], "declined");
+    let cursor = first.body["nextCursor"].as_str().unwrap();
+    let second = app
+        .get(&format!("/v1/case-reviews?limit=1&cursor={cursor}"))
+        .by(&s.vt)
+        .send()
+        .await;
+    assert_eq!(second.body["items"][0]["status"], "withdrawn");
+    app.get("/v1/case-reviews?cursor=forged")
+        .by(&s.vt)
+        .send()
+        .await
+        .expect_problem(400, "invalid-input");
     // An agreed review is withdrawn by either side; its parts are then shown to nobody.
     let third = post(
         &app,

@@ -127,17 +127,20 @@ pub struct CaseReview {
     pub parts: Vec<ReviewPart>,
 }
 
-/// Your organisation's case reviews, newest first.
+/// A page of your organisation's case reviews, newest first.
 #[derive(Object)]
 #[oai(rename_all = "camelCase", example)]
 pub struct CaseReviewPage {
     pub items: Vec<CaseReview>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
 }
 
 impl Example for CaseReviewPage {
     fn example() -> Self {
         Self {
             items: vec![CaseReview::example()],
+            next_cursor: None,
         }
     }
 }

@@ -9,7 +9,7 @@ mod html;
 use diesel_async::AsyncPgConnection;
 use poem_openapi::{
     ApiResponse, OpenApi, ResponseContent,
-    param::{Header, Path},
+    param::{Header, Path, Query},
     payload::{Html, Json},
 };
 use uuid::Uuid;
@@ -25,6 +25,7 @@ use crate::{
         etag,
         handoffs::summary_of,
         organisations::OrganisationSummary,
+        paging::{self, decode_cursor},
         problem::{ApiResult, Change, Create, ReadMany, ReadOne},
     },
     audit::{Access, AccessAction},
@@ -258,20 +259,34 @@ impl CaseReviewsApi {
 
     /// Case reviews
     ///
-    /// The reviews your organisation is a side of, newest first (at most 500).
+    /// The reviews your organisation is a side of, newest first, in pages.
     #[oai(
         path = "/case-reviews",
         method = "get",
         operation_id = "listCaseReviews"
     )]
-    async fn list(&self, auth: BearerAuth, cx: Ctx) -> ApiResult<ListResponse, ReadMany> {
+    async fn list(
+        &self,
+        auth: BearerAuth,
+        cx: Ctx,
+        /// Page size: 1 to 200, default 50.
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
+        limit: Query<Option<u32>>,
+        /// `nextCursor` of the previous page.
+        #[oai(validator(max_length = 500))]
+        cursor: Query<Option<String>>,
+    ) -> ApiResult<ListResponse, ReadMany> {
         let principal = &auth.0;
         policy::require(principal, Action::ReviewCases)?;
+        let before: Option<Uuid> = decode_cursor(cursor.0.as_deref())?;
+        let fetch = paging::fetch_size(limit.0);
         let actor = cx.actor(principal);
-        let items = cx
+        let (items, next_cursor) = cx
             .db
             .transaction(async |conn| {
-                let reviews = queries::of_organisation(conn, principal.org_id()).await?;
+                let reviews =
+                    queries::of_organisation(conn, principal.org_id(), before, fetch).await?;
+                let (reviews, next_cursor) = paging::paginate(reviews, fetch, |r| r.id);
                 let mut items = Vec::with_capacity(reviews.len());
                 let mut accesses = Effects::new();
                 for review in reviews {
@@ -280,10 +295,13 @@ impl CaseReviewsApi {
                     items.push(loaded.render());
                 }
                 accesses.write(conn, actor).await?;
-                Ok(items)
+                Ok((items, next_cursor))
             })
             .await?;
-        Ok(ListResponse::Ok(Json(CaseReviewPage { items })))
+        Ok(ListResponse::Ok(Json(CaseReviewPage {
+            items,
+            next_cursor,
+        })))
     }
 
     /// A case review
