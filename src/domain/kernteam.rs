@@ -92,8 +92,11 @@ pub struct ChildName {
 /// Lower case, letters and digits only, words separated by single spaces, padded with a space on
 /// both ends so that whole words are matched.
 fn words(text: &str) -> String {
+    use unicode_normalization::{UnicodeNormalization, char::is_combining_mark};
+    // Diacritics folded, so "Noel" finds "Noël" and "Zoë" finds "Zoe".
     let spaced: String = text
-        .chars()
+        .nfd()
+        .filter(|c| !is_combining_mark(*c))
         .flat_map(char::to_lowercase)
         .map(|c| if c.is_alphanumeric() { c } else { ' ' })
         .collect();
@@ -439,6 +442,21 @@ mod tests {
             check_anonymous(&[("question", "Noah de Vriesema")], &noah()),
             Ok(())
         );
+        // Diacritics fold both ways: Zoë is found written Zoe, and Noah written Nóah.
+        let zoe = [ChildName {
+            given_name: "Zoë".into(),
+            family_name: "Çelik".into(),
+        }];
+        for (text, names) in [
+            ("Zoe Celik zit in groep 5", &zoe[..]),
+            ("ZOË ÇELIK", &zoe[..]),
+            ("Nóah de Vriës", &noah()[..]),
+        ] {
+            assert!(
+                check_anonymous(&[("question", text)], names).is_err(),
+                "{text}"
+            );
+        }
     }
 
     fn grant(recipient: u128, purpose: ConsentPurpose, status: ConsentStatus) -> ConsentGrant {
