@@ -307,6 +307,35 @@ pub async fn items(conn: &mut AsyncPgConnection, meetings: &[Uuid]) -> QueryResu
         .await
 }
 
+/// The items the organisation presented about its child, by name (a subject-access export
+/// lists them).
+pub async fn items_of_child(
+    conn: &mut AsyncPgConnection,
+    organisation: Uuid,
+    child: Uuid,
+) -> QueryResult<Vec<Item>> {
+    kernteam_items::table
+        .filter(kernteam_items::presenting_organisation_id.eq(organisation))
+        .filter(kernteam_items::child_id.eq(child))
+        .order((kernteam_items::created_at, kernteam_items::id))
+        .select(Item::as_select())
+        .load(conn)
+        .await
+}
+
+/// The actions agreed on these items.
+pub async fn actions_of_items(
+    conn: &mut AsyncPgConnection,
+    items: &[Uuid],
+) -> QueryResult<Vec<Action>> {
+    kernteam_actions::table
+        .filter(kernteam_actions::item_id.eq_any(items))
+        .order((kernteam_actions::due_on, kernteam_actions::id))
+        .select(Action::as_select())
+        .load(conn)
+        .await
+}
+
 pub async fn set_advice(
     conn: &mut AsyncPgConnection,
     item: Uuid,

@@ -498,5 +498,28 @@ async fn identified_items_need_consent_for_every_organisation_in_the_room() {
         .map(|(what, _, _, _)| what)
         .collect();
     assert_eq!(logged, ["create", "update"]);
+    // The school's subject access lists what it presented about the child (the child came up
+    // twice), with the GGD's perspective and the action agreed.
+    let officer = app
+        .member_of(w.coordinator.organisation, Role::PrivacyOfficer)
+        .await;
+    let export = app
+        .get(&format!("/v1/children/{child}/subject-access"))
+        .by(&officer)
+        .send()
+        .await;
+    export.expect(200);
+    let listed = &export.body["kernteamItems"];
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    assert_eq!(listed[0]["id"], item.as_str());
+    assert_eq!(
+        listed[0]["question"],
+        "Noah vertelde over ruzie thuis; wie pakt wat op?"
+    );
+    assert_eq!(
+        listed[0]["perspectives"][0]["notes"],
+        "Noah de Boer is bij de jeugdverpleegkundige bekend."
+    );
+    assert_eq!(listed[0]["actions"][0]["id"], action.as_str());
     app.assert_log_intact().await;
 }

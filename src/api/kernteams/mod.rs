@@ -685,3 +685,37 @@ impl KernteamsApi {
         Ok(ActionResponse::Ok(Json(rendered)))
     }
 }
+
+/// The items the organisation presented about its child, as it sees them — question, advice,
+/// every perspective and action — for a subject-access export.
+pub async fn items_of_child(
+    conn: &mut diesel_async::AsyncPgConnection,
+    organisation: uuid::Uuid,
+    child: uuid::Uuid,
+) -> Result<Vec<dto::ItemDto>, crate::error::AppError> {
+    use crate::db::kernteams as queries;
+    let items = queries::items_of_child(conn, organisation, child).await?;
+    let ids: Vec<uuid::Uuid> = items.iter().map(|i| i.id).collect();
+    let perspectives = queries::perspectives(conn, &ids).await?;
+    let actions = queries::actions_of_items(conn, &ids).await?;
+    Ok(items
+        .iter()
+        .map(|item| {
+            dto::render_item(
+                item,
+                dto::ItemView {
+                    visible: true,
+                    own: true,
+                    child: None,
+                    perspectives: perspectives
+                        .iter()
+                        .filter(|p| p.item_id == item.id)
+                        .collect(),
+                    actions: actions.iter().filter(|a| a.item_id == item.id).collect(),
+                },
+            )
+        })
+        .collect())
+}
+
+pub use dto::ItemDto as KernteamItem;

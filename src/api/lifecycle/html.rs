@@ -33,6 +33,7 @@ const SECTIONS: &[(&str, &str)] = &[
     ("handoffsReceived", "Ontvangen overdrachten"),
     ("consents", "Toestemmingen"),
     ("feedback", "Terugkoppeling"),
+    ("kernteamItems", "Besproken in het kernteam"),
     ("caseReviews", "Casusbesprekingen (gepseudonimiseerd)"),
     ("timeline", "Tijdlijn"),
     ("legalHold", "Bewaarplicht (legal hold)"),

@@ -25,6 +25,7 @@ use crate::{
         context::Ctx,
         feedback::{self, Feedback},
         handoffs::{Handoff, render_handoff, summary_of},
+        kernteams::{self, KernteamItem},
         organisations::OrganisationSummary,
         problem::{ApiResult, ReadOne},
         signals::{self, Signal},
@@ -91,6 +92,9 @@ pub struct SubjectAccess {
     pub consents: Vec<Consent>,
     /// Feedback sent or received on those handoffs.
     pub feedback: Vec<Feedback>,
+    /// What the organisation presented about the child in kernteam meetings, by name, with
+    /// every perspective and action.
+    pub kernteam_items: Vec<KernteamItem>,
     /// Joint case reviews of those handoffs, as your side sees them (pseudonymised: no names,
     /// but still about the child).
     pub case_reviews: Vec<CaseReview>,
@@ -126,6 +130,7 @@ impl Example for SubjectAccess {
             handoffs_received: Vec::new(),
             consents: Vec::new(),
             feedback: vec![Feedback::example()],
+            kernteam_items: Vec::new(),
             case_reviews: Vec::new(),
             timeline: vec![TimelineItem::example()],
             legal_hold: None,
@@ -266,6 +271,7 @@ async fn gather(
         consents.push(consents::render(conn, &record, child, guardians).await?);
     }
     let case_reviews = case_reviews::of_handoffs(conn, principal, &records.handoffs).await?;
+    let kernteam_items = kernteams::items_of_child(conn, org, child.id).await?;
     let feedback_rows = queries::feedback_by_ids(conn, &records.feedback).await?;
     let feedback = feedback::render_many(conn, &feedback_rows).await?;
     let timeline = queries::timeline_of(conn, org, child.id)
@@ -292,6 +298,7 @@ async fn gather(
         handoffs_received,
         consents,
         feedback,
+        kernteam_items,
         case_reviews,
         timeline,
         legal_hold: hold.as_ref().map(render_hold),
