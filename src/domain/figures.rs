@@ -414,16 +414,13 @@ impl Tally {
         }
         if facts.sender_is_school {
             self.add(Count::ReportsFromSchools);
-            match facts.consent {
-                None => {}
-                Some(answer) => {
-                    self.add(Count::ConsentAsked);
-                    self.add(match answer {
-                        ConsentAnswer::Granted => Count::ConsentGranted,
-                        ConsentAnswer::Refused => Count::ConsentRefused,
-                        ConsentAnswer::Open => Count::ConsentOpen,
-                    });
-                }
+            if let Some(answer) = facts.consent {
+                self.add(Count::ConsentAsked);
+                self.add(match answer {
+                    ConsentAnswer::Granted => Count::ConsentGranted,
+                    ConsentAnswer::Refused => Count::ConsentRefused,
+                    ConsentAnswer::Open => Count::ConsentOpen,
+                });
             }
         }
         if facts.requests_guidance {
