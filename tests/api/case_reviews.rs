@@ -162,6 +162,10 @@ async fn closed_report(app: &TestApp) -> Setup {
     }
 }
 
+async fn propose(app: &TestApp, by: &Member, handoff: &str) -> Reply {
+    post(app, by, "/v1/case-reviews", json!({"handoffId": handoff})).await
+}
+
 fn assert_anonymous(reply: &Reply) {
     for text in PERSONAL {
         assert!(!reply.text.contains(text), "{text:?} in {}", reply.text);
@@ -187,13 +191,7 @@ fn lines(part: &Value) -> Vec<(i64, String, String)> {
 async fn both_sides_agree_write_and_release_and_nothing_personal_is_shared() {
     let app = TestApp::new().await;
     let s = closed_report(&app).await;
-    let proposed = post(
-        &app,
-        &s.coordinator,
-        "/v1/case-reviews",
-        json!({"handoffId": s.report}),
-    )
-    .await;
+    let proposed = propose(&app, &s.coordinator, &s.report).await;
     proposed.expect(201);
     assert_eq!(proposed.body["status"], "proposed");
     assert_eq!(proposed.body["proposedBy"], "school");
@@ -399,13 +397,7 @@ async fn both_sides_agree_write_and_release_and_nothing_personal_is_shared() {
 async fn a_review_is_in_subject_access_and_goes_with_its_side_s_records() {
     let app = TestApp::new().await;
     let s = closed_report(&app).await;
-    let proposed = post(
-        &app,
-        &s.coordinator,
-        "/v1/case-reviews",
-        json!({"handoffId": s.report}),
-    )
-    .await;
+    let proposed = propose(&app, &s.coordinator, &s.report).await;
     let review = format!("/v1/case-reviews/{}", proposed.body["id"].as_str().unwrap());
     post(&app, &s.vt, &format!("{review}/acceptance"), json!({}))
         .await
@@ -483,57 +475,31 @@ async fn only_a_closed_report_of_your_own_once_at_a_time_and_nobody_else_sees_it
         sent.expect(201);
         sent.body["id"].as_str().unwrap().to_owned()
     };
-    post(
-        &app,
-        &s.coordinator,
-        "/v1/case-reviews",
-        json!({"handoffId": open}),
-    )
-    .await
-    .expect_problem(422, "not-a-closed-report");
+    propose(&app, &s.coordinator, &open)
+        .await
+        .expect_problem(422, "not-a-closed-report");
     // Another school's coordinator: as if there were no report.
     let stranger = app
         .member(OrganisationKind::School, Role::CareCoordinator)
         .await;
-    post(
-        &app,
-        &stranger,
-        "/v1/case-reviews",
-        json!({"handoffId": s.report}),
-    )
-    .await
-    .expect_problem(422, "not-a-closed-report");
+    propose(&app, &stranger, &s.report)
+        .await
+        .expect_problem(422, "not-a-closed-report");
     // A teacher does not take part.
     let teacher = app
         .member_of(s.coordinator.organisation, Role::Teacher)
         .await;
-    post(
-        &app,
-        &teacher,
-        "/v1/case-reviews",
-        json!({"handoffId": s.report}),
-    )
-    .await
-    .expect_problem(403, "forbidden");
+    propose(&app, &teacher, &s.report)
+        .await
+        .expect_problem(403, "forbidden");
 
-    let proposed = post(
-        &app,
-        &s.vt,
-        "/v1/case-reviews",
-        json!({"handoffId": s.report}),
-    )
-    .await;
+    let proposed = propose(&app, &s.vt, &s.report).await;
     proposed.expect(201);
     assert_eq!(proposed.body["proposedBy"], "veilig_thuis");
     let id = proposed.body["id"].as_str().unwrap().to_owned();
-    post(
-        &app,
-        &s.coordinator,
-        "/v1/case-reviews",
-        json!({"handoffId": s.report}),
-    )
-    .await
-    .expect_problem(409, "review-exists");
+    propose(&app, &s.coordinator, &s.report)
+        .await
+        .expect_problem(409, "review-exists");
     // Nobody else sees or touches it: 404 like no review at all.
     let vt_stranger = app
         .member(OrganisationKind::VeiligThuis, Role::VtWorker)
@@ -580,13 +546,7 @@ async fn only_a_closed_report_of_your_own_once_at_a_time_and_nobody_else_sees_it
     )
     .await
     .expect_problem(409, "invalid-transition");
-    let again = post(
-        &app,
-        &s.coordinator,
-        "/v1/case-reviews",
-        json!({"handoffId": s.report}),
-    )
-    .await;
+    let again = propose(&app, &s.coordinator, &s.report).await;
     again.expect(201);
     let again_id = again.body["id"].as_str().unwrap();
     let declined = post(
@@ -625,13 +585,7 @@ async fn only_a_closed_report_of_your_own_once_at_a_time_and_nobody_else_sees_it
         .await
         .expect_problem(400, "invalid-input");
     // An agreed review is withdrawn by either side; its parts are then shown to nobody.
-    let third = post(
-        &app,
-        &s.coordinator,
-        "/v1/case-reviews",
-        json!({"handoffId": s.report}),
-    )
-    .await;
+    let third = propose(&app, &s.coordinator, &s.report).await;
     let third_id = third.body["id"].as_str().unwrap().to_owned();
     post(
         &app,
