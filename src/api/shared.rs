@@ -33,3 +33,21 @@ impl ResourceLink {
         }
     }
 }
+
+/// A self-contained printable HTML document in Dutch: its title, a stylesheet and the body —
+/// no scripts, no external resources; maud escapes every value.
+pub fn printable_page(title: &str, style: &str, body: maud::Markup) -> String {
+    use maud::{DOCTYPE, PreEscaped, html};
+    html! {
+        (DOCTYPE)
+        html lang="nl" {
+            head {
+                meta charset="utf-8";
+                title { (title) }
+                style { (PreEscaped(style)) }
+            }
+            body { (body) }
+        }
+    }
+    .into_string()
+}

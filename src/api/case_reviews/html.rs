@@ -2,13 +2,11 @@
 //! chronologies side by side in days relative to the report, then their reflections. No
 //! scripts, no external resources, every value escaped (maud).
 
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{Markup, html};
 
 use super::dto::{CaseReview, ReviewPart};
-use crate::domain::{
-    case_review::{ChronologyEvent, ReviewStatus},
-    reference::Labelled,
-};
+use crate::api::shared::printable_page;
+use crate::domain::{case_review::ReviewStatus, reference::Labelled};
 
 const STYLE: &str = "body{font-family:sans-serif;margin:2em;color:#222;max-width:60em}\
 table{border-collapse:collapse;width:100%;font-size:0.9em}th,td{border:1px solid #ccc;\
@@ -20,28 +18,18 @@ pub fn document(review: &CaseReview) -> String {
         "Casusbespreking — {} en {}",
         review.school.name, review.veilig_thuis.name
     );
-    let page: Markup = html! {
-        (DOCTYPE)
-        html lang="nl" {
-            head {
-                meta charset="utf-8";
-                title { (title) }
-                style { (PreEscaped(STYLE)) }
+    let body = html! {
+        h1 { (title) }
+        p {
+            "Status: " (review.status.label_nl()) ". "
+            @if review.status != ReviewStatus::Released {
+                "Het deel van de andere kant staat hier zodra beide kanten hun deel hebben vrijgegeven. "
             }
-            body {
-                h1 { (title) }
-                p {
-                    "Status: " (review.status.label_nl()) ". "
-                    @if review.status != ReviewStatus::Released {
-                        "Het deel van de andere kant staat hier zodra beide kanten hun deel hebben vrijgegeven. "
-                    }
-                    "Dagen tellen vanaf de melding (dag 0). Rollen, geen namen."
-                }
-                @for part in &review.parts { (part_section(part)) }
-            }
+            "Dagen tellen vanaf de melding (dag 0). Rollen, geen namen."
         }
+        @for part in &review.parts { (part_section(part)) }
     };
-    page.into_string()
+    printable_page(&title, STYLE, body)
 }
 
 fn part_section(part: &ReviewPart) -> Markup {
@@ -54,7 +42,7 @@ fn part_section(part: &ReviewPart) -> Markup {
                     @for line in &part.chronology {
                         tr {
                             td class="day" { (line.day) }
-                            td { (event_label(line.event)) }
+                            td { (line.event.label_nl()) }
                             td { (line.code.as_deref().unwrap_or("")) }
                             td { (line.by.as_deref().unwrap_or("")) }
                         }
@@ -71,8 +59,4 @@ fn part_section(part: &ReviewPart) -> Markup {
             }
         }
     }
-}
-
-fn event_label(event: ChronologyEvent) -> &'static str {
-    event.label_nl()
 }

@@ -2,7 +2,7 @@
 //! printable HTML report for the meeting's screen, with bar charts drawn by plotters as inline
 //! SVG: no scripts, no external resources, every value escaped.
 
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{PreEscaped, html};
 use plotters::prelude::*;
 use poem::{IntoResponse, Response};
 use poem_openapi::{
@@ -13,6 +13,7 @@ use poem_openapi::{
 };
 
 use super::Report;
+use crate::api::shared::printable_page;
 use crate::domain::figures::{Count, Duration, GroupBy, Scope, Share, Shown};
 
 /// How a hidden count (and what rests on it) is shown.
@@ -184,48 +185,38 @@ pub fn html(report: &Report) -> String {
             bar_chart(share.label_nl(), &bars)
         })
         .collect();
-    let document: Markup = html! {
-        (DOCTYPE)
-        html lang="nl" {
-            head {
-                meta charset="utf-8";
-                title { (title) }
-                style { (PreEscaped(STYLE)) }
+    let body = html! {
+        h1 { (title) }
+        p {
+            "Overdrachten verstuurd van " (report.period.first_day.format("%d-%m-%Y"))
+            " tot en met " (report.period.last_day.format("%d-%m-%Y")) ", " (grouping)
+            ". Aantallen onder de 5 staan er als " code { (HIDDEN) } ", net als wat daarop "
+            "rust of eruit af te leiden is. Opgesteld "
+            (report.generated_at.format("%d-%m-%Y %H:%M")) " UTC."
+        }
+        h2 { "Aandelen" }
+        @for chart in &charts {
+            figure { (PreEscaped(chart)) }
+        }
+        h2 { "Alle cijfers" }
+        table {
+            thead {
+                tr {
+                    th { "" }
+                    @for (_, label, _) in &rows { th { (label) } }
+                }
             }
-            body {
-                h1 { (title) }
-                p {
-                    "Overdrachten verstuurd van " (report.period.first_day.format("%d-%m-%Y"))
-                    " tot en met " (report.period.last_day.format("%d-%m-%Y")) ", " (grouping)
-                    ". Aantallen onder de 5 staan er als " code { (HIDDEN) } ", net als wat daarop "
-                    "rust of eruit af te leiden is. Opgesteld "
-                    (report.generated_at.format("%d-%m-%Y %H:%M")) " UTC."
-                }
-                h2 { "Aandelen" }
-                @for chart in &charts {
-                    figure { (PreEscaped(chart)) }
-                }
-                h2 { "Alle cijfers" }
-                table {
-                    thead {
-                        tr {
-                            th { "" }
-                            @for (_, label, _) in &rows { th { (label) } }
-                        }
-                    }
-                    tbody {
-                        @for column in columns() {
-                            tr {
-                                th scope="row" { (column.label_nl()) }
-                                @for (_, _, shown) in &rows { td { (column.cell(shown)) } }
-                            }
-                        }
+            tbody {
+                @for column in columns() {
+                    tr {
+                        th scope="row" { (column.label_nl()) }
+                        @for (_, _, shown) in &rows { td { (column.cell(shown)) } }
                     }
                 }
             }
         }
     };
-    document.into_string()
+    printable_page(&title, STYLE, body)
 }
 
 const STYLE: &str = "body{font-family:sans-serif;margin:2em;color:#222}\

@@ -1,11 +1,12 @@
 //! The subject-access export as a self-contained printable HTML document with Dutch labels:
 //! no scripts, no external resources, every value escaped (maud).
 
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{Markup, html};
 use poem_openapi::types::ToJSON;
 use serde_json::Value;
 
 use super::subject_access::SubjectAccess;
+use crate::api::shared::printable_page;
 use crate::domain::{
     child::{AuthoritySource, ParentalAuthority, Relationship},
     consent::{ConsentDecision, ConsentMethod, ConsentPurpose, ConsentStatus},
@@ -225,36 +226,30 @@ fn field(key: &str, v: &Value) -> Markup {
 pub fn document(export: &SubjectAccess) -> String {
     let json = export.to_json().unwrap_or(Value::Null);
     let child = &export.child;
-    html! {
-        (DOCTYPE)
-        html lang="nl" {
-            head {
-                meta charset="utf-8";
-                title { "Inzage in gegevens — " (child.given_name) " " (child.family_name) }
-                style { (PreEscaped(CSS)) }
-            }
-            body {
-                h1 { "Inzage in gegevens (AVG artikel 15)" }
-                p.meta {
-                    "Over: " (child.given_name) " " (child.family_name)
-                    " · Organisatie: " (export.organisation.name)
-                    " · Opgesteld op: " (export.generated_at.to_rfc3339())
-                }
-                p {
-                    "Dit overzicht bevat alle gegevens die " (export.organisation.name)
-                    " over het kind vastlegt. Wat de wet ons toestaat achter te houden — de "
-                    "identiteit van een melder die niet genoemd wil worden, en gegevens over "
-                    "anderen — staat er als " span.withheld { "achtergehouden" }
-                    ", met de reden onderaan."
-                }
-                @for (key, title) in SECTIONS {
-                    section {
-                        h2 { (title) }
-                        (value(json.get(*key).unwrap_or(&Value::Null)))
-                    }
-                }
+    let title = format!(
+        "Inzage in gegevens — {} {}",
+        child.given_name, child.family_name
+    );
+    let body = html! {
+        h1 { "Inzage in gegevens (AVG artikel 15)" }
+        p.meta {
+            "Over: " (child.given_name) " " (child.family_name)
+            " · Organisatie: " (export.organisation.name)
+            " · Opgesteld op: " (export.generated_at.to_rfc3339())
+        }
+        p {
+            "Dit overzicht bevat alle gegevens die " (export.organisation.name)
+            " over het kind vastlegt. Wat de wet ons toestaat achter te houden — de "
+            "identiteit van een melder die niet genoemd wil worden, en gegevens over "
+            "anderen — staat er als " span.withheld { "achtergehouden" }
+            ", met de reden onderaan."
+        }
+        @for (key, title) in SECTIONS {
+            section {
+                h2 { (title) }
+                (value(json.get(*key).unwrap_or(&Value::Null)))
             }
         }
-    }
-    .into_string()
+    };
+    printable_page(&title, CSS, body)
 }
