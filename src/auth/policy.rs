@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::{
     auth::Principal,
     domain::{
-        case_review::{ReviewAct, Side},
+        case_review::{ReviewAct, ReviewStatus, Side},
         feedback::Audience,
         figures::{GroupBy, Scope},
         handoff::{Party, Transition},
@@ -698,6 +698,16 @@ pub fn require_review_side(
     review_side(principal, school, veilig_thuis).ok_or_else(AppError::not_found)
 }
 
+/// Who sees a part of a review: while agreed, each side its own; once released, both sides
+/// both; proposed, declined or withdrawn, nobody.
+pub fn sees_review_part(status: ReviewStatus, side: Side, part: Side) -> bool {
+    match status {
+        ReviewStatus::Agreed => part == side,
+        ReviewStatus::Released => true,
+        ReviewStatus::Proposed | ReviewStatus::Declined | ReviewStatus::Withdrawn => false,
+    }
+}
+
 /// The side that did not propose a review answers it; either side does the rest for itself.
 pub fn require_review_act(side: Side, proposed_by: Side, act: ReviewAct) -> Result<(), AppError> {
     match act {
@@ -1190,6 +1200,22 @@ mod tests {
         }
         for act in [ReviewAct::Withdraw, ReviewAct::Write, ReviewAct::Release] {
             assert!(require_review_act(Side::School, Side::School, act).is_ok());
+        }
+        use ReviewStatus as S;
+        let (own, other) = (Side::School, Side::VeiligThuis);
+        for (status, sees_own, sees_other) in [
+            (S::Proposed, false, false),
+            (S::Agreed, true, false),
+            (S::Released, true, true),
+            (S::Declined, false, false),
+            (S::Withdrawn, false, false),
+        ] {
+            assert_eq!(sees_review_part(status, own, own), sees_own, "{status:?}");
+            assert_eq!(
+                sees_review_part(status, own, other),
+                sees_other,
+                "{status:?}"
+            );
         }
     }
 }

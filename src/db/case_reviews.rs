@@ -16,7 +16,7 @@ use crate::{
         },
     },
     domain::{
-        case_review::{ChronologyEvent, Fact, ReviewStatus, Side, Theme},
+        case_review::{ChronologyEvent, Fact, Reflections, ReviewStatus, Side, Theme},
         consent::{ConsentDecision, ConsentPurpose},
         feedback::FeedbackCategory,
         handoff::HandoffStatus,
@@ -84,10 +84,11 @@ impl Part {
         self.themes.iter().flatten().copied().collect()
     }
 
-    pub fn is_written(&self) -> bool {
-        [&self.went_well, &self.could_be_better]
-            .iter()
-            .any(|t| t.as_deref().is_some_and(|t| !t.trim().is_empty()))
+    pub fn reflections(&self) -> Reflections<'_> {
+        Reflections {
+            went_well: self.went_well.as_deref(),
+            could_be_better: self.could_be_better.as_deref(),
+        }
     }
 }
 
@@ -248,21 +249,15 @@ pub async fn parts_of(conn: &mut AsyncPgConnection, review: Uuid) -> QueryResult
         .await
 }
 
-/// A side's reflections.
-pub struct Reflections<'a> {
-    pub went_well: Option<&'a str>,
-    pub could_be_better: Option<&'a str>,
-    pub themes: &'a [Theme],
-}
-
 pub async fn write_part(
     conn: &mut AsyncPgConnection,
     review: Uuid,
     organisation: Uuid,
     reflections: &Reflections<'_>,
+    themes: &[Theme],
     sub: &str,
 ) -> QueryResult<()> {
-    let themes: Vec<Option<Theme>> = reflections.themes.iter().copied().map(Some).collect();
+    let themes: Vec<Option<Theme>> = themes.iter().copied().map(Some).collect();
     diesel::update(case_review_parts::table.find((review, organisation)))
         .set((
             case_review_parts::went_well.eq(reflections.went_well),

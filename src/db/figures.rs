@@ -135,12 +135,7 @@ pub async fn facts(
     Ok(rows
         .into_iter()
         .map(|r| {
-            let (sent, received) = match scope {
-                Scope::Own(org) => (r.from_organisation_id == *org, r.to_organisation_id == *org),
-                Scope::SchoolsOfRegion(_) => (true, false),
-                Scope::ReceivedFromSchools(_) => (false, true),
-                Scope::National => (true, true),
-            };
+            let (sent, received) = scope.sides(r.from_organisation_id, r.to_organisation_id);
             HandoffFacts {
                 kind: r.kind,
                 status: r.status,

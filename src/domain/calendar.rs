@@ -74,6 +74,16 @@ pub fn dutch_today() -> NaiveDate {
     to_dutch_time(Utc::now()).date_naive()
 }
 
+/// The instant a Dutch day begins (midnight in the Netherlands).
+pub fn start_of_dutch_day(day: NaiveDate) -> DateTime<Utc> {
+    let midnight = day.and_time(chrono::NaiveTime::MIN);
+    match Amsterdam.from_local_datetime(&midnight) {
+        LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => t.with_timezone(&Utc),
+        // The Netherlands never skips midnight; a day without one would start at its UTC time.
+        LocalResult::None => midnight.and_utc(),
+    }
+}
+
 /// `working_days` Dutch working days after `from`, at the same time of day in the Netherlands.
 /// A start outside working days counts from the first working day after it.
 pub fn add_working_days(from: DateTime<Utc>, working_days: u32) -> DateTime<Utc> {

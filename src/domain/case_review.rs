@@ -200,18 +200,39 @@ pub fn decide_step(act: ReviewAct, context: &StepContext) -> Result<StepPlan, Re
     }
 }
 
-/// A side's reflections: not padded with whitespace, and anonymous — no valid BSN, no registered
-/// child's full name (the children of both sides).
-pub fn check_reflections(
-    went_well: Option<&str>,
-    could_be_better: Option<&str>,
+/// A side's reflections as they are kept: a blank text is none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reflections<'a> {
+    pub went_well: Option<&'a str>,
+    pub could_be_better: Option<&'a str>,
+}
+
+impl Reflections<'_> {
+    /// A part is released only with something written.
+    pub fn written(&self) -> bool {
+        self.went_well.is_some() || self.could_be_better.is_some()
+    }
+}
+
+/// A side's reflections: blank ones dropped, the rest not padded with whitespace and anonymous —
+/// no valid BSN, no registered child's full name (the children of both sides).
+pub fn check_reflections<'a>(
+    went_well: Option<&'a str>,
+    could_be_better: Option<&'a str>,
     names: &[ChildName],
-) -> Result<(), Refusal> {
-    let texts: Vec<(&'static str, &str)> =
-        [("wentWell", went_well), ("couldBeBetter", could_be_better)]
-            .into_iter()
-            .filter_map(|(field, text)| text.map(|t| (field, t)))
-            .collect();
+) -> Result<Reflections<'a>, Refusal> {
+    let present = |text: Option<&'a str>| text.filter(|t| !t.trim().is_empty());
+    let reflections = Reflections {
+        went_well: present(went_well),
+        could_be_better: present(could_be_better),
+    };
+    let texts: Vec<(&'static str, &str)> = [
+        ("wentWell", reflections.went_well),
+        ("couldBeBetter", reflections.could_be_better),
+    ]
+    .into_iter()
+    .filter_map(|(field, text)| text.map(|t| (field, t)))
+    .collect();
     let invalid: Vec<_> = texts
         .iter()
         .filter_map(|(field, text)| check_text(field, text))
@@ -222,7 +243,8 @@ pub fn check_reflections(
     check_anonymous(&texts, names).map_err(|refusal| match refusal {
         Refusal::NotAnonymous { field, what } => Refusal::ReflectionNotAnonymous { field, what },
         other => other,
-    })
+    })?;
+    Ok(reflections)
 }
 
 /// What happened, in the chronology.
@@ -410,9 +432,14 @@ mod tests {
             family_name: "de Boer".into(),
         }];
         assert_eq!(
-            check_reflections(Some("We belden snel met elkaar."), None, &names),
-            Ok(())
+            check_reflections(Some("We belden snel met elkaar."), Some("  "), &names),
+            Ok(Reflections {
+                went_well: Some("We belden snel met elkaar."),
+                could_be_better: None,
+            })
         );
+        let blank = check_reflections(Some(" "), None, &names).unwrap();
+        assert!(!blank.written());
         assert!(matches!(
             check_reflections(None, Some("Noah de Boer zat nog weken in de klas"), &names),
             Err(Refusal::ReflectionNotAnonymous {

@@ -10,14 +10,13 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, Datelike, LocalResult, NaiveDate, TimeZone, Utc};
-use chrono_tz::Europe::Amsterdam;
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use poem_openapi::Enum;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::domain::{
-    calendar::{add_working_days, to_dutch_time},
+    calendar::{add_working_days, start_of_dutch_day, to_dutch_time},
     consent::{self, ConsentDecision, ConsentStatus, GuardianAuthority, Party},
     handoff::{Deadlines, HandoffKind, HandoffStatus, overdue_deadlines},
     reference::Labelled,
@@ -76,7 +75,10 @@ impl Period {
     /// The period's first instant and the instant after it, at Dutch midnight.
     pub fn instants(&self) -> (DateTime<Utc>, DateTime<Utc>) {
         let after = self.last_day.succ_opt().unwrap_or(self.last_day);
-        (dutch_midnight(self.first_day), dutch_midnight(after))
+        (
+            start_of_dutch_day(self.first_day),
+            start_of_dutch_day(after),
+        )
     }
 
     /// The months of the period, as `YYYY-MM`.
@@ -95,13 +97,6 @@ impl Period {
 
 fn month_key(day: NaiveDate) -> String {
     format!("{:04}-{:02}", day.year(), day.month())
-}
-
-fn dutch_midnight(day: NaiveDate) -> DateTime<Utc> {
-    match Amsterdam.from_local_datetime(&day.and_time(chrono::NaiveTime::MIN)) {
-        LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => t.with_timezone(&Utc),
-        LocalResult::None => day.and_time(chrono::NaiveTime::MIN).and_utc(),
-    }
 }
 
 /// How the figures are grouped.
@@ -129,6 +124,20 @@ pub enum Scope {
     ReceivedFromSchools(Uuid),
     /// Every handoff, nationally.
     National,
+}
+
+impl Scope {
+    /// Whether the organisations in view sent and received a handoff from `from` to `to`: an
+    /// organisation's own by direction, a region's schools only send, a Veilig Thuis only
+    /// receives, and nationally every handoff is both.
+    pub fn sides(&self, from: Uuid, to: Uuid) -> (bool, bool) {
+        match self {
+            Scope::Own(org) => (from == *org, to == *org),
+            Scope::SchoolsOfRegion(_) => (true, false),
+            Scope::ReceivedFromSchools(_) => (false, true),
+            Scope::National => (true, true),
+        }
+    }
 }
 
 /// What came of Veilig Thuis asking consent to give the school feedback.
@@ -882,9 +891,10 @@ mod tests {
         .total;
         assert_eq!(tally.count(Count::AssessmentDue), 3);
         assert_eq!(tally.count(Count::AssessedInTime), 1);
-        // Without the holiday, 1 May 08:30 would be the sixth working day: late.
-        let plain = add_working_days(at("2026-04-23T09:00:00Z"), 5);
-        assert_eq!(plain, at("2026-05-01T09:00:00Z"));
+        // Receipt at 09:00 on 23 April: five working days later is 1 May, not 30 April, since
+        // King's Day does not count (counting it, 1 May 08:30 would be the sixth day: late).
+        let due = add_working_days(at("2026-04-23T09:00:00Z"), 5);
+        assert_eq!(due, at("2026-05-01T09:00:00Z"));
     }
 
     #[test]
@@ -1187,6 +1197,23 @@ mod tests {
         assert_eq!(shown.count(ReportsSent), None);
         assert_eq!(shown.count(AdviceRequestsSent), Some(40));
         assert_eq!(shown.count(ConsentAsked), Some(12));
+    }
+
+    #[test]
+    fn who_sent_and_who_received_in_each_view() {
+        let (school, vt, other) = (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3));
+        assert_eq!(Scope::Own(school).sides(school, vt), (true, false));
+        assert_eq!(Scope::Own(vt).sides(school, vt), (false, true));
+        assert_eq!(Scope::Own(other).sides(school, vt), (false, false));
+        assert_eq!(
+            Scope::SchoolsOfRegion("Utrecht".into()).sides(school, vt),
+            (true, false)
+        );
+        assert_eq!(
+            Scope::ReceivedFromSchools(vt).sides(school, vt),
+            (false, true)
+        );
+        assert_eq!(Scope::National.sides(school, vt), (true, true));
     }
 
     #[test]

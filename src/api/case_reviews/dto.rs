@@ -10,6 +10,7 @@ use crate::{
         organisations::OrganisationSummary,
         types::{Timestamp, example_id, example_time},
     },
+    auth::policy,
     db::case_reviews::{CaseReview as Stored, Part},
     domain::{
         case_review::{ChronologyEntry, ChronologyEvent, ReviewStatus, Side, Theme},
@@ -220,12 +221,7 @@ fn copy(o: &OrganisationSummary) -> OrganisationSummary {
 
 /// The review as `side` may see it: its own part once agreed, the other's once released.
 pub fn render(review: &Stored, parts: &[Part], sides: &Sides<'_>, side: Side) -> CaseReview {
-    // Agreed: each side its own part; released: both; otherwise nothing is shared.
-    let visible = |part: &&Part| match review.status {
-        ReviewStatus::Agreed => part.side == side,
-        ReviewStatus::Released => true,
-        _ => false,
-    };
+    let visible = |part: &&Part| policy::sees_review_part(review.status, side, part.side);
     CaseReview {
         id: review.id,
         handoff_id: review.handoff_id,

@@ -34,7 +34,7 @@ use crate::{
         policy::{self, Action},
     },
     db::{
-        case_reviews::{self as queries, CaseReview as Stored, Part, Reflections},
+        case_reviews::{self as queries, CaseReview as Stored, Part},
         handoffs as handoff_queries, kernteams as kernteam_queries,
         organisations as organisation_queries,
     },
@@ -525,7 +525,7 @@ impl CaseReviewsApi {
                         other_released: loaded
                             .part(loaded.side.other())
                             .is_some_and(|p| p.released_at.is_some()),
-                        own_written: own.is_some_and(Part::is_written),
+                        own_written: own.is_some_and(|p| p.reflections().written()),
                     },
                 )?;
                 let org = principal.org_id();
@@ -570,19 +570,20 @@ impl CaseReviewsApi {
                             &[review.school_id, review.veilig_thuis_id],
                         )
                         .await?;
-                        let went_well = input.went_well.as_deref().filter(|t| !t.trim().is_empty());
-                        let could_be_better = input
-                            .could_be_better
-                            .as_deref()
-                            .filter(|t| !t.trim().is_empty());
-                        rules::check_reflections(went_well, could_be_better, &names)?;
-                        let reflections = Reflections {
-                            went_well,
-                            could_be_better,
-                            themes: &input.themes,
-                        };
-                        queries::write_part(conn, review.id, org, &reflections, &principal.sub)
-                            .await?;
+                        let reflections = rules::check_reflections(
+                            input.went_well.as_deref(),
+                            input.could_be_better.as_deref(),
+                            &names,
+                        )?;
+                        queries::write_part(
+                            conn,
+                            review.id,
+                            org,
+                            &reflections,
+                            &input.themes,
+                            &principal.sub,
+                        )
+                        .await?;
                         None
                     }
                     ReviewAct::Release => {
