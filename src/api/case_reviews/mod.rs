@@ -125,6 +125,15 @@ async fn load(
         .await?
         .ok_or_else(AppError::not_found)?;
     let side = policy::require_review_side(principal, review.school_id, review.veilig_thuis_id)?;
+    with_parts(conn, review, side).await
+}
+
+/// The review with its parts and both organisations, for `side`.
+async fn with_parts(
+    conn: &mut AsyncPgConnection,
+    review: Stored,
+    side: Side,
+) -> Result<Loaded, AppError> {
     let parts = queries::parts_of(conn, review.id).await?;
     let school = summary_of(conn, review.school_id).await?;
     let veilig_thuis = summary_of(conn, review.veilig_thuis_id).await?;
@@ -167,18 +176,10 @@ pub async fn of_handoffs(
 ) -> Result<Vec<CaseReview>, AppError> {
     let mut rendered = Vec::new();
     for review in queries::of_handoffs(conn, principal.org_id(), handoffs).await? {
-        let Some(side) = policy::review_side(principal, review.school_id, review.veilig_thuis_id)
-        else {
-            continue;
-        };
-        let parts = queries::parts_of(conn, review.id).await?;
-        let school = summary_of(conn, review.school_id).await?;
-        let veilig_thuis = summary_of(conn, review.veilig_thuis_id).await?;
-        let sides = Sides {
-            school: &school,
-            veilig_thuis: &veilig_thuis,
-        };
-        rendered.push(render(&review, &parts, &sides, side));
+        if let Some(side) = policy::review_side(principal, review.school_id, review.veilig_thuis_id)
+        {
+            rendered.push(with_parts(conn, review, side).await?.render());
+        }
     }
     Ok(rendered)
 }
